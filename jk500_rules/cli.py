@@ -1,0 +1,94 @@
+"""The `jk500-rules` command line: audit, compile, check; errors as diagnostics, never tracebacks."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+
+from . import __version__
+from .audit import audit_files
+from .compiler import CompiledProtocol, compile_protocol
+from .errors import InputError, Jk500Error
+from .parser import parse
+from .report import to_json, to_text
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_INVALID, EXIT_REJECTED = 0, 1, 2, 3
+
+
+def load_protocol(path: str) -> CompiledProtocol:
+    """Read, parse and compile a rules file (RulesError or InputError on failure)."""
+    p = Path(path)
+    try:
+        source = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(path, "no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(path, f"cannot be read ({exc})") from None
+    return compile_protocol(parse(source, path), path, source)
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not an ISO date (YYYY-MM-DD)") from None
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="jk500-rules", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"jk500-rules {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    audit = commands.add_parser("audit", help="audit visit logs against a rules file")
+    audit.add_argument("--rules", required=True, help="the protocol rules file")
+    audit.add_argument("logs", nargs="+", metavar="LOG", help="visit logs (.csv or .jsonl)")
+    audit.add_argument("--format", choices=("text", "json"), default="text")
+    audit.add_argument("--as-of", type=_date, metavar="DATE",
+                       help="data cut-off: later records are not used, open windows are not judged "
+                            "(default: the latest date in the logs)")
+    audit.add_argument("-o", "--output", metavar="FILE", help="write the report here instead of stdout")
+
+    compile_ = commands.add_parser("compile", help="print the rulesets handed to the engine, as JSON")
+    compile_.add_argument("rules")
+
+    check = commands.add_parser("check", help="report every error in a rules file")
+    check.add_argument("rules")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "audit":
+            return _audit(args)
+        protocol = load_protocol(args.rules)
+        if args.command == "compile":
+            sys.stdout.write(json.dumps(protocol.rulesets(), indent=2, sort_keys=True) + "\n")
+        else:
+            print(f"{args.rules}: {len(protocol.rules)} rules, no errors")
+        return EXIT_CLEAN
+    except Jk500Error as exc:
+        print(exc.render(), file=sys.stderr)
+        return EXIT_INVALID
+    except KeyboardInterrupt:
+        return 130
+
+
+def _audit(args: argparse.Namespace) -> int:
+    protocol = load_protocol(args.rules)
+    result = audit_files(protocol, args.logs, args.as_of)
+    report = to_json(result) if args.format == "json" else to_text(result)
+    if args.output:
+        try:
+            Path(args.output).write_text(report, encoding="utf-8")
+        except OSError as exc:
+            raise InputError(args.output, f"cannot be written ({exc.strerror})") from None
+    else:
+        sys.stdout.write(report)
+    if result.data.rejections:
+        print(f"{len(result.data.rejections)} row(s) rejected; see the summary.", file=sys.stderr)
+        return EXIT_REJECTED
+    return EXIT_FINDINGS if result.findings else EXIT_CLEAN

@@ -1,0 +1,1058 @@
+"""Syntax tree -> engine rules: names resolved, units checked, every condition lowered to tests.
+
+Lowering happens in one direction. A condition becomes a disjunction of conjunctions of `Test`s,
+each test an integer (or text) comparison between one fact field and a constant or another fact's
+field plus an offset. Windows, tolerances, elapsed years and table lookups all reduce to that form
+before any engine JSON is written, so the generator at the end only ever sees `Test`s.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from typing import Iterable, Iterator
+
+from . import nodes as n
+from .dates import MONTH, WEEKDAYS, YEAR
+from .errors import Diagnostic, RulesError, Span, did_you_mean
+
+DECIMAL_PLACES = 6
+DECIMAL_SCALE = 10**DECIMAL_PLACES
+FIELD_TYPES = ("date", "integer", "decimal", "text", "boolean")
+SEVERITIES = ("critical", "major", "minor")
+DURATION_UNITS = {"day": ("days", 1), "days": ("days", 1), "week": ("days", 7), "weeks": ("days", 7),
+                  "month": ("months", 1), "months": ("months", 1), "year": ("months", 12), "years": ("months", 12)}
+OPS = {"<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte", "!=": "$neq"}
+FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "=", "!=": "!="}
+NEGATE = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "=": "!=", "!=": "="}
+RESERVED_FIELDS = ("date", "kind", "ref", "seq", "rseq", "count", "group", "rank")
+
+
+# ----- the compiled model ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    name: str
+    type: str
+    unit: str | None
+    required: bool
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    name: str
+    label: str | None
+    trial_level: bool
+    fields: dict[str, FieldSpec]
+
+
+@dataclass(frozen=True)
+class Test:
+    """`alias.field OP constant` or `alias.field OP other.field + offset`."""
+
+    alias: str
+    field: str
+    op: str
+    const: int | str | None = None
+    other: str | None = None
+    other_field: str | None = None
+    offset: int = 0
+
+    def condition(self) -> dict:
+        if self.other is None:
+            value: object = self.const
+        else:
+            ref: dict = {"$m": self.other_field} if self.other == self.alias else {self.other: self.other_field}
+            if self.offset > 0:
+                value = {"$add": {"$l": ref, "$r": self.offset}}
+            elif self.offset < 0:
+                value = {"$sub": {"$l": ref, "$r": -self.offset}}
+            else:
+                value = ref
+        if self.op == "=":
+            return {self.field: value}
+        return {OPS[self.op]: {self.field: value}}
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """One fact an engine rule matches: a kind, identity tests (which fact), value tests."""
+
+    alias: str
+    kind: str
+    identity: tuple[Test, ...] = ()
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class EngineRule:
+    """One durable-rules rule: an ordered set of patterns and the tests on them."""
+
+    name: str
+    role: str  # trigger | due | covered | deviation | unknown
+    patterns: tuple[Pattern, ...]
+    tests: tuple[Test, ...]
+    reason: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "tests", _place(self.patterns, self.tests))
+
+    def definition(self) -> dict:
+        by_alias: dict[str, list[dict]] = {p.alias: [{"kind": p.kind}] for p in self.patterns}
+        for pattern in self.patterns:
+            by_alias[pattern.alias].extend(t.condition() for t in pattern.identity)
+        for test in self.tests:
+            by_alias[test.alias].append(test.condition())
+        return {
+            "all": [
+                {p.alias: (by_alias[p.alias][0] if len(by_alias[p.alias]) == 1 else {"$and": by_alias[p.alias]})}
+                for p in self.patterns
+            ]
+        }
+
+
+@dataclass(frozen=True)
+class CompiledRule:
+    id: str
+    title: str
+    severity: str
+    category: str
+    cites: str | None
+    message: str
+    span: Span
+    mode: str  # require | forbid
+    level: str  # subject | trial
+    trigger_event: str  # the event type the rule is checked for
+    exists_event: str | None  # the event type a `require a`/`forbid a` clause looks for
+    engine_rules: tuple[EngineRule, ...]
+    has_due: bool
+
+
+@dataclass(frozen=True)
+class FactPlan:
+    """Which facts the audit must build: depends on the rules' structure, never on their numbers."""
+
+    events: frozenset[str]
+    counts: frozenset[tuple[str, str, str]]  # (event, period, week start)
+    group_firsts: frozenset[tuple[str, str, str]]  # (event, which, attribute)
+    ranks: frozenset[tuple[str, str, str]]  # (event, which, attribute)
+    subject: bool
+
+
+@dataclass(frozen=True)
+class CompiledProtocol:
+    name: str
+    registry: str | None
+    filename: str
+    events: dict[str, EventSpec]
+    subject_attributes: dict[str, tuple[str, str]]
+    parameters: dict[str, object]
+    rules: tuple[CompiledRule, ...]
+    plan: FactPlan
+
+    def rulesets(self) -> dict[str, dict]:
+        """The exact rule definitions handed to the engine, by engine rule name."""
+        return {er.name: er.definition() for rule in self.rules for er in rule.engine_rules}
+
+
+# ----- typed values during lowering --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Value:
+    """A typed operand: a constant, or a fact field (alias, field) plus an offset."""
+
+    type: str  # date | number | text | boolean | duration | percent | elapsed
+    span: Span
+    alias: str | None = None
+    field: str | None = None
+    scale: int = 1
+    unit: str | None = None
+    const: Decimal | str | bool | None = None
+    days: int = 0
+    months: int = 0
+    optional: bool = False
+    elapsed: tuple[Value, Value] | None = None
+    lookup: tuple[str, Value] | None = None  # (table name, key value)
+
+    @property
+    def is_ref(self) -> bool:
+        return self.alias is not None
+
+
+@dataclass(frozen=True)
+class Atom:
+    """A lowered condition leaf: tests that hold together, plus the optional fields they read."""
+
+    tests: tuple[Test, ...]
+    reads: frozenset[tuple[str, str]]
+    lookups: tuple[tuple[str, Value], ...] = ()
+    span: Span | None = None
+
+
+Conj = tuple[Atom, ...]
+
+
+class _Unsupported(Exception):
+    def __init__(self, message: str, span: Span, hint: str | None = None):
+        self.diagnostic = Diagnostic(message, span, hint)
+
+
+# ----- the compiler ------------------------------------------------------------------------------
+
+
+def compile_protocol(tree: n.Protocol, filename: str, source: str) -> CompiledProtocol:
+    """Check and lower a parsed protocol; raise RulesError listing every problem found."""
+    compiler = _Compiler(tree, filename)
+    compiled = compiler.run()
+    errors = [d for d in compiler.diagnostics if d.severity == "error"]
+    if errors:
+        raise RulesError(filename, source, compiler.diagnostics)
+    return compiled
+
+
+@dataclass
+class _Scope:
+    """The records a rule's names can refer to, innermost first."""
+
+    trigger: n.Source
+    trigger_alias: str
+    exists_event: str | None = None
+    in_exists: bool = False
+
+
+@dataclass
+class _RuleState:
+    scope: _Scope
+    level: str
+    anchors: dict[tuple, Pattern] = field(default_factory=dict)
+
+
+class _Compiler:
+    def __init__(self, tree: n.Protocol, filename: str):
+        self.tree = tree
+        self.filename = filename
+        self.diagnostics: list[Diagnostic] = []
+        self.events: dict[str, EventSpec] = {}
+        self.attributes: dict[str, tuple[str, str]] = {}
+        self.params: dict[str, n.ParamDecl] = {}
+        self.plan_counts: set[tuple[str, str, str]] = set()
+        self.plan_groups: set[tuple[str, str, str]] = set()
+        self.plan_ranks: set[tuple[str, str, str]] = set()
+        self.plan_events: set[str] = set()
+        self.plan_subject = False
+
+    def error(self, message: str, span: Span | None, hint: str | None = None) -> None:
+        self.diagnostics.append(Diagnostic(message, span, hint))
+
+    # --- declarations ---
+    def run(self) -> CompiledProtocol:
+        self._declare_events()
+        self._declare_attributes()
+        self._declare_parameters()
+        rules: list[CompiledRule] = []
+        seen: dict[str, n.Rule] = {}
+        for rule in self.tree.rules:
+            if rule.id in seen:
+                self.error(f"rule id {rule.id} is used twice", rule.id_span,
+                           f"the first {rule.id} is at line {seen[rule.id].id_span.line}")
+                continue
+            seen[rule.id] = rule
+            try:
+                rules.append(self._compile_rule(rule))
+            except _Unsupported as exc:
+                self.diagnostics.append(exc.diagnostic)
+        header = self.tree.header
+        return CompiledProtocol(
+            name=header.name if header else "",
+            registry=header.registry if header else None,
+            filename=self.filename,
+            events=self.events,
+            subject_attributes=self.attributes,
+            parameters={name: self._param_value(p) for name, p in self.params.items()},
+            rules=tuple(rules),
+            plan=FactPlan(
+                events=frozenset(self.plan_events),
+                counts=frozenset(self.plan_counts),
+                group_firsts=frozenset(self.plan_groups),
+                ranks=frozenset(self.plan_ranks),
+                subject=self.plan_subject,
+            ),
+        )
+
+    def _declare_events(self) -> None:
+        for decl in self.tree.events:
+            if decl.name in self.events:
+                self.error(f"event {decl.name} is declared twice", decl.span)
+                continue
+            if decl.name.startswith("$") or decl.name == "subject":
+                self.error(f"'{decl.name}' cannot name an event", decl.span)
+            fields: dict[str, FieldSpec] = {}
+            for f in decl.fields:
+                if f.name in fields:
+                    self.error(f"field {f.name} is declared twice in event {decl.name}", f.span)
+                if f.name in RESERVED_FIELDS or f.name.endswith("__known") or "__" in f.name:
+                    self.error(f"'{f.name}' is reserved and cannot name a field", f.span,
+                               "every record already has a date; pick another name")
+                if f.type not in FIELD_TYPES:
+                    self.error(f"unknown field type '{f.type}'", f.type_span,
+                               did_you_mean(f.type, FIELD_TYPES) or f"types are {', '.join(FIELD_TYPES)}")
+                if f.unit and f.type not in ("decimal", "integer"):
+                    self.error(f"only numbers carry a unit; {f.name} is {f.type}", f.span)
+                fields[f.name] = FieldSpec(f.name, f.type, f.unit, f.required)
+            self.events[decl.name] = EventSpec(decl.name, decl.label, decl.trial_level, fields)
+
+    def _declare_attributes(self) -> None:
+        for decl in self.tree.subject_attributes:
+            event = self.events.get(decl.event)
+            if event is None:
+                self._unknown_event(decl.event, decl.source_span)
+                continue
+            if event.trial_level:
+                self.error(f"{decl.event} is a trial event; a subject attribute needs a subject's record",
+                           decl.source_span)
+            spec = event.fields.get(decl.field)
+            if spec is None:
+                self._unknown_field(decl.event, decl.field, decl.source_span)
+                continue
+            if spec.type not in ("integer", "text", "boolean"):
+                self.error(f"a subject attribute must be an integer, text or boolean field; "
+                           f"{decl.event}.{decl.field} is {spec.type}", decl.source_span)
+            if decl.name in self.attributes:
+                self.error(f"subject attribute {decl.name} is declared twice", decl.span)
+            self.attributes[decl.name] = (decl.event, decl.field)
+
+    def _declare_parameters(self) -> None:
+        for decl in self.tree.parameters:
+            if decl.name in self.params:
+                self.error(f"parameter {decl.name} is declared twice", decl.span)
+            if decl.key_attribute is not None:
+                if decl.key_attribute not in self.attributes:
+                    self.error(f"unknown subject attribute '{decl.key_attribute}'", decl.span,
+                               did_you_mean(decl.key_attribute, self.attributes.keys()))
+                units = {e.value.unit for e in decl.entries}
+                if len(units) > 1:
+                    self.error(f"the entries of {decl.name} mix units: {', '.join(sorted(map(str, units)))}",
+                               decl.span)
+                keys = [e.key for e in decl.entries]
+                for entry, key in zip(decl.entries, keys):
+                    if keys.count(key) > 1:
+                        self.error(f"key {key} appears twice in {decl.name}", entry.span)
+                        break
+            self.params[decl.name] = decl
+
+    def _param_value(self, decl: n.ParamDecl) -> object:
+        if decl.value is not None:
+            return _quantity_text(decl.value)
+        return {str(e.key): _quantity_text(e.value) for e in decl.entries}
+
+    def _use_subject(self) -> None:
+        self.plan_subject = True
+        self.plan_events.update(event for event, _ in self.attributes.values())
+
+    def _unknown_event(self, name: str, span: Span) -> None:
+        self.error(f"unknown event type '{name}'", span, did_you_mean(name, self.events.keys()))
+
+    def _unknown_field(self, event: str, name: str, span: Span) -> None:
+        fields = list(self.events[event].fields) + ["date"]
+        self.error(f"event {event} has no field '{name}'", span, did_you_mean(name, fields))
+
+    # --- rules ---
+    def _compile_rule(self, rule: n.Rule) -> CompiledRule:
+        check = rule.check
+        source = check.source
+        severity = rule.severity or "major"
+        if rule.severity is not None and rule.severity not in SEVERITIES:
+            self.error(f"unknown severity '{rule.severity}'", rule.severity_span,
+                       did_you_mean(rule.severity, SEVERITIES) or f"use one of {', '.join(SEVERITIES)}")
+        trigger_pattern, level = self._trigger(source)
+        alias_name = source.event
+        scope = _Scope(trigger=source, trigger_alias=alias_name)
+        state = _RuleState(scope=scope, level=level)
+        verdict = check.verdict
+
+        where = self._lower_cond(check.where, state) if check.where else [()]
+        exists_pattern = None
+        if verdict.exists_event:
+            exists_pattern = self._exists_pattern(verdict, level, state)
+        scope.exists_event = verdict.exists_event
+        scope.in_exists = verdict.exists_event is not None
+        body = self._lower_cond(verdict.cond, state) if verdict.cond else [()]
+        scope.in_exists = False
+        due_tests: list[Test] = []
+        if verdict.due is not None:
+            due_tests = self._due_tests(verdict.due, state)
+
+        anchors = list(state.anchors.values())
+        base = (trigger_pattern,)
+        full = base + tuple(a for a in anchors if a.alias != "cutoff")
+        if exists_pattern:
+            full += (exists_pattern,)
+        engine_rules: list[EngineRule] = []
+        counter = itertools.count(1)
+
+        def name(role: str) -> str:
+            return f"{rule.id}#{role}{next(counter)}"
+
+        for conj in where:
+            where_tests, where_reads = _flatten(conj)
+            if where_reads:
+                self.error("a 'where' filter can only read required fields", check.where.span if check.where else rule.span,
+                           "records missing the field would be silently left out; test 'is known' in the check instead")
+            if verdict.mode == "require":
+                engine_rules.append(EngineRule(name("trigger"), "trigger", _used(base, where_tests), where_tests))
+                if verdict.due is not None:
+                    cutoff = Pattern("cutoff", "$cutoff")
+                    pats = full[:1] + tuple(a for a in anchors if a.alias != "cutoff") + (cutoff,)
+                    tests = where_tests + tuple(due_tests)
+                    engine_rules.append(EngineRule(name("due"), "due", _used(pats, tests, keep=(cutoff.alias,)), tests))
+            for body_conj in body:
+                conj_all = conj + body_conj
+                for variant_conj, lookup_tests in self._expand_lookups(conj_all):
+                    tests, _ = _flatten(variant_conj)
+                    tests = tests + lookup_tests
+                    role = "covered" if verdict.mode == "require" else "deviation"
+                    engine_rules.append(EngineRule(name(role), role, _used(full, tests, keep=_keep(full, exists_pattern)), tests))
+                for reason, tests in self._unknown_variants(conj_all, state):
+                    engine_rules.append(EngineRule(name("unknown"), "unknown", _used(full, tests, keep=_keep(full, exists_pattern)),
+                                                   tests, reason))
+        self.plan_events.add(source.event)
+        message = rule.message or rule.title
+        self._check_message(message, rule, state, verdict)
+        return CompiledRule(
+            id=rule.id,
+            title=rule.title,
+            severity=severity,
+            category=rule.category or "other",
+            cites=rule.cites,
+            message=message,
+            span=rule.span,
+            mode=verdict.mode,
+            level=level,
+            trigger_event=source.event,
+            exists_event=verdict.exists_event,
+            engine_rules=tuple(_dedupe(engine_rules)),
+            has_due=verdict.due is not None,
+        )
+
+    def _trigger(self, source: n.Source) -> tuple[Pattern, str]:
+        event = self.events.get(source.event)
+        if event is None:
+            self._unknown_event(source.event, source.span)
+            raise _Unsupported(f"rule needs a known event type, not '{source.event}'", source.span)
+        if source.form == "each":
+            return Pattern("t", source.event, label=source.event), "trial" if event.trial_level else "subject"
+        if event.trial_level:
+            raise _Unsupported(f"{source.event} is a trial event; only 'for each {source.event}' applies",
+                               source.span)
+        if source.form in ("first", "last"):
+            seq = "seq" if source.form == "first" else "rseq"
+            return Pattern("t", source.event, (Test("t", seq, "=", 1),), f"{source.form} {source.event}"), "subject"
+        if source.form == "count":
+            period = "subject" if source.period == "subject" else f"week-{source.week_start}"
+            if source.week_start and source.week_start not in WEEKDAYS:
+                raise _Unsupported(f"'{source.week_start}' is not a day of the week", source.span,
+                                   did_you_mean(source.week_start, WEEKDAYS))
+            self.plan_counts.add((source.event, source.period or "subject", source.week_start or ""))
+            ident = (Test("t", "event", "=", source.event), Test("t", "period", "=", period))
+            return Pattern("t", "$count", ident, f"count of {source.event} per {source.period}"), "subject"
+        # group_first / group_last
+        which = source.form.removeprefix("group_")
+        attribute = source.attribute or ""
+        if attribute not in self.attributes:
+            raise _Unsupported(f"unknown subject attribute '{attribute}'", source.span,
+                               did_you_mean(attribute, self.attributes.keys()))
+        self.plan_groups.add((source.event, which, attribute))
+        self._use_subject()
+        ident = (Test("t", "event", "=", source.event), Test("t", "which", "=", which),
+                 Test("t", "attribute", "=", attribute))
+        return Pattern("t", "$group", ident, f"{which} {source.event} of each {attribute}"), "trial"
+
+    def _exists_pattern(self, verdict: n.Verdict, level: str, state: _RuleState) -> Pattern:
+        name = verdict.exists_event or ""
+        event = self.events.get(name)
+        span = verdict.exists_span or verdict.span
+        if event is None:
+            self._unknown_event(name, span)
+            raise _Unsupported(f"rule needs a known event type, not '{name}'", span)
+        event_level = "trial" if event.trial_level else "subject"
+        if event_level != level:
+            raise _Unsupported(
+                f"this rule is checked per {level}, but {name} is a {event_level}-level event", span,
+                "subject-level rules read a subject's records; trial-level rules read trial events and group facts")
+        if name == state.scope.trigger.event:
+            raise _Unsupported(f"the record sought and the record checked are both {name}", span,
+                               "name a different event type")
+        self.plan_events.add(name)
+        return Pattern("x", name, label=name)
+
+    def _due_tests(self, expr: n.Expr, state: _RuleState) -> list[Test]:
+        value = self._value(expr, state)
+        if value.type != "date":
+            raise _Unsupported("'judged from' needs a date", expr.span)
+        cutoff = Value("date", expr.span, alias="cutoff", field="date")
+        state.anchors.setdefault(("cutoff",), Pattern("cutoff", "$cutoff"))
+        atom = self._compare_dates(cutoff, ">=", value, expr.span)
+        return list(atom.tests)
+
+    # --- message placeholders ---
+    def _check_message(self, message: str, rule: n.Rule, state: _RuleState, verdict: n.Verdict) -> None:
+        for match in re.finditer(r"\{([^{}]*)\}", message):
+            text = match.group(1).strip()
+            parts = text.split(".")
+            ok = False
+            if len(parts) == 1:
+                ok = text in self.params or text in self._trigger_fields(state.scope.trigger)
+            elif len(parts) == 2:
+                record, fname = parts
+                if record == state.scope.trigger.event and state.scope.trigger.form != "count":
+                    ok = fname in self._trigger_fields(state.scope.trigger)
+                elif record == verdict.exists_event and verdict.mode == "forbid":
+                    ok = fname in self.events[record].fields or fname == "date"
+            if not ok and rule.message_span:
+                self.error(f"the message names '{{{text}}}', which this rule cannot fill in", rule.message_span,
+                           "use a parameter, a field of the record checked, or (for 'forbid a ...') record.field")
+
+    def _trigger_fields(self, source: n.Source) -> set[str]:
+        if source.form == "count":
+            return {"count", "date"}
+        if source.form.startswith("group_"):
+            return {"date", source.attribute or ""}
+        return set(self.events[source.event].fields) | {"date"}
+
+    # --- names and values ---
+    def _value(self, expr: n.Expr, state: _RuleState) -> Value:
+        scope = state.scope
+        if isinstance(expr, n.Quantity):
+            return self._quantity(expr)
+        if isinstance(expr, n.Text):
+            return Value("text", expr.span, const=expr.value)
+        if isinstance(expr, n.Boolean):
+            return Value("boolean", expr.span, const=expr.value)
+        if isinstance(expr, n.Arith):
+            return self._arith(expr, state)
+        if isinstance(expr, n.Elapsed):
+            start, end = self._value(expr.start, state), self._value(expr.end, state)
+            for v in (start, end):
+                if v.type != "date" or not v.is_ref or v.days or v.months:
+                    raise _Unsupported(f"'{expr.unit} from ... to ...' needs two record dates", v.span)
+            return Value("elapsed", expr.span, unit=expr.unit, elapsed=(start, end))
+        if isinstance(expr, n.Lookup):
+            decl = self.params.get(expr.table)
+            if decl is None or decl.key_attribute is None:
+                raise _Unsupported(f"'{expr.table}' is not a table parameter", expr.span,
+                                   did_you_mean(expr.table, [p for p, d in self.params.items() if d.key_attribute]))
+            key = self._value(expr.key, state)
+            if not key.is_ref:
+                raise _Unsupported("a table is looked up by a field or subject attribute", expr.key.span)
+            unit = decl.entries[0].value.unit if decl.entries else None
+            return Value("number", expr.span, unit=unit, lookup=(expr.table, key))
+        if isinstance(expr, n.AnchorRef):
+            return self._anchor(expr, state)
+        if isinstance(expr, n.RankedRef):
+            return self._ranked(expr, state)
+        return self._name(expr, state)
+
+    def _quantity(self, q: n.Quantity) -> Value:
+        if q.unit is None:
+            return Value("number", q.span, const=q.value)
+        if q.unit == "%":
+            return Value("percent", q.span, const=q.value)
+        if q.unit in DURATION_UNITS:
+            base, factor = DURATION_UNITS[q.unit]
+            if q.value != q.value.to_integral_value():
+                raise _Unsupported(f"a duration must be a whole number of {q.unit}", q.span)
+            amount = int(q.value) * factor
+            return Value("duration", q.span, unit=base, days=amount if base == "days" else 0,
+                         months=amount if base == "months" else 0)
+        return Value("number", q.span, const=q.value, unit=q.unit)
+
+    def _arith(self, expr: n.Arith, state: _RuleState) -> Value:
+        left, right = self._value(expr.left, state), self._value(expr.right, state)
+        sign = 1 if expr.op == "+" else -1
+        if left.type == "date" and right.type == "duration":
+            return replace(left, span=expr.span, days=left.days + sign * right.days,
+                           months=left.months + sign * right.months)
+        if left.type == "duration" and right.type == "duration" and left.unit == right.unit:
+            return replace(left, span=expr.span, days=left.days + sign * right.days,
+                           months=left.months + sign * right.months)
+        if left.type == "number" and right.type == "number" and left.unit == right.unit and not right.is_ref \
+                and right.lookup is None and left.lookup is None:
+            if left.is_ref:
+                raise _Unsupported("arithmetic on a field is limited to dates plus or minus a duration", expr.span)
+            return Value("number", expr.span, const=left.const + sign * right.const, unit=left.unit)  # type: ignore[operator]
+        raise _Unsupported(f"cannot {'add' if sign > 0 else 'subtract'} {_describe(right)} "
+                           f"{'to' if sign > 0 else 'from'} {_describe(left)}", expr.span)
+
+    def _name(self, ref: n.NameRef, state: _RuleState) -> Value:
+        scope = state.scope
+        if ref.field is not None:
+            record = ref.name
+            if scope.in_exists and record == scope.exists_event:
+                return self._field("x", record, ref.field, ref.span)
+            if record == scope.trigger.event:
+                return self._trigger_field(ref.field, ref.span, state)
+            if record == "subject":
+                return self._attribute(ref.field, ref.span, state)
+            known = [scope.trigger.event] + ([scope.exists_event] if scope.in_exists and scope.exists_event else [])
+            raise _Unsupported(f"'{record}' is not a record this rule can read", ref.span,
+                               did_you_mean(record, known) or f"this rule reads {', '.join(known)}")
+        name = ref.name
+        if scope.in_exists and scope.exists_event:
+            event = self.events[scope.exists_event]
+            if name in event.fields or name == "date":
+                return self._field("x", scope.exists_event, name, ref.span)
+        if name in self._trigger_fields(scope.trigger):
+            return self._trigger_field(name, ref.span, state)
+        if name in self.attributes:
+            return self._attribute(name, ref.span, state)
+        if name in self.params:
+            decl = self.params[name]
+            if decl.value is None:
+                raise _Unsupported(f"{name} is a table; look it up with {name}[{decl.key_attribute}]", ref.span)
+            value = self._quantity(decl.value)
+            return replace(value, span=ref.span)
+        choices = set(self._trigger_fields(scope.trigger)) | set(self.attributes) | set(self.params)
+        if scope.in_exists and scope.exists_event:
+            choices |= set(self.events[scope.exists_event].fields)
+        raise _Unsupported(f"unknown name '{name}'", ref.span,
+                           did_you_mean(name, choices) or "declare it as a field, subject attribute or parameter")
+
+    def _trigger_field(self, name: str, span: Span, state: _RuleState) -> Value:
+        source = state.scope.trigger
+        if source.form == "count":
+            if name == "count":
+                return Value("number", span, alias="t", field="count")
+            return Value("date", span, alias="t", field="date")
+        if source.form.startswith("group_"):
+            if name == source.attribute:
+                event, fname = self.attributes[name]
+                spec = self.events[event].fields[fname]
+                return self._typed_ref("t", "group", spec, span, optional=False)
+            return Value("date", span, alias="t", field="date")
+        return self._field("t", source.event, name, span)
+
+    def _field(self, alias: str, event: str, name: str, span: Span) -> Value:
+        if name == "date":
+            return Value("date", span, alias=alias, field="date")
+        spec = self.events[event].fields.get(name)
+        if spec is None:
+            self._unknown_field(event, name, span)
+            raise _Unsupported(f"event {event} has no field '{name}'", span)
+        return self._typed_ref(alias, name, spec, span, optional=not spec.required)
+
+    def _typed_ref(self, alias: str, fname: str, spec: FieldSpec, span: Span, optional: bool) -> Value:
+        if spec.type == "date":
+            return Value("date", span, alias=alias, field=fname, optional=optional)
+        if spec.type in ("integer", "decimal"):
+            scale = DECIMAL_SCALE if spec.type == "decimal" else 1
+            return Value("number", span, alias=alias, field=fname, scale=scale, unit=spec.unit, optional=optional)
+        return Value(spec.type, span, alias=alias, field=fname, optional=optional)
+
+    def _attribute(self, name: str, span: Span, state: _RuleState) -> Value:
+        if name not in self.attributes:
+            raise _Unsupported(f"unknown subject attribute '{name}'", span, did_you_mean(name, self.attributes.keys()))
+        if state.level != "subject":
+            raise _Unsupported(f"a trial-level rule cannot read the subject attribute {name}", span)
+        self._use_subject()
+        state.anchors.setdefault(("subject",), Pattern("subject", "$subject", label="subject"))
+        event, fname = self.attributes[name]
+        return self._typed_ref("subject", name, self.events[event].fields[fname], span, optional=True)
+
+    def _anchor(self, ref: n.AnchorRef, state: _RuleState) -> Value:
+        event = self.events.get(ref.event)
+        if event is None:
+            self._unknown_event(ref.event, ref.span)
+            raise _Unsupported(f"unknown event type '{ref.event}'", ref.span)
+        if event.trial_level or state.level != "subject":
+            raise _Unsupported(f"'{ref.which} {ref.event}' is a subject's record; this rule is trial-level"
+                               if state.level != "subject" else f"{ref.event} is a trial event", ref.span)
+        source = state.scope.trigger
+        self.plan_events.add(ref.event)
+        if source.form == ref.which and source.event == ref.event:
+            alias = "t"
+        else:
+            alias = f"{ref.which[0]}_{ref.event}"
+            seq = "seq" if ref.which == "first" else "rseq"
+            state.anchors.setdefault((ref.which, ref.event),
+                                     Pattern(alias, ref.event, (Test(alias, seq, "=", 1),), f"{ref.which} {ref.event}"))
+        return self._field(alias, ref.event, ref.field or "date", ref.span)
+
+    def _ranked(self, ref: n.RankedRef, state: _RuleState) -> Value:
+        source = state.scope.trigger
+        if not source.form.startswith("group_") or source.attribute != ref.attribute:
+            raise _Unsupported(f"'the {ref.rank}th subject's ...' needs a rule checked per {ref.attribute} group",
+                               ref.span, f"check it 'for first <event> of each {ref.attribute}'")
+        if ref.field not in (None, "date"):
+            raise _Unsupported("a ranked subject's record offers only its date", ref.span)
+        if ref.event not in self.events or self.events[ref.event].trial_level:
+            raise _Unsupported(f"'{ref.event}' is not a subject-level event type", ref.span,
+                               did_you_mean(ref.event, self.events.keys()))
+        self.plan_ranks.add((ref.event, ref.which, ref.attribute))
+        self.plan_events.add(ref.event)
+        self._use_subject()
+        alias = f"r{ref.rank}_{ref.which}_{ref.event}_{ref.relation}"
+        shift = 1 if ref.relation == "previous" else 0
+        ident = (Test(alias, "event", "=", ref.event), Test(alias, "which", "=", ref.which),
+                 Test(alias, "attribute", "=", ref.attribute), Test(alias, "rank", "=", ref.rank),
+                 Test(alias, "group", "=", other="t", other_field="group", offset=-shift))
+        state.anchors.setdefault(("rank", alias), Pattern(alias, "$rank", ident,
+                                                          f"{ref.which} {ref.event} of the {ref.rank} subject"))
+        return Value("date", ref.span, alias=alias, field="date")
+
+    # --- conditions ---
+    def _lower_cond(self, cond: n.Cond, state: _RuleState, negate: bool = False) -> list[Conj]:
+        """Lower to disjunctive normal form: a list of conjunctions of atoms."""
+        if isinstance(cond, n.Not):
+            return self._lower_cond(cond.item, state, not negate)
+        if isinstance(cond, (n.And, n.Or)):
+            parts = [self._lower_cond(c, state, negate) for c in cond.items]
+            conjunctive = isinstance(cond, n.And) != negate
+            if conjunctive:
+                return [tuple(itertools.chain.from_iterable(combo)) for combo in itertools.product(*parts)]
+            return [conj for part in parts for conj in part]
+        return [tuple([atom]) for atom in self._atoms(cond, state, negate)]
+
+    def _atoms(self, cond: n.Cond, state: _RuleState, negate: bool) -> list[Atom]:
+        """A leaf condition as alternatives (each an Atom of tests that hold together)."""
+        if isinstance(cond, n.Compare):
+            left, right = self._value(cond.left, state), self._value(cond.right, state)
+            op = NEGATE[cond.op] if negate else cond.op
+            if op == "!=" and left.type in ("date", "number", "elapsed") or (op == "=" and left.type == "elapsed"):
+                below = self._compare(left, "<", right, cond.span)
+                above = self._compare(left, ">", right, cond.span)
+                return [below, above] if op == "!=" else [self._both(self._compare(left, ">=", right, cond.span),
+                                                                      self._compare(left, "<=", right, cond.span))]
+            return [self._compare(left, op, right, cond.span)]
+        if isinstance(cond, n.Truthy):
+            value = self._value(cond.subject, state)
+            if value.type != "boolean" or not value.is_ref:
+                raise _Unsupported(f"{_describe(value)} is not a yes/no field", cond.span,
+                                   "compare it, e.g. 'x > 0' or 'x = \"text\"'")
+            const = Value("boolean", cond.span, const=not negate)
+            return [self._compare(value, "=", const, cond.span)]
+        if isinstance(cond, n.Known):
+            value = self._value(cond.subject, state)
+            if not value.is_ref:
+                raise _Unsupported("only a field can be known or missing", cond.span)
+            known = cond.known != negate
+            if not value.optional:
+                raise _Unsupported(f"{value.field} is always known", cond.span,
+                                   "it is required, or the record's date")
+            return [Atom((Test(value.alias or "", f"{value.field}__known", "=", 1 if known else 0),), frozenset(), (), cond.span)]
+        if isinstance(cond, n.Between):
+            subject = self._value(cond.subject, state)
+            low, high = self._value(cond.low, state), self._value(cond.high, state)
+            return self._range(subject, low, high, negate, cond.span)
+        if isinstance(cond, n.Within):
+            return self._within(cond, state, negate)
+        raise _Unsupported("this condition is not supported here", cond.span)  # pragma: no cover
+
+    def _within(self, cond: n.Within, state: _RuleState, negate: bool) -> list[Atom]:
+        subject = self._value(cond.subject, state)
+        width = self._value(cond.width, state)
+        anchor = self._value(cond.anchor, state)
+        if width.type == "duration":
+            if subject.type != "date" or anchor.type != "date":
+                raise _Unsupported("a window of time needs dates on both sides", cond.span)
+            low = anchor if cond.relation == "after" else _shift(anchor, width, -1)
+            high = anchor if cond.relation == "before" else _shift(anchor, width, +1)
+            return self._range(subject, low, high, negate, cond.span)
+        if width.type == "percent":
+            if cond.relation != "of":
+                raise _Unsupported("a percentage tolerance reads 'within P % of VALUE'", cond.span)
+            if anchor.type != "number" or anchor.is_ref:
+                raise _Unsupported("a percentage tolerance needs a constant or table value", cond.anchor.span)
+            fraction = width.const / Decimal(100)  # type: ignore[operator]
+            if anchor.lookup:
+                # A table value: the factor rides in `const` until the table is expanded per key.
+                low = replace(anchor, const=Decimal(1) - fraction)
+                high = replace(anchor, const=Decimal(1) + fraction)
+            else:
+                low = replace(anchor, const=anchor.const * (1 - fraction))  # type: ignore[operator]
+                high = replace(anchor, const=anchor.const * (1 + fraction))  # type: ignore[operator]
+            return self._range(subject, low, high, negate, cond.span)
+        if width.type == "number" and not width.is_ref and cond.relation == "of":
+            if anchor.type != "number" or anchor.is_ref or anchor.lookup:
+                raise _Unsupported("an absolute tolerance needs a constant value", cond.anchor.span)
+            low = replace(anchor, const=anchor.const - width.const)  # type: ignore[operator]
+            high = replace(anchor, const=anchor.const + width.const)  # type: ignore[operator]
+            return self._range(subject, low, high, negate, cond.span)
+        raise _Unsupported(f"'within' takes a duration, a percentage or an amount, not {_describe(width)}",
+                           cond.width.span)
+
+    def _range(self, subject: Value, low: Value, high: Value, negate: bool, span: Span) -> list[Atom]:
+        if negate:
+            return [self._compare(subject, "<", low, span), self._compare(subject, ">", high, span)]
+        return [self._both(self._compare(subject, ">=", low, span), self._compare(subject, "<=", high, span))]
+
+    @staticmethod
+    def _both(a: Atom, b: Atom) -> Atom:
+        return Atom(a.tests + b.tests, a.reads | b.reads, a.lookups + b.lookups, a.span)
+
+    def _compare(self, left: Value, op: str, right: Value, span: Span) -> Atom:
+        if left.type == "elapsed" or right.type == "elapsed":
+            if right.type == "elapsed":
+                left, right, op = right, left, FLIP[op]
+            return self._compare_elapsed(left, op, right, span)
+        if left.type == "date" or right.type == "date":
+            return self._compare_dates(left, op, right, span)
+        if left.type != right.type:
+            raise _Unsupported(f"cannot compare {_describe(left)} with {_describe(right)}", span)
+        if left.type in ("text", "boolean"):
+            if op not in ("=", "!="):
+                raise _Unsupported(f"{left.type} values can only be equal or different", span)
+            return self._compare_plain(left, op, right, span)
+        if left.type == "number":
+            if left.unit != right.unit and left.unit is not None and right.unit is not None:
+                raise _Unsupported(f"unit mismatch: {left.unit} against {right.unit}", span)
+            if left.unit != right.unit:
+                unit = left.unit or right.unit
+                missing = right if right.unit is None else left
+                if missing.is_ref or missing.lookup:
+                    raise _Unsupported(f"unit mismatch: {unit} against a plain number", span)
+            return self._compare_numbers(left, op, right, span)
+        raise _Unsupported(f"cannot compare {_describe(left)} with {_describe(right)}", span)
+
+    def _compare_plain(self, left: Value, op: str, right: Value, span: Span) -> Atom:
+        if not left.is_ref:
+            left, right, op = right, left, FLIP[op]
+        if not left.is_ref:
+            raise _Unsupported("this comparison has no field in it", span)
+        reads = _reads(left, right)
+        if right.is_ref:
+            return Atom((self._join_test(left, op, right, 0),), reads, (), span)
+        const: int | str = int(right.const) if left.type == "boolean" else str(right.const)
+        return Atom((Test(left.alias or "", left.field or "", op, const),), reads, (), span)
+
+    def _compare_numbers(self, left: Value, op: str, right: Value, span: Span) -> Atom:
+        if not left.is_ref:
+            left, right, op = right, left, FLIP[op]
+        if not left.is_ref:
+            raise _Unsupported("this comparison has no field in it", span)
+        reads = _reads(left, right)
+        if right.is_ref:
+            if right.scale != left.scale:
+                raise _Unsupported("cannot compare a decimal field with an integer field", span)
+            return Atom((self._join_test(left, op, right, 0),), reads, (), span)
+        if right.lookup:
+            # Resolved per table key later; carry the factor in `const`.
+            return Atom((), reads, ((op, replace(right, scale=left.scale, alias=None), left),), span)
+        return Atom((_scaled_test(left, op, Decimal(right.const) * left.scale),), reads, (), span)  # type: ignore[arg-type]
+
+    def _compare_dates(self, left: Value, op: str, right: Value, span: Span) -> Atom:
+        if left.type != "date" or right.type != "date":
+            raise _Unsupported(f"cannot compare {_describe(left)} with {_describe(right)}", span)
+        if not (left.is_ref and right.is_ref):
+            raise _Unsupported("a date is compared with another record's date", span)
+        if left.months and right.months:
+            raise _Unsupported("calendar months can be added on one side of a comparison only", span)
+        if (left.months or right.months) and (left.days or right.days):
+            raise _Unsupported("cannot mix days and calendar months in one comparison", span)
+        if right.months == 0 and left.months:
+            left, right, op = right, left, FLIP[op]
+        reads = _reads(left, right)
+        if right.months:
+            # `left OP right + k months`: left is a real date, right shifted may be 31 February.
+            lfield = f"{left.field}__cal" if op in ("<=", ">", "=", "!=") else f"{left.field}__calhi"
+            offset = right.months * MONTH
+            lval = replace(left, field=lfield, days=0)
+            rval = replace(right, field=f"{right.field}__cal", months=0)
+            return Atom((self._join_test(lval, op, rval, offset),), reads, (), span)
+        offset = right.days - left.days
+        return Atom((self._join_test(replace(left, days=0), op, replace(right, days=0), offset),), reads, (), span)
+
+    def _compare_elapsed(self, left: Value, op: str, right: Value, span: Span) -> Atom:
+        assert left.elapsed is not None
+        start, end = left.elapsed
+        unit = left.unit or "years"
+        if unit in ("days", "weeks"):
+            if right.type not in ("duration", "number") or right.is_ref:
+                raise _Unsupported(f"compare {unit} with a number of {unit}", right.span)
+            amount = _elapsed_amount(right, unit)
+            # whole weeks >= N  <=>  days >= 7N
+            factor = 7 if unit == "weeks" else 1
+            threshold = _threshold(op, amount) * factor
+            return Atom((self._join_test(end, _threshold_op(op), start, threshold),), _reads(start, end), (), span)
+        if right.type not in ("duration", "number") or right.is_ref:
+            raise _Unsupported(f"compare {unit} with a number of {unit}", right.span)
+        amount = _elapsed_amount(right, unit)
+        step = YEAR if unit == "years" else MONTH
+        threshold = _threshold(op, amount) * step
+        lval = replace(end, field=f"{end.field}__cal")
+        rval = replace(start, field=f"{start.field}__cal")
+        return Atom((self._join_test(lval, _threshold_op(op), rval, threshold),), _reads(start, end), (), span)
+
+    @staticmethod
+    def _join_test(left: Value, op: str, right: Value, offset: int) -> Test:
+        """`left OP right + offset`; `_place` later moves it onto whichever pattern comes last."""
+        return Test(left.alias or "", left.field or "", op, other=right.alias, other_field=right.field, offset=offset)
+
+    # --- variants ---
+    def _expand_lookups(self, conj: Conj) -> Iterator[tuple[Conj, tuple[Test, ...]]]:
+        """One conjunction per table key when the conjunction looks a value up in a table."""
+        lookups = [lk for atom in conj for lk in atom.lookups]
+        if not lookups:
+            yield conj, ()
+            return
+        tables = {(lk[1].lookup[0], lk[1].lookup[1].alias, lk[1].lookup[1].field) for lk in lookups}  # type: ignore[index]
+        if len(tables) > 1:
+            raise _Unsupported("a condition may look up one table by one key", conj[0].span or Span(1, 1, 1, 1))
+        table, key_alias, key_field = next(iter(tables))
+        for entry in self.params[table].entries:
+            tests: list[Test] = []
+            for op, factor_value, field_value in lookups:
+                bound = Decimal(factor_value.const if factor_value.const is not None else 1) * entry.value.value
+                tests.append(_scaled_test(field_value, op, bound * field_value.scale))
+            key = int(entry.key) if isinstance(entry.key, Decimal) else entry.key
+            tests.append(Test(key_alias, key_field, "=", key))
+            yield conj, tuple(tests)
+
+    def _unknown_variants(self, conj: Conj, state: _RuleState) -> Iterator[tuple[str, tuple[Test, ...]]]:
+        """For each optional field the conjunction reads: the same match with that field missing."""
+        reads = sorted({r for atom in conj for r in atom.reads})
+        for alias, fname in reads:
+            kept = tuple(a for a in conj if (alias, fname) not in a.reads)
+            tests, _ = _flatten(kept)
+            tests = tuple(t for t in tests if not (t.alias == alias and t.field == f"{fname}__known"))
+            for variant, lookup_tests in self._expand_lookups(kept):
+                vtests, _ = _flatten(variant)
+                vtests = tuple(t for t in vtests if not (t.alias == alias and t.field == f"{fname}__known"))
+                yield (f"{_alias_label(alias, state)} has no {fname}",
+                       vtests + lookup_tests + (Test(alias, f"{fname}__known", "=", 0),))
+        lookups = [lk for atom in conj for lk in atom.lookups]
+        if lookups:
+            table, key = lookups[0][1].lookup  # type: ignore[misc]
+            kept = tuple(a for a in conj if not a.lookups)
+            tests, _ = _flatten(kept)
+            keys = [int(e.key) if isinstance(e.key, Decimal) else e.key for e in self.params[table].entries]
+            outside = tuple(Test(key.alias or "", key.field or "", "!=", k) for k in keys)
+            known = (Test(key.alias or "", f"{key.field}__known", "=", 1),) if key.optional else ()
+            yield (f"{table} has no entry for this {key.field}", tests + outside + known)
+
+
+# ----- helpers -----------------------------------------------------------------------------------
+
+
+def _place(patterns: tuple[Pattern, ...], tests: tuple[Test, ...]) -> tuple[Test, ...]:
+    """Put each join test on the later of its two patterns: the engine only looks backwards."""
+    order = {p.alias: i for i, p in enumerate(patterns)}
+    placed = []
+    for t in tests:
+        if t.other is not None and t.other != t.alias and order[t.other] > order[t.alias]:
+            t = Test(t.other, t.other_field or "", FLIP[t.op], other=t.alias, other_field=t.field, offset=-t.offset)
+        placed.append(t)
+    return tuple(placed)
+
+
+def _flatten(conj: Iterable[Atom]) -> tuple[tuple[Test, ...], frozenset[tuple[str, str]]]:
+    tests: list[Test] = []
+    reads: set[tuple[str, str]] = set()
+    for atom in conj:
+        tests.extend(atom.tests)
+        reads |= atom.reads
+    for alias, fname in sorted(reads):
+        tests.append(Test(alias, f"{fname}__known", "=", 1))
+    return tuple(dict.fromkeys(tests)), frozenset(reads)
+
+
+def _reads(*values: Value) -> frozenset[tuple[str, str]]:
+    return frozenset((v.alias, v.field) for v in values if v.is_ref and v.optional)  # type: ignore[misc]
+
+
+def _used(patterns: tuple[Pattern, ...], tests: tuple[Test, ...], keep: tuple[str, ...] = ()) -> tuple[Pattern, ...]:
+    """The patterns a rule needs, in order: the trigger, those its tests name, and `keep`."""
+    named = {t.alias for t in tests} | {t.other for t in tests if t.other} | set(keep)
+    for p in patterns:
+        named |= {t.other for t in p.identity if t.other}
+    return tuple(p for i, p in enumerate(patterns) if i == 0 or p.alias in named)
+
+
+def _keep(patterns: tuple[Pattern, ...], exists: Pattern | None) -> tuple[str, ...]:
+    return (exists.alias,) if exists else ()
+
+
+def _dedupe(rules: list[EngineRule]) -> list[EngineRule]:
+    seen: set[str] = set()
+    out: list[EngineRule] = []
+    import json
+
+    for rule in rules:
+        key = json.dumps([rule.role, rule.reason, rule.definition()], sort_keys=True)
+        if key not in seen:
+            seen.add(key)
+            out.append(rule)
+    return out
+
+
+def _scaled_test(field_value: Value, op: str, bound: Decimal) -> Test:
+    """`field OP bound` for an integer field: exact, since ceil/floor of the bound keeps the meaning."""
+    alias, fname = field_value.alias or "", field_value.field or ""
+    if bound == bound.to_integral_value():
+        return Test(alias, fname, op, int(bound))
+    if op in ("<", ">="):
+        return Test(alias, fname, op, math.ceil(bound))
+    if op in ("<=", ">"):
+        return Test(alias, fname, op, math.floor(bound))
+    # An integer field never equals a fractional bound: '=' is never true, '!=' always.
+    return Test(alias, fname, "<" if op == "=" else ">=", -(2**62))
+
+
+def _threshold(op: str, amount: int) -> int:
+    """Completed units Y against N: Y > N and Y <= N compare the raw difference with N + 1 units."""
+    return amount + 1 if op in (">", "<=") else amount
+
+
+def _threshold_op(op: str) -> str:
+    return {">": ">=", ">=": ">=", "<": "<", "<=": "<"}.get(op, op)
+
+
+def _elapsed_amount(value: Value, unit: str) -> int:
+    if value.type == "number":
+        if value.unit is not None or value.const != value.const.to_integral_value():  # type: ignore[union-attr]
+            raise _Unsupported(f"compare {unit} with a whole number of {unit}", value.span)
+        return int(value.const)  # type: ignore[arg-type]
+    if unit in ("years", "months"):
+        if value.days:
+            raise _Unsupported(f"cannot compare {unit} with days or weeks", value.span)
+        return value.months // 12 if unit == "years" and value.months % 12 == 0 else (
+            value.months if unit == "months" else _bad_years(value))
+    if value.months:
+        raise _Unsupported(f"cannot compare {unit} with months or years", value.span)
+    return value.days // 7 if unit == "weeks" else value.days
+
+
+def _bad_years(value: Value) -> int:
+    raise _Unsupported("compare years with a whole number of years", value.span)
+
+
+def _shift(anchor: Value, width: Value, sign: int) -> Value:
+    return replace(anchor, days=anchor.days + sign * width.days, months=anchor.months + sign * width.months)
+
+
+def _describe(value: Value) -> str:
+    if value.type == "number":
+        return f"a number{' in ' + value.unit if value.unit else ''}"
+    return {"date": "a date", "duration": "a duration", "percent": "a percentage", "text": "a text",
+            "boolean": "a yes/no value", "elapsed": "an elapsed time"}.get(value.type, value.type)
+
+
+def _alias_label(alias: str, state: _RuleState) -> str:
+    if alias == "t":
+        return state.scope.trigger.event
+    if alias == "x":
+        return state.scope.exists_event or "record"
+    for pattern in state.anchors.values():
+        if pattern.alias == alias:
+            return pattern.label or alias
+    return alias
+
+
+def _quantity_text(q: n.Quantity) -> str:
+    value = format(q.value.normalize(), "f") if q.value == q.value.to_integral_value() and abs(q.value) < 10**7 \
+        else str(q.value.normalize())
+    return f"{value} {q.unit}" if q.unit and q.unit != "%" else (f"{value}%" if q.unit == "%" else value)

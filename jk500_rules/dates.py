@@ -1,0 +1,76 @@
+"""Integer encodings of calendar dates, so that the engine can compare and shift them exactly.
+
+A date reaches the engine three ways:
+- ``day``: days since 1970-01-01, for day and week arithmetic;
+- ``cal``: ``(year * 12 + month - 1) * 100 + day``, for month and year arithmetic. Adding ``100 * k``
+  gives "k calendar months later" as a possibly invalid date (31 February), and comparing a real
+  date with it agrees with pendulum's end-of-month clamping for ``<=`` and ``>``;
+- ``calhi``: ``cal``, except that the last day of a month counts as day 31. Comparing it with such
+  a shifted date agrees with clamping for ``<`` and ``>=``.
+Completed years between two dates are ``(cal(b) - cal(a)) // 1200`` (and months ``// 100``),
+matching pendulum's ``diff().in_years()``, including 29 February birthdays.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+
+EPOCH = dt.date(1970, 1, 1)
+MONTH = 100
+YEAR = 1200
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def epoch_day(value: dt.date) -> int:
+    return value.toordinal() - EPOCH.toordinal()
+
+
+def from_epoch_day(day: int) -> dt.date:
+    return dt.date.fromordinal(day + EPOCH.toordinal())
+
+
+def cal(value: dt.date) -> int:
+    return (value.year * 12 + value.month - 1) * 100 + value.day
+
+
+def calhi(value: dt.date) -> int:
+    last = calendar.monthrange(value.year, value.month)[1]
+    return cal(value) - value.day + 31 if value.day == last else cal(value)
+
+
+def encode(name: str, value: dt.date) -> dict[str, int]:
+    """The three encodings of one date field, keyed by the engine's field names."""
+    return {name: epoch_day(value), f"{name}__cal": cal(value), f"{name}__calhi": calhi(value)}
+
+
+def week_start(value: dt.date, first_weekday: str) -> dt.date:
+    """The first day of the calendar week holding `value`, for weeks starting on `first_weekday`."""
+    offset = (value.weekday() - WEEKDAYS.index(first_weekday)) % 7
+    return value - dt.timedelta(days=offset)
+
+
+def parse_iso(text: str) -> dt.date | None:
+    """The calendar date of an ISO 8601 date or datetime as written (local to the record), or None.
+
+    Partial dates (``2013-11``, ``2013``) return None: they are not a day, and treating them as the
+    first of the month would turn an undecidable comparison into a certain one.
+    """
+    text = text.strip()
+    if len(text) == 10:
+        try:
+            return dt.date.fromisoformat(text)
+        except ValueError:
+            return None
+    if len(text) > 10 and text[10] in "T ":
+        try:
+            return dt.datetime.fromisoformat(text).date()
+        except ValueError:
+            return None
+    return None
+
+
+def is_partial(text: str) -> bool:
+    text = text.strip()
+    return len(text) in (4, 7) and text.replace("-", "").isdigit()

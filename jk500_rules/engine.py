@@ -1,0 +1,131 @@
+"""The only door to durable-rules: a thread-less, leak-free runner around its C engine.
+
+Every workaround here answers a measured engine defect (see ../shared/design/durable-rules.md):
+facts not events, one batch per session id, ids 0..n-1 (the store hashes ids to 32 bits), a marker
+fact and no-op rule per session (delete_state crashes on a session where no action ran), a sentinel
+test closing every later pattern (an out-of-bounds read when a join's last test fails), actions
+that only record matches, and every session and ruleset deleted after use.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from typing import Any, Iterable
+
+import durable_rules_engine as _dre  # the C engine behind `durable`
+
+__all__ = ["Engine", "EngineError"]
+
+_SENTINEL = "_t"
+_BEGIN_KIND = "$begin"
+_BEGIN_RULE = "$begin"
+_ruleset_numbers = itertools.count(1)
+_FNV_OFFSET, _FNV_PRIME = 0x811C9DC5, 0x01000193
+
+
+class EngineError(Exception):
+    """The engine refused a ruleset or a batch; a bug in the compiler or the runner, never in data."""
+
+
+def _fnv1a32(text: str) -> int:
+    h = _FNV_OFFSET
+    for byte in text.encode():
+        h = ((h ^ byte) * _FNV_PRIME) & 0xFFFFFFFF
+    return h
+
+
+class _IdHashes:
+    """fnv1a32 of "0".."n-1", grown on demand, to keep a session's own id clear of fact ids."""
+
+    def __init__(self) -> None:
+        self._first_index: dict[int, int] = {}
+        self._size = 0
+
+    def collides(self, text: str, count: int) -> bool:
+        while self._size < count:
+            self._first_index.setdefault(_fnv1a32(str(self._size)), self._size)
+            self._size += 1
+        index = self._first_index.get(_fnv1a32(text))
+        return index is not None and index < count
+
+
+_ID_HASHES = _IdHashes()
+# Decimal ids below this bound have pairwise distinct 32-bit hashes (measured upstream of us).
+MAX_FACTS_PER_SESSION = 797_185
+
+
+def prepare(definitions: dict[str, dict]) -> dict[str, dict]:
+    """The ruleset as the engine receives it: sentinel tests on later patterns, the marker rule."""
+    prepared: dict[str, dict] = {}
+    for name, rule in definitions.items():
+        patterns = rule["all"]
+        first_alias = next(iter(patterns[0]))
+        guarded = [patterns[0]]
+        for pattern in patterns[1:]:
+            ((alias, condition),) = pattern.items()
+            tests = list(condition["$and"]) if "$and" in condition else [condition]
+            tests.append({_SENTINEL: {first_alias: _SENTINEL}})
+            guarded.append({alias: {"$and": tests}})
+        prepared[name] = {"all": guarded}
+    prepared[_BEGIN_RULE] = {"all": [{"m": {"kind": _BEGIN_KIND}}]}
+    return prepared
+
+
+class Engine:
+    """One compiled ruleset, fed one session (subject or trial) at a time; use as a context manager."""
+
+    def __init__(self, definitions: dict[str, dict]):
+        self.definition = prepare(definitions)
+        self.name = f"audit{next(_ruleset_numbers)}"
+        try:
+            self._handle: Any = _dre.create_ruleset(self.name, json.dumps(self.definition))
+        except Exception as exc:  # the C module raises its own error type
+            raise EngineError(f"the engine refused the compiled rules: {exc}") from None
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._handle is not None:
+            _dre.delete_ruleset(self._handle)
+            self._handle = None
+
+    def feed(self, session: str, facts: Iterable[dict]) -> list[tuple[str, dict[str, Any]]]:
+        """Assert one session's facts in one batch; return (rule name, {alias: fact}) per match."""
+        if self._handle is None:
+            raise EngineError("the engine is closed")
+        batch = [{"kind": _BEGIN_KIND}]
+        batch.extend(facts)
+        if len(batch) > MAX_FACTS_PER_SESSION:
+            raise EngineError(f"session {session} has {len(batch)} facts; at most {MAX_FACTS_PER_SESSION} fit")
+        sid = session
+        while _ID_HASHES.collides(f"sid-{sid}", len(batch)):
+            sid += "~"
+        for index, fact in enumerate(batch):
+            fact["id"] = index
+            fact["sid"] = sid
+            fact[_SENTINEL] = 1
+        matches: list[tuple[str, dict[str, Any]]] = []
+        try:
+            code, state_handle = _dre.assert_facts(self._handle, json.dumps(batch))
+        except Exception as exc:
+            raise EngineError(f"the engine refused the facts of {session}: {exc}") from None
+        # Code 1 only says that some fact passed no rule's first tests; it is stored all the same.
+        if code == 2:
+            raise EngineError(f"the engine saw a duplicate fact id in session {session}")
+        try:
+            result = _dre.start_action_for_state(self._handle, state_handle)
+            while result:
+                message = json.loads(result[1])
+                for rule_name, match in message.items():
+                    if rule_name != _BEGIN_RULE:
+                        matches.append((rule_name, match))
+                follow = _dre.complete_and_start_action(self._handle, state_handle)
+                result = (None, follow) if follow else None
+        finally:
+            _dre.delete_state(self._handle, sid)
+        return matches

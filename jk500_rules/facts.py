@@ -1,0 +1,199 @@
+"""Records -> engine facts, one session per subject plus one for the trial.
+
+Facts the engine cannot derive (order within a subject, counts, subject attributes, a dose group's
+first record, the nth subject of a group) are computed here from the data alone. Nothing here reads
+a rule's numbers: changing a threshold or window changes the engine rules, never these facts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Iterable
+
+from .compiler import DECIMAL_SCALE, CompiledProtocol, EventSpec
+from .dates import encode, week_start
+from .records import Record
+
+TRIAL_SESSION = "trial"
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What a fact stands for: the records behind it and the values a message may quote."""
+
+    records: tuple[Record, ...]
+    display: dict[str, str]
+
+
+@dataclass
+class Session:
+    name: str
+    subject: str | None
+    facts: list[dict] = field(default_factory=list)
+    evidence: list[Evidence] = field(default_factory=list)
+
+    def add(self, fact: dict, evidence: Evidence) -> None:
+        fact["ref"] = len(self.evidence)
+        self.facts.append(fact)
+        self.evidence.append(evidence)
+
+
+def build_sessions(records: Iterable[Record], protocol: CompiledProtocol, cutoff: dt.date) -> list[Session]:
+    """Sessions in a fixed order (subjects sorted, then the trial), whatever the input order."""
+    plan = protocol.plan
+    by_subject: dict[str, list[Record]] = defaultdict(list)
+    trial_records: list[Record] = []
+    for record in records:
+        if record.subject is None:
+            trial_records.append(record)
+        else:
+            by_subject[record.subject].append(record)
+    cutoff_fact = {"kind": "$cutoff", **encode("date", cutoff)}
+    cutoff_evidence = Evidence((), {"date": cutoff.isoformat()})
+
+    sessions: list[Session] = []
+    attributes: dict[str, dict[str, object]] = {}
+    ordered: dict[str, dict[str, list[Record]]] = {}
+    for subject in sorted(by_subject):
+        session = Session(f"subject:{subject}", subject)
+        by_event = _ordered_by_event(by_subject[subject])
+        ordered[subject] = by_event
+        for event, items in by_event.items():
+            if event not in plan.events:
+                continue
+            spec = protocol.events[event]
+            for index, record in enumerate(items):
+                fact = _record_fact(record, spec)
+                fact["seq"], fact["rseq"] = index + 1, len(items) - index
+                session.add(fact, Evidence((record,), _display(record)))
+        if plan.subject:
+            attributes[subject] = _subject_fact(session, by_event, protocol)
+        for event, period, start in sorted(plan.counts):
+            _add_counts(session, by_event.get(event, []), event, period, start, cutoff)
+        session.add(dict(cutoff_fact), cutoff_evidence)
+        sessions.append(session)
+
+    trial = Session(TRIAL_SESSION, None)
+    for record in sorted(trial_records, key=Record.content_key):
+        if record.event in plan.events:
+            trial.add(_record_fact(record, protocol.events[record.event]), Evidence((record,), _display(record)))
+    for event, which, attribute in sorted(plan.group_firsts):
+        _add_group_facts(trial, ordered, attributes, event, which, attribute)
+    for event, which, attribute in sorted(plan.ranks):
+        _add_rank_facts(trial, ordered, attributes, event, which, attribute)
+    trial.add(dict(cutoff_fact), cutoff_evidence)
+    sessions.append(trial)
+    return sessions
+
+
+def _ordered_by_event(records: list[Record]) -> dict[str, list[Record]]:
+    by_event: dict[str, list[Record]] = defaultdict(list)
+    for record in sorted(records, key=Record.content_key):
+        by_event[record.event].append(record)
+    return dict(sorted(by_event.items()))
+
+
+def _record_fact(record: Record, spec: EventSpec) -> dict:
+    fact: dict = {"kind": record.event, **encode("date", record.date)}
+    for name, fspec in spec.fields.items():
+        value = record.values.get(name)
+        known = value is not None
+        fact[f"{name}__known"] = 1 if known else 0
+        if fspec.type == "date":
+            fact.update(encode(name, value) if known else {name: 0, f"{name}__cal": 0, f"{name}__calhi": 0})  # type: ignore[arg-type]
+        elif fspec.type == "decimal":
+            fact[name] = scale_decimal(value) if known else 0  # type: ignore[arg-type]
+        elif fspec.type in ("integer", "boolean"):
+            fact[name] = int(value) if known else 0  # type: ignore[call-overload]
+        else:
+            fact[name] = value if known else ""
+    return fact
+
+
+def scale_decimal(value: Decimal) -> int:
+    """A decimal as an exact integer count of millionths (rounded half-even past six places)."""
+    return int((value * DECIMAL_SCALE).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
+
+
+def _display(record: Record) -> dict[str, str]:
+    return {"date": record.date_text, **record.raw}
+
+
+def _subject_fact(session: Session, by_event: dict[str, list[Record]], protocol: CompiledProtocol) -> dict[str, object]:
+    """One fact of subject attributes, each from the subject's earliest record that gives it."""
+    fact: dict = {"kind": "$subject"}
+    values: dict[str, object] = {}
+    sources: list[Record] = []
+    for name, (event, fname) in sorted(protocol.subject_attributes.items()):
+        spec = protocol.events[event].fields[fname]
+        source = next((r for r in by_event.get(event, []) if fname in r.values), None)
+        fact[f"{name}__known"] = 1 if source else 0
+        if source is None:
+            fact[name] = "" if spec.type == "text" else 0
+            continue
+        value = source.values[fname]
+        fact[name] = value if spec.type == "text" else int(value)  # type: ignore[call-overload]
+        values[name] = value
+        if source not in sources:
+            sources.append(source)
+    display = {name: str(value) for name, value in values.items()}
+    session.add(fact, Evidence(tuple(sources), display))
+    return values
+
+
+def _add_counts(session: Session, items: list[Record], event: str, period: str, start: str,
+                cutoff: dt.date) -> None:
+    if period == "subject":
+        date = items[-1].date if items else cutoff
+        fact = {"kind": "$count", "event": event, "period": "subject", "count": len(items), **encode("date", date)}
+        session.add(fact, Evidence(tuple(items), {"count": str(len(items)), "date": date.isoformat()}))
+        return
+    weeks: dict[dt.date, list[Record]] = defaultdict(list)
+    for record in items:
+        weeks[week_start(record.date, start)].append(record)
+    for first_day, members in sorted(weeks.items()):
+        fact = {"kind": "$count", "event": event, "period": f"week-{start}", "count": len(members),
+                **encode("date", first_day)}
+        session.add(fact, Evidence(tuple(members), {"count": str(len(members)), "date": first_day.isoformat()}))
+
+
+def _subject_marks(ordered: dict[str, dict[str, list[Record]]], attributes: dict[str, dict[str, object]],
+                   event: str, which: str, attribute: str) -> dict[object, list[tuple[dt.date, str, Record]]]:
+    """Per group value: each subject's first (or last) record of `event`, earliest first."""
+    groups: dict[object, list[tuple[dt.date, str, Record]]] = defaultdict(list)
+    for subject, by_event in ordered.items():
+        items = by_event.get(event)
+        group = attributes.get(subject, {}).get(attribute)
+        if not items or group is None:
+            continue
+        record = items[0] if which == "first" else items[-1]
+        groups[group].append((record.date, subject, record))
+    for marks in groups.values():
+        marks.sort(key=lambda m: (m[0], m[1]))
+    return groups
+
+
+def _group_value(value: object) -> object:
+    return value if isinstance(value, str) else int(value)  # type: ignore[call-overload]
+
+
+def _add_group_facts(trial: Session, ordered: dict, attributes: dict, event: str, which: str, attribute: str) -> None:
+    for group, marks in sorted(_subject_marks(ordered, attributes, event, which, attribute).items(),
+                               key=lambda item: str(item[0])):
+        date, subject, record = marks[0] if which == "first" else marks[-1]
+        fact = {"kind": "$group", "event": event, "which": which, "attribute": attribute,
+                "group": _group_value(group), **encode("date", date)}
+        trial.add(fact, Evidence((record,), {attribute: str(group), "date": record.date_text, "subject": subject}))
+
+
+def _add_rank_facts(trial: Session, ordered: dict, attributes: dict, event: str, which: str, attribute: str) -> None:
+    for group, marks in sorted(_subject_marks(ordered, attributes, event, which, attribute).items(),
+                               key=lambda item: str(item[0])):
+        for rank, (date, subject, record) in enumerate(marks, start=1):
+            fact = {"kind": "$rank", "event": event, "which": which, "attribute": attribute,
+                    "group": _group_value(group), "rank": rank, **encode("date", date)}
+            trial.add(fact, Evidence((record,), {attribute: str(group), "date": record.date_text,
+                                                 "subject": subject, "rank": str(rank)}))

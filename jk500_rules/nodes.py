@@ -1,0 +1,244 @@
+"""The rules language's syntax tree: frozen dataclasses, tuple children, a span on every node."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from .errors import Span
+
+
+@dataclass(frozen=True, kw_only=True)
+class Node:
+    span: Span
+
+
+# ----- expressions -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class Quantity(Node):
+    value: Decimal
+    unit: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Text(Node):
+    value: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Boolean(Node):
+    value: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class NameRef(Node):
+    """`field`, `parameter` or `record.field`."""
+
+    name: str
+    field: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class AnchorRef(Node):
+    """`first infusion` or `last infusion.dose`: the subject's first or last record of a type."""
+
+    which: str
+    event: str
+    field: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class RankedRef(Node):
+    """`the 3rd subject's last infusion in the previous dose_group`."""
+
+    rank: int
+    which: str
+    event: str
+    relation: str
+    attribute: str
+    field: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Lookup(Node):
+    """`nominal_dose[dose_group]`: a table parameter indexed by a value."""
+
+    table: str
+    key: Expr
+
+
+@dataclass(frozen=True, kw_only=True)
+class Elapsed(Node):
+    """`years from birth_date to date`: completed calendar units between two dates."""
+
+    unit: str
+    start: Expr
+    end: Expr
+
+
+@dataclass(frozen=True, kw_only=True)
+class Arith(Node):
+    left: Expr
+    op: str
+    right: Expr
+
+
+Expr = Quantity | Text | Boolean | NameRef | AnchorRef | RankedRef | Lookup | Elapsed | Arith
+
+
+# ----- conditions --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class Compare(Node):
+    left: Expr
+    op: str
+    right: Expr
+
+
+@dataclass(frozen=True, kw_only=True)
+class Within(Node):
+    """`x within W before|after|of y`: a window around a date, or a tolerance around a value."""
+
+    subject: Expr
+    width: Expr
+    relation: str
+    anchor: Expr
+
+
+@dataclass(frozen=True, kw_only=True)
+class Between(Node):
+    subject: Expr
+    low: Expr
+    high: Expr
+
+
+@dataclass(frozen=True, kw_only=True)
+class Known(Node):
+    subject: Expr
+    known: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class Truthy(Node):
+    subject: Expr
+
+
+@dataclass(frozen=True, kw_only=True)
+class And(Node):
+    items: tuple[Cond, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Or(Node):
+    items: tuple[Cond, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Not(Node):
+    item: Cond
+
+
+Cond = Compare | Within | Between | Known | Truthy | And | Or | Not
+
+
+# ----- rules -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class Source(Node):
+    """What a rule is checked for: each record, a subject's first/last, a group's first, a count."""
+
+    form: str  # each | first | last | group_first | group_last | count
+    event: str
+    attribute: str | None = None  # grouping attribute for group_* sources
+    period: str | None = None  # count: subject | week
+    week_start: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Verdict(Node):
+    mode: str  # require | forbid
+    cond: Cond | None
+    exists_event: str | None = None
+    exists_span: Span | None = None
+    due: Expr | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Check(Node):
+    source: Source
+    where: Cond | None
+    verdict: Verdict
+
+
+@dataclass(frozen=True, kw_only=True)
+class Rule(Node):
+    id: str
+    id_span: Span
+    title: str
+    severity: str | None
+    severity_span: Span | None
+    category: str | None
+    cites: str | None
+    message: str | None
+    message_span: Span | None
+    check: Check
+
+
+@dataclass(frozen=True, kw_only=True)
+class FieldDecl(Node):
+    name: str
+    type: str
+    type_span: Span
+    unit: str | None
+    required: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class EventDecl(Node):
+    name: str
+    label: str | None
+    trial_level: bool
+    fields: tuple[FieldDecl, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class SubjectDecl(Node):
+    """`subject dose_group = enrolment.dose_group`: a per-subject attribute read from a record."""
+
+    name: str
+    event: str
+    field: str
+    source_span: Span
+
+
+@dataclass(frozen=True, kw_only=True)
+class TableEntry(Node):
+    key: Decimal | str
+    value: Quantity
+
+
+@dataclass(frozen=True, kw_only=True)
+class ParamDecl(Node):
+    name: str
+    value: Quantity | None = None
+    key_attribute: str | None = None
+    entries: tuple[TableEntry, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProtocolDecl(Node):
+    name: str
+    registry: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Protocol(Node):
+    header: ProtocolDecl | None
+    events: tuple[EventDecl, ...]
+    subject_attributes: tuple[SubjectDecl, ...]
+    parameters: tuple[ParamDecl, ...]
+    rules: tuple[Rule, ...]

@@ -1,0 +1,425 @@
+"""Rules text -> syntax tree, with syntax errors reported as positioned diagnostics."""
+
+from __future__ import annotations
+
+import functools
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from lark import Lark, Token, Transformer, Tree, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+
+from . import nodes as n
+from .errors import Diagnostic, RulesError, Span
+
+_GRAMMAR_NAME = "protocol.lark"
+
+# Terminal names as a protocol writer would say them.
+_TERMINAL_WORDS = {
+    "NAME": "a name",
+    "STRING": 'a quoted text ("...")',
+    "NUMBER": "a number",
+    "ORDINAL": "an ordinal such as 3rd",
+    "LESSTHAN": "'<'",
+    "MORETHAN": "'>'",
+    "PLUS": "'+'",
+    "MINUS": "'-'",
+    "DOT": "'.'",
+    "PERCENT": "'%'",
+    "LBRACE": "'{'",
+    "RBRACE": "'}'",
+    "LPAR": "'('",
+    "RPAR": "')'",
+    "LSQB": "'['",
+    "RSQB": "']'",
+    "COLON": "':'",
+    "COMMA": "','",
+    "EQUAL": "'='",
+    "SLASH": "'/'",
+    "TRIAL": "'trial'",
+    "REQUIRED": "'required'",
+    "$END": "the end of the file",
+}
+
+
+def grammar_path() -> Path:
+    """The grammar ships inside the package; a source checkout keeps it at the top level."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "grammar" / _GRAMMAR_NAME, here.parent / "grammar" / _GRAMMAR_NAME):
+        if candidate.is_file():
+            return candidate
+    raise FileNotFoundError(f"{_GRAMMAR_NAME} is missing from the installation")
+
+
+@functools.cache
+def _lark(strict: bool = False) -> Lark:
+    return Lark(
+        grammar_path().read_text(encoding="utf-8"),
+        parser="lalr",
+        lexer="contextual",
+        propagate_positions=True,
+        maybe_placeholders=False,
+        strict=strict,
+    )
+
+
+def build_parser(strict: bool = False) -> Lark:
+    """The lark parser; `strict=True` makes any grammar ambiguity or terminal collision an error."""
+    return _lark(strict)
+
+
+def parse(source: str, filename: str = "<rules>") -> n.Protocol:
+    """Parse rules text into a syntax tree, or raise RulesError with a caret diagnostic."""
+    try:
+        tree = _lark().parse(source)
+    except UnexpectedInput as exc:
+        raise RulesError(filename, source, [_syntax_diagnostic(exc, source)]) from None
+    builder = _Builder()
+    protocol = builder.transform(tree)
+    if builder.diagnostics:
+        raise RulesError(filename, source, builder.diagnostics)
+    return protocol
+
+
+def _describe_expected(expected: set[str]) -> str:
+    words = sorted({_TERMINAL_WORDS.get(t, _keyword(t)) for t in expected if not t.startswith("__")})
+    if len(words) > 8:
+        words = words[:8] + ["..."]
+    return ", ".join(words)
+
+
+def _keyword(terminal: str) -> str:
+    # Anonymous keyword terminals are named after the keyword itself (e.g. WHERE for "where").
+    return f"'{terminal.lower()}'"
+
+
+def _syntax_diagnostic(exc: UnexpectedInput, source: str) -> Diagnostic:
+    line, column = exc.line if exc.line > 0 else 1, exc.column if exc.column > 0 else 1
+    if isinstance(exc, UnexpectedToken):
+        token = exc.token
+        if token.type == "$END":
+            line, column = _end_position(source)
+            span = Span(line, column, line, column + 1)
+            return Diagnostic(
+                "unexpected end of file",
+                span,
+                f"expected {_describe_expected(exc.expected)}",
+            )
+        width = max(1, len(str(token)))
+        span = Span(line, column, line, column + width)
+        return Diagnostic(
+            f"unexpected {_token_words(token)}",
+            span,
+            f"expected {_describe_expected(exc.expected)}",
+        )
+    if isinstance(exc, UnexpectedCharacters):
+        span = Span(line, column, line, column + 1)
+        char = source[exc.pos_in_stream] if exc.pos_in_stream < len(source) else ""
+        hint = None
+        if char == '"':
+            hint = "a quoted text must end on the same line with a closing \""
+        elif exc.allowed:
+            hint = f"expected {_describe_expected(set(exc.allowed))}"
+        return Diagnostic(f"unexpected character {char!r}", span, hint)
+    if isinstance(exc, UnexpectedEOF):
+        line, column = _end_position(source)
+        return Diagnostic("unexpected end of file", Span(line, column, line, column + 1))
+    return Diagnostic(str(exc), Span(line, column, line, column + 1))
+
+
+def _token_words(token: Token) -> str:
+    if token.type in ("NAME",):
+        return f"name '{token}'"
+    if token.type == "STRING":
+        return f"text {token}"
+    if token.type == "NUMBER":
+        return f"number {token}"
+    return f"'{token}'"
+
+
+def _end_position(source: str) -> tuple[int, int]:
+    lines = source.splitlines() or [""]
+    while len(lines) > 1 and not lines[-1].strip():
+        lines.pop()
+    return len(lines), len(lines[-1]) + 1
+
+
+def _span(meta: Any) -> Span:
+    return Span(meta.line, meta.column, meta.end_line, meta.end_column)
+
+
+def _tspan(token: Token) -> Span:
+    return Span(token.line, token.column, token.end_line, token.end_column)
+
+
+def _unquote(token: Token) -> str:
+    body = str(token)[1:-1]
+    return body.replace('\\"', '"').replace("\\\\", "\\")
+
+
+@v_args(meta=True)
+class _Builder(Transformer):
+    """lark tree -> nodes; value errors (a malformed number) become diagnostics, not exceptions."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.diagnostics: list[Diagnostic] = []
+
+    # --- top level ---
+    def start(self, meta: Any, items: list[Any]) -> n.Protocol:
+        headers = [i for i in items if isinstance(i, n.ProtocolDecl)]
+        for extra in headers[1:]:
+            self.diagnostics.append(Diagnostic("a second 'protocol' line", extra.span))
+        span = _span(meta) if not meta.empty else Span(1, 1, 1, 1)
+        return n.Protocol(
+            span=span,
+            header=headers[0] if headers else None,
+            events=tuple(i for i in items if isinstance(i, n.EventDecl)),
+            subject_attributes=tuple(i for i in items if isinstance(i, n.SubjectDecl)),
+            parameters=tuple(i for i in items if isinstance(i, n.ParamDecl)),
+            rules=tuple(i for i in items if isinstance(i, n.Rule)),
+        )
+
+    def protocol_decl(self, meta: Any, items: list[Token]) -> n.ProtocolDecl:
+        registry = _unquote(items[1]) if len(items) > 1 else None
+        return n.ProtocolDecl(span=_span(meta), name=_unquote(items[0]), registry=registry)
+
+    def event_decl(self, meta: Any, items: list[Any]) -> n.EventDecl:
+        trial = bool(items) and isinstance(items[0], Token) and items[0].type == "TRIAL"
+        rest = items[1:] if trial else items
+        name = rest[0]
+        label = _unquote(rest[1]) if len(rest) > 1 and isinstance(rest[1], Token) else None
+        fields = tuple(i for i in rest if isinstance(i, n.FieldDecl))
+        return n.EventDecl(span=_tspan(name), name=str(name), label=label, trial_level=trial, fields=fields)
+
+    def field_decl(self, meta: Any, items: list[Any]) -> n.FieldDecl:
+        name, type_ = items[0], items[1]
+        unit = next((i for i in items[2:] if isinstance(i, str) and not isinstance(i, Token)), None)
+        required = any(isinstance(i, Token) and i.type == "REQUIRED" for i in items)
+        return n.FieldDecl(
+            span=_tspan(name), name=str(name), type=str(type_), type_span=_tspan(type_), unit=unit, required=required
+        )
+
+    def subject_decl(self, meta: Any, items: list[Token]) -> n.SubjectDecl:
+        name, event, _dot, field = items
+        return n.SubjectDecl(
+            span=_tspan(name),
+            name=str(name),
+            event=str(event),
+            field=str(field),
+            source_span=Span(event.line, event.column, field.end_line, field.end_column),
+        )
+
+    def param_decl(self, meta: Any, items: list[Any]) -> n.ParamDecl:
+        name, value = items
+        if isinstance(value, n.Quantity):
+            return n.ParamDecl(span=_tspan(name), name=str(name), value=value)
+        key_attribute, entries = value
+        return n.ParamDecl(span=_tspan(name), name=str(name), key_attribute=key_attribute, entries=entries)
+
+    def table(self, meta: Any, items: list[Any]) -> tuple[str, tuple[n.TableEntry, ...]]:
+        return str(items[0]), tuple(items[1:])
+
+    def table_entry(self, meta: Any, items: list[Any]) -> n.TableEntry:
+        key, value = items
+        key_value: Decimal | str = key.value if isinstance(key, n.Quantity) else key.value
+        return n.TableEntry(span=_span(meta), key=key_value, value=value)
+
+    def number(self, meta: Any, items: list[Token]) -> n.Quantity:
+        return n.Quantity(span=_span(meta), value=self._decimal(items[0]), unit=None)
+
+    # --- rules ---
+    def rule_decl(self, meta: Any, items: list[Any]) -> n.Rule:
+        rule_id, title = items[0], items[1]
+        attrs: dict[str, tuple[Any, Span]] = {}
+        for kind, value, span in (i for i in items[2:-1]):
+            if kind in attrs:
+                self.diagnostics.append(Diagnostic(f"'{kind}' is given twice in rule {rule_id[0]}", span))
+            attrs[kind] = (value, span)
+        check = items[-1]
+
+        def get(kind: str) -> Any:
+            return attrs[kind][0] if kind in attrs else None
+
+        def where(kind: str) -> Span | None:
+            return attrs[kind][1] if kind in attrs else None
+
+        return n.Rule(
+            span=_span(meta),
+            id=rule_id[0],
+            id_span=rule_id[1],
+            title=_unquote(title),
+            severity=get("severity"),
+            severity_span=where("severity"),
+            category=get("category"),
+            cites=get("cites"),
+            message=get("message"),
+            message_span=where("message"),
+            check=check,
+        )
+
+    def rule_id(self, meta: Any, items: list[Token]) -> tuple[str, Span]:
+        span = _span(meta)
+        text = "".join(str(t) for t in items)
+        if any(a.end_pos != b.start_pos for a, b in zip(items, items[1:])):
+            self.diagnostics.append(
+                Diagnostic("a rule id cannot contain spaces", span, f"write it as '{text}'")
+            )
+        return text, span
+
+    def severity(self, meta: Any, items: list[Token]) -> tuple[str, Any, Span]:
+        return "severity", str(items[0]), _tspan(items[0])
+
+    def category(self, meta: Any, items: list[Token]) -> tuple[str, Any, Span]:
+        return "category", str(items[0]), _span(meta)
+
+    def cites(self, meta: Any, items: list[Token]) -> tuple[str, Any, Span]:
+        return "cites", _unquote(items[0]), _span(meta)
+
+    def message(self, meta: Any, items: list[Token]) -> tuple[str, Any, Span]:
+        return "message", _unquote(items[0]), _tspan(items[0])
+
+    def check(self, meta: Any, items: list[Any]) -> n.Check:
+        source, verdict = items[0], items[-1]
+        where = items[1] if len(items) == 3 else None
+        return n.Check(span=_span(meta), source=source, where=where, verdict=verdict)
+
+    def each_source(self, meta: Any, items: list[Token]) -> n.Source:
+        return n.Source(span=_span(meta), form="each", event=str(items[0]))
+
+    def anchor_source(self, meta: Any, items: list[Token]) -> n.Source:
+        return n.Source(span=_span(meta), form=str(items[0]), event=str(items[1]))
+
+    def group_source(self, meta: Any, items: list[Token]) -> n.Source:
+        which, event, attribute = items
+        return n.Source(span=_span(meta), form=f"group_{which}", event=str(event), attribute=str(attribute))
+
+    def count_source(self, meta: Any, items: list[Any]) -> n.Source:
+        event, (period, week_start) = items
+        return n.Source(span=_span(meta), form="count", event=str(event), period=period, week_start=week_start)
+
+    def per_subject(self, meta: Any, items: list[Any]) -> tuple[str, None]:
+        return "subject", None
+
+    def per_week(self, meta: Any, items: list[Token]) -> tuple[str, str]:
+        return "week", (str(items[0]).lower() if items else "monday")
+
+    def require(self, meta: Any, items: list[Any]) -> n.Verdict:
+        due = items[1].expr if len(items) > 1 else None
+        return n.Verdict(span=_span(meta), mode="require", cond=items[0], due=due)
+
+    def forbid(self, meta: Any, items: list[Any]) -> n.Verdict:
+        return n.Verdict(span=_span(meta), mode="forbid", cond=items[0])
+
+    def require_exists(self, meta: Any, items: list[Any]) -> n.Verdict:
+        return self._exists("require", meta, items)
+
+    def forbid_exists(self, meta: Any, items: list[Any]) -> n.Verdict:
+        return self._exists("forbid", meta, items)
+
+    def _exists(self, mode: str, meta: Any, items: list[Any]) -> n.Verdict:
+        event, rest = items[1], items[2:]
+        cond = next((i for i in rest if not isinstance(i, _Due)), None)
+        due = next((i.expr for i in rest if isinstance(i, _Due)), None)
+        return n.Verdict(
+            span=_span(meta), mode=mode, cond=cond, exists_event=str(event), exists_span=_tspan(event), due=due
+        )
+
+    def due(self, meta: Any, items: list[Any]) -> Any:
+        return _Due(items[0])
+
+    # --- conditions ---
+    def or_(self, meta: Any, items: list[Any]) -> n.Or:
+        return n.Or(span=_span(meta), items=tuple(items))
+
+    def and_(self, meta: Any, items: list[Any]) -> n.And:
+        return n.And(span=_span(meta), items=tuple(items))
+
+    def not_(self, meta: Any, items: list[Any]) -> n.Not:
+        return n.Not(span=_span(meta), item=items[0])
+
+    def compare(self, meta: Any, items: list[Any]) -> n.Compare:
+        return n.Compare(span=_span(meta), left=items[0], op=str(items[1]), right=items[2])
+
+    def within(self, meta: Any, items: list[Any]) -> n.Within:
+        return n.Within(span=_span(meta), subject=items[0], width=items[1], relation=str(items[2]), anchor=items[3])
+
+    def between(self, meta: Any, items: list[Any]) -> n.Between:
+        return n.Between(span=_span(meta), subject=items[0], low=items[1], high=items[2])
+
+    def known(self, meta: Any, items: list[Any]) -> n.Known:
+        return n.Known(span=_span(meta), subject=items[0], known=str(items[1]) == "known")
+
+    def truthy(self, meta: Any, items: list[Any]) -> n.Truthy:
+        return n.Truthy(span=_span(meta), subject=items[0])
+
+    # --- expressions ---
+    def arith(self, meta: Any, items: list[Any]) -> n.Arith:
+        return n.Arith(span=_span(meta), left=items[0], op=str(items[1]), right=items[2])
+
+    def quantity(self, meta: Any, items: list[Any]) -> n.Quantity:
+        unit = items[1] if len(items) > 1 else None
+        return n.Quantity(span=_span(meta), value=self._decimal(items[0]), unit=unit)
+
+    def unit(self, meta: Any, items: list[Token]) -> str:
+        return "/".join(str(t) for t in items)
+
+    def text(self, meta: Any, items: list[Token]) -> n.Text:
+        return n.Text(span=_span(meta), value=_unquote(items[0]))
+
+    def boolean(self, meta: Any, items: list[Token]) -> n.Boolean:
+        return n.Boolean(span=_span(meta), value=str(items[0]) == "yes")
+
+    def name_ref(self, meta: Any, items: list[Token]) -> n.NameRef:
+        field = str(items[2]) if len(items) > 2 else None
+        return n.NameRef(span=_span(meta), name=str(items[0]), field=field)
+
+    def anchor_ref(self, meta: Any, items: list[Token]) -> n.AnchorRef:
+        field = str(items[3]) if len(items) > 3 else None
+        return n.AnchorRef(span=_span(meta), which=str(items[0]), event=str(items[1]), field=field)
+
+    def ranked_ref(self, meta: Any, items: list[Token]) -> n.RankedRef:
+        ordinal, which, event, relation, attribute = items[:5]
+        field = str(items[6]) if len(items) > 6 else None
+        rank = int(str(ordinal).rstrip("stndrh"))
+        if rank < 1:
+            self.diagnostics.append(Diagnostic("a subject's rank starts at 1st", _tspan(ordinal)))
+        return n.RankedRef(
+            span=_span(meta),
+            rank=rank,
+            which=str(which),
+            event=str(event),
+            relation=str(relation),
+            attribute=str(attribute),
+            field=field,
+        )
+
+    def lookup(self, meta: Any, items: list[Any]) -> n.Lookup:
+        return n.Lookup(span=_span(meta), table=str(items[0]), key=items[1])
+
+    def elapsed(self, meta: Any, items: list[Any]) -> n.Elapsed:
+        return n.Elapsed(span=_span(meta), unit=str(items[0]), start=items[1], end=items[2])
+
+    def _decimal(self, token: Token) -> Decimal:
+        try:
+            return Decimal(str(token))
+        except InvalidOperation:  # pragma: no cover - the NUMBER terminal only admits valid decimals
+            self.diagnostics.append(Diagnostic(f"'{token}' is not a number", _tspan(token)))
+            return Decimal(0)
+
+    # Keyword alternatives (`!rule`s in the grammar) arrive as their single token's text.
+    def compare_op(self, meta: Any, items: list[Token]) -> str:
+        return str(items[0])
+
+    relation = knowledge = span_unit = bool_word = first_last = group_rel = article = compare_op
+
+    def __default__(self, data: str, children: list[Any], meta: Any) -> Any:
+        return Tree(data, children, meta)
+
+
+class _Due:
+    __slots__ = ("expr",)
+
+    def __init__(self, expr: Any) -> None:
+        self.expr = expr
