@@ -692,6 +692,11 @@ class _Compiler:
         if ref.event not in self.events or self.events[ref.event].trial_level:
             raise _Unsupported(f"'{ref.event}' is not a subject-level event type", ref.span,
                                did_you_mean(ref.event, self.events.keys()))
+        if ref.relation == "previous":
+            event, fname = self.attributes[ref.attribute]
+            if self.events[event].fields[fname].type != "integer":
+                raise _Unsupported(f"'the previous {ref.attribute}' needs whole-number groups; "
+                                   f"{event}.{fname} is {self.events[event].fields[fname].type}", ref.span)
         self.plan_ranks.add((ref.event, ref.which, ref.attribute))
         self.plan_events.add(ref.event)
         self._use_subject()
@@ -834,7 +839,7 @@ class _Compiler:
             left, right, op = right, left, FLIP[op]
         if not left.is_ref:
             raise _Unsupported("this comparison has no field in it", span)
-        reads = _reads(left, right)
+        reads = _reads(left, right, *([right.lookup[1]] if right.lookup else []))
         if right.is_ref:
             if right.scale != left.scale:
                 raise _Unsupported("cannot compare a decimal field with an integer field", span)
