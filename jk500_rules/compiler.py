@@ -245,6 +245,7 @@ class _Compiler:
         self.plan_ranks: set[tuple[str, str, str]] = set()
         self.plan_events: set[str] = set()
         self.plan_subject = False
+        self.units: set[str] = set()
 
     def error(self, message: str, span: Span | None, hint: str | None = None) -> None:
         self.diagnostics.append(Diagnostic(message, span, hint))
@@ -257,15 +258,18 @@ class _Compiler:
         rules: list[CompiledRule] = []
         seen: dict[str, n.Rule] = {}
         for rule in self.tree.rules:
-            if rule.id in seen:
+            duplicate = rule.id in seen
+            if duplicate:
                 self.error(f"rule id {rule.id} is used twice", rule.id_span,
                            f"the first {rule.id} is at line {seen[rule.id].id_span.line}")
-                continue
-            seen[rule.id] = rule
+            seen.setdefault(rule.id, rule)
             try:
-                rules.append(self._compile_rule(rule))
+                compiled = self._compile_rule(rule)
             except _Unsupported as exc:
                 self.diagnostics.append(exc.diagnostic)
+                continue
+            if not duplicate:
+                rules.append(compiled)
         header = self.tree.header
         return CompiledProtocol(
             name=header.name if header else "",
@@ -304,20 +308,22 @@ class _Compiler:
                 if f.unit and f.type not in ("decimal", "integer"):
                     self.error(f"only numbers carry a unit; {f.name} is {f.type}", f.span)
                 fields[f.name] = FieldSpec(f.name, f.type, f.unit, f.required)
+                if f.unit:
+                    self.units.add(f.unit)
             self.events[decl.name] = EventSpec(decl.name, decl.label, decl.trial_level, fields)
 
     def _declare_attributes(self) -> None:
         for decl in self.tree.subject_attributes:
             event = self.events.get(decl.event)
             if event is None:
-                self._unknown_event(decl.event, decl.source_span)
+                self.diagnostics.append(self._unknown_event(decl.event, decl.source_span).diagnostic)
                 continue
             if event.trial_level:
                 self.error(f"{decl.event} is a trial event; a subject attribute needs a subject's record",
                            decl.source_span)
             spec = event.fields.get(decl.field)
             if spec is None:
-                self._unknown_field(decl.event, decl.field, decl.source_span)
+                self.diagnostics.append(self._unknown_field(decl.event, decl.field, decl.source_span).diagnostic)
                 continue
             if spec.type not in ("integer", "text", "boolean"):
                 self.error(f"a subject attribute must be an integer, text or boolean field; "
@@ -354,12 +360,12 @@ class _Compiler:
         self.plan_subject = True
         self.plan_events.update(event for event, _ in self.attributes.values())
 
-    def _unknown_event(self, name: str, span: Span) -> None:
-        self.error(f"unknown event type '{name}'", span, did_you_mean(name, self.events.keys()))
+    def _unknown_event(self, name: str, span: Span) -> _Unsupported:
+        return _Unsupported(f"unknown event type '{name}'", span, did_you_mean(name, self.events.keys()))
 
-    def _unknown_field(self, event: str, name: str, span: Span) -> None:
+    def _unknown_field(self, event: str, name: str, span: Span) -> _Unsupported:
         fields = list(self.events[event].fields) + ["date"]
-        self.error(f"event {event} has no field '{name}'", span, did_you_mean(name, fields))
+        return _Unsupported(f"event {event} has no field '{name}'", span, did_you_mean(name, fields))
 
     # --- rules ---
     def _compile_rule(self, rule: n.Rule) -> CompiledRule:
@@ -442,8 +448,7 @@ class _Compiler:
     def _trigger(self, source: n.Source) -> tuple[Pattern, str]:
         event = self.events.get(source.event)
         if event is None:
-            self._unknown_event(source.event, source.span)
-            raise _Unsupported(f"rule needs a known event type, not '{source.event}'", source.span)
+            raise self._unknown_event(source.event, source.span)
         if source.form == "each":
             return Pattern("t", source.event, label=source.event), "trial" if event.trial_level else "subject"
         if event.trial_level:
@@ -477,8 +482,7 @@ class _Compiler:
         event = self.events.get(name)
         span = verdict.exists_span or verdict.span
         if event is None:
-            self._unknown_event(name, span)
-            raise _Unsupported(f"rule needs a known event type, not '{name}'", span)
+            raise self._unknown_event(name, span)
         event_level = "trial" if event.trial_level else "subject"
         if event_level != level:
             raise _Unsupported(
@@ -558,6 +562,11 @@ class _Compiler:
         return self._name(expr, state)
 
     def _quantity(self, q: n.Quantity) -> Value:
+        if q.unit is not None and q.unit != "%" and q.unit not in DURATION_UNITS and q.unit not in self.units:
+            known = sorted(set(DURATION_UNITS) | self.units)
+            raise _Unsupported(f"unknown unit '{q.unit}'", q.span,
+                               did_you_mean(q.unit, known) or "units are durations (days, weeks, months, years), "
+                               "% or a unit declared on a field")
         if q.unit is None:
             return Value("number", q.span, const=q.value)
         if q.unit == "%":
@@ -641,8 +650,7 @@ class _Compiler:
             return Value("date", span, alias=alias, field="date")
         spec = self.events[event].fields.get(name)
         if spec is None:
-            self._unknown_field(event, name, span)
-            raise _Unsupported(f"event {event} has no field '{name}'", span)
+            raise self._unknown_field(event, name, span)
         return self._typed_ref(alias, name, spec, span, optional=not spec.required)
 
     def _typed_ref(self, alias: str, fname: str, spec: FieldSpec, span: Span, optional: bool) -> Value:
@@ -666,8 +674,7 @@ class _Compiler:
     def _anchor(self, ref: n.AnchorRef, state: _RuleState) -> Value:
         event = self.events.get(ref.event)
         if event is None:
-            self._unknown_event(ref.event, ref.span)
-            raise _Unsupported(f"unknown event type '{ref.event}'", ref.span)
+            raise self._unknown_event(ref.event, ref.span)
         if event.trial_level or state.level != "subject":
             raise _Unsupported(f"'{ref.which} {ref.event}' is a subject's record; this rule is trial-level"
                                if state.level != "subject" else f"{ref.event} is a trial event", ref.span)
