@@ -11,7 +11,7 @@ from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from . import nodes as n
-from .errors import Diagnostic, RulesError, Span
+from .errors import Diagnostic, RulesError, Span, did_you_mean
 
 _GRAMMAR_NAME = "protocol.lark"
 
@@ -108,11 +108,10 @@ def _syntax_diagnostic(exc: UnexpectedInput, source: str) -> Diagnostic:
             )
         width = max(1, len(str(token)))
         span = Span(line, column, line, column + width)
-        return Diagnostic(
-            f"unexpected {_token_words(token)}",
-            span,
-            f"expected {_describe_expected(exc.expected)}",
-        )
+        hint = f"expected {_describe_expected(exc.expected)}"
+        keywords = [_keyword(t).strip("'") for t in exc.expected if t not in _TERMINAL_WORDS]
+        suggestion = did_you_mean(str(token), keywords) if token.type == "NAME" else None
+        return Diagnostic(f"unexpected {_token_words(token)}", span, suggestion or hint)
     if isinstance(exc, UnexpectedCharacters):
         span = Span(line, column, line, column + 1)
         char = source[exc.pos_in_stream] if exc.pos_in_stream < len(source) else ""
