@@ -119,7 +119,7 @@ def scale_decimal(value: Decimal) -> int:
 
 
 def _display(record: Record) -> dict[str, str]:
-    return {"date": record.date_text, **record.raw}
+    return {"date": record.date.isoformat(), **record.raw}
 
 
 def _subject_fact(session: Session, by_event: dict[str, list[Record]], protocol: CompiledProtocol) -> dict[str, object]:
@@ -186,7 +186,7 @@ def _add_group_facts(trial: Session, ordered: dict, attributes: dict, event: str
         date, subject, record = marks[0] if which == "first" else marks[-1]
         fact = {"kind": "$group", "event": event, "which": which, "attribute": attribute,
                 "group": _group_value(group), **encode("date", date)}
-        trial.add(fact, Evidence((record,), {attribute: str(group), "date": record.date_text, "subject": subject}))
+        trial.add(fact, Evidence((record,), {attribute: str(group), "date": record.date.isoformat(), "subject": subject}))
 
 
 def _add_rank_facts(trial: Session, ordered: dict, attributes: dict, event: str, which: str, attribute: str) -> None:
@@ -195,5 +195,5 @@ def _add_rank_facts(trial: Session, ordered: dict, attributes: dict, event: str,
         for rank, (date, subject, record) in enumerate(marks, start=1):
             fact = {"kind": "$rank", "event": event, "which": which, "attribute": attribute,
                     "group": _group_value(group), "rank": rank, **encode("date", date)}
-            trial.add(fact, Evidence((record,), {attribute: str(group), "date": record.date_text,
+            trial.add(fact, Evidence((record,), {attribute: str(group), "date": record.date.isoformat(),
                                                  "subject": subject, "rank": str(rank)}))
