@@ -148,7 +148,10 @@ def _finding(rule: CompiledRule, status: str, refs: dict[str, int], session: Ses
         for record in evidence[alias].records:
             if record not in records:
                 records.append(record)
-    message = render_message(rule, evidence, protocol)
+    if status == "not_evaluable":
+        message = f"{rule.title}: cannot be evaluated, {reason}."
+    else:
+        message = render_message(rule, evidence, protocol)
     return Finding(rule, session.subject, dated.display.get("date", ""), status, message, tuple(records), reason)
 
 

@@ -1,0 +1,123 @@
+Feature: Eligibility at consent and before the first infusion
+  Inclusion criterion 1: the subject is at most 18 years old at consent, age counted in completed
+  years from the birth date to the consent date.
+  Exclusion criterion 7: no live attenuated vaccine in the 28 days before the first JK500 infusion;
+  the window runs from 28 days before the first infusion up to and including its day.
+
+  Background:
+    Given the JK500 protocol rules
+
+  # ---- JK500-ELIG-AGE ------------------------------------------------------------------------
+
+  @JK500-ELIG-AGE
+  Scenario Outline: A subject who is still 18 at consent is eligible
+    Given the visit log:
+      | subject | date           | event   | birth_date   |
+      | S1      | <consent date> | consent | <birth date> |
+    When the protocol is audited
+    Then there are no findings of JK500-ELIG-AGE
+
+    Examples: the day before the 19th birthday
+      | birth date | consent date |
+      | 2005-06-15 | 2024-06-14   |
+
+    Examples: born on 29 February, still 18 on 28 February of the year they turn 19
+      | birth date | consent date |
+      | 2004-02-29 | 2023-02-28   |
+
+    Examples: well under age
+      | birth date | consent date |
+      | 2015-09-30 | 2024-01-10   |
+
+  @JK500-ELIG-AGE
+  Scenario Outline: A subject who is 19 at consent is a deviation
+    Given the visit log:
+      | subject | date           | event   | birth_date   |
+      | S1      | <consent date> | consent | <birth date> |
+    When the protocol is audited
+    Then there is a deviation of JK500-ELIG-AGE for subject "S1" on "<consent date>"
+    And there is exactly 1 finding of JK500-ELIG-AGE
+
+    Examples: on the 19th birthday
+      | birth date | consent date |
+      | 2005-06-15 | 2024-06-15   |
+
+    Examples: born on 29 February, 19 on 1 March of the year they turn 19
+      | birth date | consent date |
+      | 2004-02-29 | 2023-03-01   |
+
+  @JK500-ELIG-AGE
+  Scenario: Each consent is checked, and only the over-age subject is reported
+    Given the visit log:
+      | subject | date       | event   | birth_date |
+      | S1      | 2024-06-14 | consent | 2005-06-15 |
+      | S2      | 2024-06-15 | consent | 2005-06-15 |
+    When the protocol is audited
+    Then there is a deviation of JK500-ELIG-AGE for subject "S2" on "2024-06-15"
+    And there are no findings of JK500-ELIG-AGE for subject "S1"
+    And there is exactly 1 finding of JK500-ELIG-AGE
+
+  # ---- JK500-EXCL-LIVE-VACCINE ---------------------------------------------------------------
+  # First infusion on 2024-03-01 (2024 is a leap year): 28 days before is 2024-02-02.
+
+  @JK500-EXCL-LIVE-VACCINE
+  Scenario Outline: A live vaccine from 28 days before the first infusion up to its day is a deviation
+    Given the visit log:
+      | subject | date           | event       | vaccine | live_attenuated | dose    |
+      | S1      | <vaccine date> | vaccination | MMR     | yes             |         |
+      | S1      | 2024-03-01     | infusion    |         |                 | 1000000 |
+    When the protocol is audited
+    Then there is a deviation of JK500-EXCL-LIVE-VACCINE for subject "S1" on "<vaccine date>"
+    And there is exactly 1 finding of JK500-EXCL-LIVE-VACCINE
+
+    Examples: 28 days before the first infusion
+      | vaccine date |
+      | 2024-02-02   |
+
+    Examples: 10 days before the first infusion
+      | vaccine date |
+      | 2024-02-20   |
+
+    Examples: the same day as the first infusion (the window includes its day)
+      | vaccine date |
+      | 2024-03-01   |
+
+  @JK500-EXCL-LIVE-VACCINE
+  Scenario Outline: A vaccine outside the window, or not live attenuated, is no deviation
+    Given the visit log:
+      | subject | date           | event       | vaccine   | live_attenuated | dose    |
+      | S1      | <vaccine date> | vaccination | <vaccine> | <live>          |         |
+      | S1      | 2024-03-01     | infusion    |           |                 | 1000000 |
+    When the protocol is audited
+    Then there are no findings of JK500-EXCL-LIVE-VACCINE
+
+    Examples: a live vaccine 29 days before the first infusion
+      | vaccine date | vaccine | live |
+      | 2024-02-01   | MMR     | yes  |
+
+    Examples: a live vaccine the day after the first infusion
+      | vaccine date | vaccine | live |
+      | 2024-03-02   | MMR     | yes  |
+
+    Examples: an inactivated vaccine 10 days before the first infusion
+      | vaccine date | vaccine          | live |
+      | 2024-02-20   | influenza (IIV4) | no   |
+
+  @JK500-EXCL-LIVE-VACCINE
+  Scenario: The window is counted back from the first infusion, not from later ones
+    Given the visit log:
+      | subject | date       | event       | vaccine   | live_attenuated | dose    |
+      | S1      | 2024-01-30 | vaccination | MMR       | yes             |         |
+      | S1      | 2024-03-01 | infusion    |           |                 | 1000000 |
+      | S1      | 2024-03-02 | vaccination | varicella | yes             |         |
+      | S1      | 2024-03-04 | infusion    |           |                 | 1000000 |
+    When the protocol is audited
+    Then there are no findings of JK500-EXCL-LIVE-VACCINE
+
+  @JK500-EXCL-LIVE-VACCINE
+  Scenario: A live vaccine given to a subject never infused is not judged
+    Given the visit log:
+      | subject | date       | event       | vaccine | live_attenuated |
+      | S1      | 2024-02-20 | vaccination | MMR     | yes             |
+    When the protocol is audited
+    Then there are no findings of JK500-EXCL-LIVE-VACCINE

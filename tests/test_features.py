@@ -1,0 +1,247 @@
+"""Acceptance specs: the Gherkin scenarios in features/*.feature, run against the real protocol.rules.
+
+A protocol writer adds a scenario by editing a .feature file only. The steps they can use:
+
+    Given the JK500 protocol rules
+    And the visit log:                       (a table; may be given more than once, rows add up)
+      | subject | date | event | <field> | ... |
+    When the protocol is audited
+    When the protocol is audited as of "YYYY-MM-DD"
+    Then there is a deviation of <RULE> for subject "<S>" on "<DATE>"
+    Then there is a not evaluable finding of <RULE> for subject "<S>" on "<DATE>"
+    Then there is a deviation of <RULE> for the trial on "<DATE>"       (trial-level rules)
+    Then there are no findings of <RULE>
+    Then there are no findings of <RULE> for subject "<S>"
+    Then there is exactly 1 finding of <RULE>  /  there are exactly N findings of <RULE>
+    Then <RULE> is pending for N subject(s)
+
+Visit-log tables: columns study and site default to JK500 and 01 when left out; an empty cell is an
+absent value; a trial-level event (src_decision) has an empty subject. Every row must be accepted by
+the log reader: a rejected row fails the audit step, so a typo cannot make a "no findings" pass.
+
+Every scenario is tagged with the id of the rule it proves (@JK500-ELIG-AGE). The coverage tests at
+the bottom fail when a rule of protocol.rules lacks a scenario where it fires or a near miss where
+it does not.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import re
+from functools import cache
+from pathlib import Path
+
+import pytest
+from pytest_bdd import given, parsers, scenarios, then, when
+from pytest_bdd.feature import get_features
+
+from jk500_rules.audit import AuditResult, audit_files
+from jk500_rules.cli import load_protocol
+from jk500_rules.compiler import CompiledProtocol
+from jk500_rules.records import BASE_COLUMNS
+
+ROOT = Path(__file__).resolve().parent.parent
+RULES_FILE = ROOT / "protocol.rules"
+FEATURES_DIR = ROOT / "features"
+DEFAULT_CELLS = {"study": "JK500", "site": "01"}
+STATUS_WORDS = {"deviation": "deviation", "possible deviation": "possible_deviation",
+                "not evaluable finding": "not_evaluable"}
+
+# Step texts, shared by the step definitions and the coverage tests below.
+RULE = r"(?P<rule>[A-Za-z0-9][\w.-]*)"
+FINDING_RE = re.compile(
+    rf'there is an? (?P<status>{"|".join(STATUS_WORDS)}) of {RULE}'
+    rf'(?: for subject "(?P<subject>[^"]*)"| for (?P<trial>the trial))'
+    rf' on "(?P<date>[^"]*)"')
+COUNT_RE = re.compile(rf"there (?:is|are) exactly (?P<count>\d+) findings? of {RULE}")
+NONE_RE = re.compile(rf'there are no findings of {RULE}(?: for subject "(?P<subject>[^"]*)")?')
+PENDING_RE = re.compile(rf"{RULE} is pending for (?P<count>\d+) subjects?")
+
+
+@cache
+def protocol_rules() -> CompiledProtocol:
+    return load_protocol(str(RULES_FILE))
+
+
+def rule_ids() -> list[str]:
+    return [rule.id for rule in protocol_rules().rules]
+
+
+# Tags become pytest markers; tests/conftest.py registers one per rule id and per other tag used.
+scenarios(str(FEATURES_DIR))
+
+
+# ----- steps ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def log_rows() -> list[dict[str, str]]:
+    return []
+
+
+@given("the JK500 protocol rules", target_fixture="protocol")
+def _given_protocol() -> CompiledProtocol:
+    return protocol_rules()
+
+
+@given("the visit log:")
+@given("the visit log also has:")
+def _given_visit_log(datatable: list[list[str]], log_rows: list[dict[str, str]]) -> None:
+    header = [cell.strip() for cell in datatable[0]]
+    assert len(set(header)) == len(header), f"the visit-log table repeats a column: {header}"
+    for cells in datatable[1:]:
+        log_rows.append({column: cell.strip() for column, cell in zip(header, cells)})
+
+
+def _write_log(rows: list[dict[str, str]], path: Path) -> Path:
+    fields: list[str] = []
+    for row in rows:
+        fields += [c for c in row if c not in BASE_COLUMNS and c not in fields]
+    columns = list(BASE_COLUMNS) + fields
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, columns)
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({c: row.get(c, DEFAULT_CELLS.get(c, "")) for c in columns})
+    return path
+
+
+def _audit(protocol: CompiledProtocol, rows: list[dict[str, str]], tmp_path: Path,
+           as_of: dt.date | None) -> AuditResult:
+    assert rows, "the scenario has no visit log"
+    path = _write_log(rows, tmp_path / "visit_log.csv")
+    result = audit_files(protocol, [str(path)], as_of=as_of)
+    rejected = [f"line {r.line}: {r.reason}" for r in result.data.rejections]
+    assert not rejected, "visit-log rows were rejected:\n" + "\n".join(rejected)
+    return result
+
+
+@when("the protocol is audited", target_fixture="audit_result")
+def _when_audited(protocol: CompiledProtocol, log_rows: list[dict[str, str]], tmp_path: Path) -> AuditResult:
+    return _audit(protocol, log_rows, tmp_path, None)
+
+
+@when(parsers.parse('the protocol is audited as of "{as_of}"'), target_fixture="audit_result")
+def _when_audited_as_of(protocol: CompiledProtocol, log_rows: list[dict[str, str]], tmp_path: Path,
+                        as_of: str) -> AuditResult:
+    return _audit(protocol, log_rows, tmp_path, dt.date.fromisoformat(as_of))
+
+
+def _known_rule(rule: str) -> None:
+    assert rule in rule_ids(), f"{rule} is not a rule of {RULES_FILE.name}; rules are {', '.join(rule_ids())}"
+
+
+def _describe(result: AuditResult, rule: str | None = None) -> str:
+    lines = [f"  {f.rule.id} {f.status} subject={f.subject!r} date={f.date!r}: {f.message}"
+             for f in result.findings if rule is None or f.rule.id == rule]
+    return "\n".join(lines) or "  (none)"
+
+
+@then(parsers.re(FINDING_RE.pattern))
+def _then_finding(audit_result: AuditResult, status: str, rule: str, subject: str | None, trial: str | None,
+                  date: str) -> None:
+    _known_rule(rule)
+    wanted = (rule, None if trial else subject, date, STATUS_WORDS[status])
+    found = [(f.rule.id, f.subject, f.date, f.status) for f in audit_result.findings]
+    assert wanted in found, (f"expected a {STATUS_WORDS[status]} of {rule} for "
+                             f"{'the trial' if trial else 'subject ' + repr(subject)} on {date!r}; "
+                             f"findings of {rule}:\n{_describe(audit_result, rule)}")
+
+
+@then(parsers.re(COUNT_RE.pattern))
+def _then_count(audit_result: AuditResult, count: str, rule: str) -> None:
+    _known_rule(rule)
+    found = [f for f in audit_result.findings if f.rule.id == rule]
+    assert len(found) == int(count), (f"expected {count} finding(s) of {rule}, got {len(found)}:\n"
+                                      f"{_describe(audit_result, rule)}")
+
+
+@then(parsers.re(NONE_RE.pattern))
+def _then_no_findings(audit_result: AuditResult, rule: str, subject: str | None) -> None:
+    _known_rule(rule)
+    found = [f for f in audit_result.findings if f.rule.id == rule and (subject is None or f.subject == subject)]
+    assert not found, (f"expected no findings of {rule}{'' if subject is None else ' for subject ' + subject}, "
+                       f"got:\n{_describe(audit_result, rule)}")
+
+
+@then(parsers.re(PENDING_RE.pattern))
+def _then_pending(audit_result: AuditResult, rule: str, count: str) -> None:
+    _known_rule(rule)
+    assert audit_result.pending[rule] == int(count), (
+        f"expected {rule} pending for {count} subject(s), got {audit_result.pending[rule]}")
+
+
+# ----- coverage of protocol.rules by the scenarios ------------------------------------------------
+
+
+def _rendered_scenarios() -> list[tuple[str, set[str], list[tuple[str, str]]]]:
+    """(name, tags, [(step type, step text)]) per scenario, one per example row of an outline."""
+    out = []
+    for feature in get_features([str(FEATURES_DIR)]):
+        for template in feature.scenarios.values():
+            tags = set(template.tags) | feature.tags | (template.rule.tags if template.rule else set())
+            contexts = [(ex.tags, ctx) for ex in template.examples for ctx in ex.as_contexts()] or [(set(), {})]
+            for example_tags, context in contexts:
+                scenario = template.render(context)
+                name = f"{Path(feature.filename).name}: {scenario.name} {context or ''}".strip()
+                out.append((name, tags | set(example_tags), [(s.type, s.name) for s in scenario.steps]))
+    return out
+
+
+def _then_texts(steps: list[tuple[str, str]]) -> list[str]:
+    return [text for kind, text in steps if kind == "then"]
+
+
+def _fires(rule: str, steps: list[tuple[str, str]]) -> bool:
+    for text in _then_texts(steps):
+        m = FINDING_RE.fullmatch(text)
+        if m and m["rule"] == rule:
+            return True
+        m = COUNT_RE.fullmatch(text)
+        if m and m["rule"] == rule and int(m["count"]) > 0:
+            return True
+    return False
+
+
+def _near_miss(rule: str, steps: list[tuple[str, str]]) -> bool:
+    for text in _then_texts(steps):
+        m = NONE_RE.fullmatch(text)
+        if m and m["rule"] == rule and m["subject"] is None:
+            return True
+    return False
+
+
+def test_every_scenario_is_tagged_with_a_rule_id() -> None:
+    ids = set(rule_ids())
+    untagged = [name for name, tags, _ in _rendered_scenarios() if not tags & ids]
+    assert not untagged, "scenarios without a rule-id tag:\n" + "\n".join(untagged)
+
+
+def test_rule_like_tags_name_real_rules() -> None:
+    ids = set(rule_ids())
+    prefix = protocol_rules().name + "-"
+    unknown = sorted({t for _, tags, _ in _rendered_scenarios() for t in tags if t.startswith(prefix)} - ids)
+    assert not unknown, f"tags that are not rule ids of {RULES_FILE.name}: {', '.join(unknown)}"
+
+
+def test_every_then_step_names_a_rule_of_the_protocol() -> None:
+    ids = set(rule_ids())
+    bad = []
+    for name, _, steps in _rendered_scenarios():
+        for text in _then_texts(steps):
+            for pattern in (FINDING_RE, COUNT_RE, NONE_RE, PENDING_RE):
+                m = pattern.fullmatch(text)
+                if m and m["rule"] not in ids:
+                    bad.append(f"{name}: {text}")
+    assert not bad, "Then steps naming unknown rules:\n" + "\n".join(bad)
+
+
+@pytest.mark.parametrize("rule", rule_ids())
+def test_rule_has_a_firing_scenario_and_a_near_miss(rule: str) -> None:
+    scenarios_of_rule = [(name, steps) for name, tags, steps in _rendered_scenarios() if rule in tags]
+    assert scenarios_of_rule, f"no scenario is tagged @{rule}"
+    assert any(_fires(rule, steps) for _, steps in scenarios_of_rule), (
+        f"no scenario tagged @{rule} asserts that it fires ('Then there is a deviation of {rule} ...')")
+    assert any(_near_miss(rule, steps) for _, steps in scenarios_of_rule), (
+        f"no scenario tagged @{rule} is a near miss ('Then there are no findings of {rule}')")
