@@ -66,7 +66,8 @@ def audit_data(protocol: CompiledProtocol, data: LogData, as_of: dt.date | None 
         else:
             used.append(record)
     result.audited = len(used)
-    result.subjects = len({r.subject for r in data.records if r.subject is not None})
+    result.subjects = len({r.subject for r in data.records
+                           if r.subject is not None and (cutoff is None or r.date <= cutoff)})
     if cutoff is None:
         return result
     sessions = build_sessions(used, protocol, cutoff)

@@ -305,7 +305,7 @@ class _Compiler:
                 if f.type not in FIELD_TYPES:
                     self.error(f"unknown field type '{f.type}'", f.type_span,
                                did_you_mean(f.type, FIELD_TYPES) or f"types are {', '.join(FIELD_TYPES)}")
-                if f.unit and f.type not in ("decimal", "integer"):
+                elif f.unit and f.type not in ("decimal", "integer"):
                     self.error(f"only numbers carry a unit; {f.name} is {f.type}", f.span)
                 fields[f.name] = FieldSpec(f.name, f.type, f.unit, f.required)
                 if f.unit:
@@ -448,7 +448,7 @@ class _Compiler:
     def _trigger(self, source: n.Source) -> tuple[Pattern, str]:
         event = self.events.get(source.event)
         if event is None:
-            raise self._unknown_event(source.event, source.span)
+            raise self._unknown_event(source.event, source.event_span)
         if source.form == "each":
             return Pattern("t", source.event, label=source.event), "trial" if event.trial_level else "subject"
         if event.trial_level:
@@ -460,7 +460,8 @@ class _Compiler:
         if source.form == "count":
             period = "subject" if source.period == "subject" else f"week-{source.week_start}"
             if source.week_start and source.week_start not in WEEKDAYS:
-                raise _Unsupported(f"'{source.week_start}' is not a day of the week", source.span,
+                raise _Unsupported(f"'{source.week_start}' is not a day of the week",
+                                   source.week_start_span or source.span,
                                    did_you_mean(source.week_start, WEEKDAYS))
             self.plan_counts.add((source.event, source.period or "subject", source.week_start or ""))
             ident = (Test("t", "event", "=", source.event), Test("t", "period", "=", period))

@@ -153,9 +153,11 @@ class Source(Node):
 
     form: str  # each | first | last | group_first | group_last | count
     event: str
+    event_span: Span
     attribute: str | None = None  # grouping attribute for group_* sources
     period: str | None = None  # count: subject | week
     week_start: str | None = None
+    week_start_span: Span | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -98,18 +98,16 @@ def _syntax_diagnostic(exc: UnexpectedInput, source: str) -> Diagnostic:
     line, column = exc.line if exc.line > 0 else 1, exc.column if exc.column > 0 else 1
     if isinstance(exc, UnexpectedToken):
         token = exc.token
+        # `accepts` is what the parser state really takes; `expected` may be wider or narrower.
+        expected = set(exc.accepts or exc.expected)
         if token.type == "$END":
             line, column = _end_position(source)
             span = Span(line, column, line, column + 1)
-            return Diagnostic(
-                "unexpected end of file",
-                span,
-                f"expected {_describe_expected(exc.expected)}",
-            )
+            return Diagnostic("unexpected end of file", span, f"expected {_describe_expected(expected)}")
         width = max(1, len(str(token)))
         span = Span(line, column, line, column + width)
-        hint = f"expected {_describe_expected(exc.expected)}"
-        keywords = [_keyword(t).strip("'") for t in exc.expected if t not in _TERMINAL_WORDS]
+        hint = f"expected {_describe_expected(expected)}"
+        keywords = [_keyword(t).strip("'") for t in expected if t not in _TERMINAL_WORDS]
         suggestion = did_you_mean(str(token), keywords) if token.type == "NAME" else None
         return Diagnostic(f"unexpected {_token_words(token)}", span, suggestion or hint)
     if isinstance(exc, UnexpectedCharacters):
@@ -285,24 +283,28 @@ class _Builder(Transformer):
         return n.Check(span=_span(meta), source=source, where=where, verdict=verdict)
 
     def each_source(self, meta: Any, items: list[Token]) -> n.Source:
-        return n.Source(span=_span(meta), form="each", event=str(items[0]))
+        return n.Source(span=_span(meta), form="each", event=str(items[0]), event_span=_tspan(items[0]))
 
     def anchor_source(self, meta: Any, items: list[Token]) -> n.Source:
-        return n.Source(span=_span(meta), form=str(items[0]), event=str(items[1]))
+        return n.Source(span=_span(meta), form=str(items[0]), event=str(items[1]), event_span=_tspan(items[1]))
 
     def group_source(self, meta: Any, items: list[Token]) -> n.Source:
         which, event, attribute = items
-        return n.Source(span=_span(meta), form=f"group_{which}", event=str(event), attribute=str(attribute))
+        return n.Source(span=_span(meta), form=f"group_{which}", event=str(event), event_span=_tspan(event),
+                        attribute=str(attribute))
 
     def count_source(self, meta: Any, items: list[Any]) -> n.Source:
-        event, (period, week_start) = items
-        return n.Source(span=_span(meta), form="count", event=str(event), period=period, week_start=week_start)
+        event, (period, week_start, week_start_span) = items
+        return n.Source(span=_span(meta), form="count", event=str(event), event_span=_tspan(event), period=period,
+                        week_start=week_start, week_start_span=week_start_span)
 
-    def per_subject(self, meta: Any, items: list[Any]) -> tuple[str, None]:
-        return "subject", None
+    def per_subject(self, meta: Any, items: list[Any]) -> tuple[str, None, None]:
+        return "subject", None, None
 
-    def per_week(self, meta: Any, items: list[Token]) -> tuple[str, str]:
-        return "week", (str(items[0]).lower() if items else "monday")
+    def per_week(self, meta: Any, items: list[Token]) -> tuple[str, str, Span | None]:
+        if not items:
+            return "week", "monday", None
+        return "week", str(items[0]).lower(), _tspan(items[0])
 
     def require(self, meta: Any, items: list[Any]) -> n.Verdict:
         due = items[1].expr if len(items) > 1 else None
