@@ -61,6 +61,7 @@ def _lark(strict: bool = False) -> Lark:
         propagate_positions=True,
         maybe_placeholders=False,
         strict=strict,
+        cache=not strict,  # a parse table cached by grammar hash: start-up without the LALR build
     )
 
 
