@@ -9,6 +9,7 @@ before any engine JSON is written, so the generator at the end only ever sees `T
 from __future__ import annotations
 
 import itertools
+import json
 import math
 import re
 from dataclasses import dataclass, field, replace
@@ -398,6 +399,7 @@ class _Compiler:
         full = base + tuple(a for a in anchors if a.alias != "cutoff")
         if exists_pattern:
             full += (exists_pattern,)
+        keep = (exists_pattern.alias,) if exists_pattern else ()
         engine_rules: list[EngineRule] = []
         counter = itertools.count(1)
 
@@ -422,9 +424,9 @@ class _Compiler:
                     tests, _ = _flatten(variant_conj)
                     tests = tests + lookup_tests
                     role = "covered" if verdict.mode == "require" else "deviation"
-                    engine_rules.append(EngineRule(name(role), role, _used(full, tests, keep=_keep(full, exists_pattern)), tests))
+                    engine_rules.append(EngineRule(name(role), role, _used(full, tests, keep=keep), tests))
                 for reason, tests in self._unknown_variants(conj_all, state):
-                    engine_rules.append(EngineRule(name("unknown"), "unknown", _used(full, tests, keep=_keep(full, exists_pattern)),
+                    engine_rules.append(EngineRule(name("unknown"), "unknown", _used(full, tests, keep=keep),
                                                    tests, reason))
         self.plan_events.add(source.event)
         message = rule.message or rule.title
@@ -985,15 +987,9 @@ def _used(patterns: tuple[Pattern, ...], tests: tuple[Test, ...], keep: tuple[st
     return tuple(p for i, p in enumerate(patterns) if i == 0 or p.alias in named)
 
 
-def _keep(patterns: tuple[Pattern, ...], exists: Pattern | None) -> tuple[str, ...]:
-    return (exists.alias,) if exists else ()
-
-
 def _dedupe(rules: list[EngineRule]) -> list[EngineRule]:
     seen: set[str] = set()
     out: list[EngineRule] = []
-    import json
-
     for rule in rules:
         key = json.dumps([rule.role, rule.reason, rule.definition()], sort_keys=True)
         if key not in seen:

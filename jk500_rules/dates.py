@@ -7,8 +7,9 @@ A date reaches the engine three ways:
   date with it agrees with pendulum's end-of-month clamping for ``<=`` and ``>``;
 - ``calhi``: ``cal``, except that the last day of a month counts as day 31. Comparing it with such
   a shifted date agrees with clamping for ``<`` and ``>=``.
-Completed years between two dates are ``(cal(b) - cal(a)) // 1200`` (and months ``// 100``),
-matching pendulum's ``diff().in_years()``, including 29 February birthdays.
+Completed years between two dates are ``(cal(b) - cal(a)) // 1200`` (and months ``// 100``): a year
+counts once its anniversary day is reached, so a 29 February birthday counts on 1 March in common
+years, as pendulum's ``diff().in_years()`` does (bar its known off-by-one bugs, pendulum #606).
 """
 
 from __future__ import annotations

@@ -15,24 +15,17 @@ import pytest
 from jk500_rules.audit import AuditResult, audit_files
 from jk500_rules.cli import load_protocol
 from jk500_rules.report import summary, to_json
+from helpers import Row, found_rows, read_expected
 
 ROOT = Path(__file__).resolve().parents[1]
 RULES = ROOT / "protocol.rules"
 LOG = ROOT / "examples" / "jk500_visits.csv"
 EXPECTED = ROOT / "examples" / "expected.csv"
 
-Row = tuple[str, str, str, str]
-
 
 def expected_rows() -> list[Row]:
-    with EXPECTED.open(newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        assert reader.fieldnames == ["rule", "subject", "date", "status"]
-        return [(r["rule"], r["subject"], r["date"], r["status"]) for r in reader]
+    return read_expected(EXPECTED)
 
-
-def found_rows(result: AuditResult) -> list[Row]:
-    return [(f.rule.id, f.subject or "", f.date, f.status) for f in result.findings]
 
 
 @pytest.fixture(scope="module")

@@ -16,6 +16,7 @@ import pytest
 from jk500_rules.audit import AuditResult, audit_files
 from jk500_rules.cli import load_protocol
 from jk500_rules.report import summary
+from helpers import Row, found_rows, read_expected
 
 ROOT = Path(__file__).resolve().parents[1]
 TRIAL = ROOT / "examples" / "other_trial"
@@ -23,14 +24,9 @@ RULES = TRIAL / "protocol.rules"
 LOG = TRIAL / "visits.csv"
 EXPECTED = TRIAL / "expected.csv"
 
-Row = tuple[str, str, str, str]
-
 
 def expected_rows() -> list[Row]:
-    with EXPECTED.open(newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        assert reader.fieldnames == ["rule", "subject", "date", "status"]
-        return [(r["rule"], r["subject"], r["date"], r["status"]) for r in reader]
+    return read_expected(EXPECTED)
 
 
 @pytest.fixture(scope="module")

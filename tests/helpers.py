@@ -1,0 +1,22 @@
+"""Helpers shared by the example-audit tests: hand-written expected findings vs the audit's."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from jk500_rules.audit import AuditResult
+
+Row = tuple[str, str, str, str]
+
+
+def read_expected(path: Path) -> list[Row]:
+    """`rule,subject,date,status` rows of an examples/**/expected.csv (subject empty: trial level)."""
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        assert reader.fieldnames == ["rule", "subject", "date", "status"]
+        return [(r["rule"], r["subject"], r["date"], r["status"]) for r in reader]
+
+
+def found_rows(result: AuditResult) -> list[Row]:
+    return [(f.rule.id, f.subject or "", f.date, f.status) for f in result.findings]
