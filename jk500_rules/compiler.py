@@ -533,7 +533,6 @@ class _Compiler:
 
     # --- names and values ---
     def _value(self, expr: n.Expr, state: _RuleState) -> Value:
-        scope = state.scope
         if isinstance(expr, n.Quantity):
             return self._quantity(expr)
         if isinstance(expr, n.Text):
@@ -932,8 +931,6 @@ class _Compiler:
         reads = sorted({r for atom in conj for r in atom.reads})
         for alias, fname in reads:
             kept = tuple(a for a in conj if (alias, fname) not in a.reads)
-            tests, _ = _flatten(kept)
-            tests = tuple(t for t in tests if not (t.alias == alias and t.field == f"{fname}__known"))
             for variant, lookup_tests in self._expand_lookups(kept):
                 vtests, _ = _flatten(variant)
                 vtests = tuple(t for t in vtests if not (t.alias == alias and t.field == f"{fname}__known"))

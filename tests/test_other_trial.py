@@ -6,7 +6,6 @@ parameter from the rules text. The planted deviations are listed by hand in expe
 
 from __future__ import annotations
 
-import csv
 import subprocess
 import sys
 from pathlib import Path
@@ -16,7 +15,7 @@ import pytest
 from jk500_rules.audit import AuditResult, audit_files
 from jk500_rules.cli import load_protocol
 from jk500_rules.report import summary
-from helpers import Row, found_rows, read_expected
+from helpers import Row, read_expected
 
 ROOT = Path(__file__).resolve().parents[1]
 TRIAL = ROOT / "examples" / "other_trial"
