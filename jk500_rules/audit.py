@@ -14,6 +14,8 @@ from .facts import Evidence, Session, build_sessions
 from .records import LogData, Record, read_logs
 
 STATUSES = ("deviation", "possible_deviation", "not_evaluable")
+# A subject's standing under a rule, worst first: the first that applies to any check is the subject's.
+STANDINGS = ("deviation", "possible_deviation", "not_evaluable", "pending", "passed", "excused", "not_applicable")
 
 
 @dataclass(frozen=True)
@@ -31,12 +33,23 @@ class Finding:
                 tuple(r.content_key() for r in self.evidence))
 
 
+@dataclass(frozen=True)
+class Standing:
+    """Where a subject (or, for trial-level rules, the trial) stands under one rule."""
+
+    rule: CompiledRule
+    subject: str | None
+    status: str  # one of STANDINGS
+    reason: str | None = None
+
+
 @dataclass
 class AuditResult:
     protocol: CompiledProtocol
     data: LogData
     cutoff: dt.date | None
     findings: list[Finding] = field(default_factory=list)
+    standings: list[Standing] = field(default_factory=list)
     audited: int = 0
     not_used: Counter = field(default_factory=Counter)
     pending: Counter = field(default_factory=Counter)
@@ -48,6 +61,9 @@ class AuditResult:
             return 3
         return 1 if self.findings else 0
 
+    def standing_counts(self, rule_id: str) -> Counter:
+        return Counter(s.status for s in self.standings if s.rule.id == rule_id)
+
 
 def audit_files(protocol: CompiledProtocol, paths: list[str], as_of: dt.date | None = None) -> AuditResult:
     return audit_data(protocol, read_logs(paths, protocol), as_of)
@@ -58,10 +74,11 @@ def audit_data(protocol: CompiledProtocol, data: LogData, as_of: dt.date | None 
     cutoff = as_of or max((r.date for r in data.records), default=None)
     result = AuditResult(protocol, data, cutoff)
     used: list[Record] = []
+    read_events = protocol.plan.read_events
     for record in data.records:
         if cutoff is not None and record.date > cutoff:
             result.not_used["dated after the data cut-off"] += 1
-        elif record.event not in protocol.plan.events:
+        elif record.event not in read_events:
             result.not_used[f"{record.event}: no rule reads it"] += 1
         else:
             used.append(record)
@@ -80,64 +97,123 @@ def audit_data(protocol: CompiledProtocol, data: LogData, as_of: dt.date | None 
             for name, match in matches:
                 rule, er = engine_rules[name]
                 by_rule[rule.id].append((er, {alias: fact["ref"] for alias, fact in match.items()}))
+            level = "subject" if session.subject is not None else "trial"
             for rule in protocol.rules:
-                if rule.id in by_rule:
-                    findings.extend(_judge(rule, by_rule[rule.id], session, protocol, result))
+                if rule.level != level:
+                    continue
+                judged, standing = _judge(rule, by_rule.get(rule.id, []), session, protocol, result)
+                findings.extend(judged)
+                result.standings.append(standing)
     order = {rule.id: i for i, rule in enumerate(protocol.rules)}
     result.findings = sorted(findings, key=lambda f: f.sort_key(order))
+    result.standings.sort(key=lambda s: (order[s.rule.id], s.subject or ""))
     return result
 
 
-def _judge(rule: CompiledRule, matches: list[tuple[Any, dict[str, int]]], session: Session,
-           protocol: CompiledProtocol, result: AuditResult) -> list[Finding]:
-    if rule.mode == "require":
-        return _judge_require(rule, matches, session, protocol, result)
-    return _judge_forbid(rule, matches, session, protocol)
+@dataclass
+class _Matches:
+    """A rule's engine matches for one session, sorted by role."""
+
+    triggers: set[int] = field(default_factory=set)
+    due: set[int] = field(default_factory=set)
+    covered: set[int] = field(default_factory=set)
+    hits: dict[tuple, dict[str, int]] = field(default_factory=dict)
+    unknown: dict[tuple, tuple[str, dict[str, int]]] = field(default_factory=dict)
+    needs_met: dict[int, set[int]] = field(default_factory=lambda: defaultdict(set))
+    excused: dict[int, dict[str, int]] = field(default_factory=dict)
 
 
-def _judge_require(rule: CompiledRule, matches: list[tuple[Any, dict[str, int]]], session: Session,
-                   protocol: CompiledProtocol, result: AuditResult) -> list[Finding]:
-    triggers: set[int] = set()
-    due: set[int] = set()
-    covered: set[int] = set()
-    unknown: dict[int, tuple[str, dict[str, int]]] = {}
+def _sort_matches(matches: list[tuple[Any, dict[str, int]]]) -> _Matches:
+    sorted_ = _Matches()
     for er, refs in matches:
         t = refs["t"]
         if er.role == "trigger":
-            triggers.add(t)
+            sorted_.triggers.add(t)
         elif er.role == "due":
-            due.add(t)
+            sorted_.due.add(t)
         elif er.role == "covered":
-            covered.add(t)
+            sorted_.covered.add(t)
+        elif er.role == "deviation":
+            sorted_.hits.setdefault((t, refs.get("x", -1)), refs)
         elif er.role == "unknown":
-            unknown.setdefault(t, (er.reason or "", refs))
+            sorted_.unknown.setdefault((t, refs.get("x", -1)), (er.reason or "", refs))
+        elif er.role == "needs":
+            sorted_.needs_met[er.need].add(t)
+        elif er.role == "excused":
+            current = sorted_.excused.get(t)
+            if current is None or sorted(refs.values()) < sorted(current.values()):
+                sorted_.excused[t] = refs
+    return sorted_
+
+
+def _judge(rule: CompiledRule, matches: list[tuple[Any, dict[str, int]]], session: Session,
+           protocol: CompiledProtocol, result: AuditResult) -> tuple[list[Finding], Standing]:
+    """Findings for one rule and one session, and where the session's subject stands.
+
+    Each check (trigger) ends in one outcome: excused (an `unless` record), passed (covered, or no
+    forbidden record), not evaluable (a `needs` record is missing, or a field the check reads),
+    deviation, or pending (a `judged from` date after the cut-off).
+    """
+    m = _sort_matches(matches)
+    triggers = m.triggers | {key[0] for key in m.hits}
+    outcomes: list[tuple[str, str | None]] = []
+    findings: list[Finding] = []
     if rule.has_due:
-        result.pending[rule.id] += len(triggers - due)
-        triggers &= due
-    findings = []
-    for t in sorted(triggers - covered):
-        if t in unknown:
-            reason, refs = unknown[t]
-            findings.append(_finding(rule, "not_evaluable", refs, session, protocol, reason))
-        else:
+        pending = triggers - m.due - set(m.excused)
+        result.pending[rule.id] += len(pending)
+        outcomes += [("pending", "not yet due at the data cut-off")] * len(pending)
+        triggers -= pending
+    for t in sorted(triggers):
+        if rule.mode == "require" and t in m.covered:
+            outcomes.append(("passed", None))
+            continue
+        if t in m.excused:
+            outcomes.append(("excused", _excuse_reason(m.excused[t], session)))
+            continue
+        hits = [refs for key, refs in sorted(m.hits.items()) if key[0] == t]
+        if hits:
+            findings += [_finding(rule, "deviation", refs, session, protocol) for refs in hits]
+            outcomes.append(("deviation", None))
+            continue
+        unmet = _unmet_need(rule, t, m)
+        if unmet is not None:
+            findings.append(_finding(rule, "not_evaluable", {"t": t}, session, protocol, unmet))
+            outcomes.append(("not_evaluable", unmet))
+            continue
+        unknown = [value for key, value in sorted(m.unknown.items()) if key[0] == t]
+        if unknown:
+            if rule.mode == "require":
+                unknown = unknown[:1]
+            findings += [_finding(rule, "not_evaluable", refs, session, protocol, reason) for reason, refs in unknown]
+            outcomes.append(("not_evaluable", unknown[0][0]))
+            continue
+        if rule.mode == "require":
             findings.append(_finding(rule, "deviation", {"t": t}, session, protocol))
-    return findings
+            outcomes.append(("deviation", None))
+        else:
+            outcomes.append(("passed", None))
+    return findings, _standing(rule, session, outcomes)
 
 
-def _judge_forbid(rule: CompiledRule, matches: list[tuple[Any, dict[str, int]]], session: Session,
-                  protocol: CompiledProtocol) -> list[Finding]:
-    hits: dict[tuple, dict[str, int]] = {}
-    unknown: dict[tuple, tuple[str, dict[str, int]]] = {}
-    for er, refs in matches:
-        key = (refs["t"], refs.get("x"))
-        if er.role == "deviation":
-            hits.setdefault(key, refs)
-        elif er.role == "unknown":
-            unknown.setdefault(key, (er.reason or "", refs))
-    findings = [_finding(rule, "deviation", refs, session, protocol) for _, refs in sorted(hits.items())]
-    findings += [_finding(rule, "not_evaluable", refs, session, protocol, reason)
-                 for key, (reason, refs) in sorted(unknown.items()) if key not in hits]
-    return findings
+def _unmet_need(rule: CompiledRule, t: int, m: _Matches) -> str | None:
+    for index, reason in enumerate(rule.needs, start=1):
+        if t not in m.needs_met.get(index, set()):
+            return reason
+    return None
+
+
+def _excuse_reason(refs: dict[str, int], session: Session) -> str:
+    alias = next(a for a in sorted(refs) if a.startswith("e"))
+    evidence = session.evidence[refs[alias]]
+    record = evidence.records[0]
+    return f"excused by {record.event} on {evidence.display.get('date', '')}"
+
+
+def _standing(rule: CompiledRule, session: Session, outcomes: list[tuple[str, str | None]]) -> Standing:
+    if not outcomes:
+        return Standing(rule, session.subject, "not_applicable", f"no {rule.trigger_label} recorded")
+    status, reason = min(outcomes, key=lambda o: STANDINGS.index(o[0]))
+    return Standing(rule, session.subject, status, reason)
 
 
 def _finding(rule: CompiledRule, status: str, refs: dict[str, int], session: Session, protocol: CompiledProtocol,

@@ -8,6 +8,7 @@ before any engine JSON is written, so the generator at the end only ever sees `T
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import math
@@ -22,7 +23,7 @@ from .errors import Diagnostic, RulesError, Span, did_you_mean
 
 DECIMAL_PLACES = 6
 DECIMAL_SCALE = 10**DECIMAL_PLACES
-FIELD_TYPES = ("date", "integer", "decimal", "text", "boolean")
+FIELD_TYPES = ("date", "time", "integer", "decimal", "text", "boolean")
 SEVERITIES = ("critical", "major", "minor")
 DURATION_UNITS = {"day": ("days", 1), "days": ("days", 1), "week": ("days", 7), "weeks": ("days", 7),
                   "month": ("months", 1), "months": ("months", 1), "year": ("months", 12), "years": ("months", 12)}
@@ -63,11 +64,15 @@ class Test:
     other_field: str | None = None
     offset: int = 0
 
+    factor: int = 1
+
     def condition(self) -> dict:
         if self.other is None:
             value: object = self.const
         else:
             ref: dict = {"$m": self.other_field} if self.other == self.alias else {self.other: self.other_field}
+            if self.factor != 1:
+                ref = {"$mul": {"$l": ref, "$r": self.factor}}
             if self.offset > 0:
                 value = {"$add": {"$l": ref, "$r": self.offset}}
             elif self.offset < 0:
@@ -94,10 +99,11 @@ class EngineRule:
     """One durable-rules rule: an ordered set of patterns and the tests on them."""
 
     name: str
-    role: str  # trigger | due | covered | deviation | unknown
+    role: str  # trigger | due | covered | deviation | unknown | needs | excused
     patterns: tuple[Pattern, ...]
     tests: tuple[Test, ...]
     reason: str | None = None
+    need: int = 0  # which `needs` clause a `needs` rule satisfies
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "tests", _place(self.patterns, self.tests))
@@ -117,6 +123,14 @@ class EngineRule:
 
 
 @dataclass(frozen=True)
+class CriterionSpec:
+    id: str
+    text: str
+    manual: str | None
+    line: int
+
+
+@dataclass(frozen=True)
 class CompiledRule:
     id: str
     title: str
@@ -131,6 +145,12 @@ class CompiledRule:
     exists_event: str | None  # the event type a `require a`/`forbid a` clause looks for
     engine_rules: tuple[EngineRule, ...]
     has_due: bool
+    trigger_label: str = ""  # what the rule is checked for, in words: "first infusion"
+    criteria: tuple[str, ...] = ()
+    important: bool = False
+    choices: tuple[str, ...] = ()
+    needs: tuple[str, ...] = ()  # the reason each `needs` clause gives when unmet
+    excuses: tuple[str, ...] = ()  # the event type of each `unless` clause
 
 
 @dataclass(frozen=True)
@@ -142,6 +162,31 @@ class FactPlan:
     group_firsts: frozenset[tuple[str, str, str]]  # (event, which, attribute)
     ranks: frozenset[tuple[str, str, str]]  # (event, which, attribute)
     subject: bool
+    windows: frozenset[Window] = frozenset()
+    groups: tuple[tuple[str, tuple[str, ...]], ...] = ()  # event groups in use, with their members
+
+    @property
+    def read_events(self) -> frozenset[str]:
+        """Event types whose records the audit reads: those the rules name, and groups' members."""
+        return self.events | {m for name, members in self.groups if name in self.events for m in members}
+
+
+@dataclass(frozen=True, order=True)
+class Window:
+    """Consecutive windows of `interval` from a subject's first/last `anchor`, up to `horizon`."""
+
+    event: str
+    which: str
+    anchor: str
+    interval_days: int
+    interval_months: int
+    horizon_days: int
+    horizon_months: int
+
+    @property
+    def period(self) -> str:
+        return (f"window-{self.which}-{self.anchor}-{self.interval_days}d{self.interval_months}m-"
+                f"{self.horizon_days}d{self.horizon_months}m")
 
 
 @dataclass(frozen=True)
@@ -154,6 +199,9 @@ class CompiledProtocol:
     parameters: dict[str, object]
     rules: tuple[CompiledRule, ...]
     plan: FactPlan
+    criteria: dict[str, CriterionSpec] = field(default_factory=dict)
+    parameter_choices: dict[str, str] = field(default_factory=dict)
+    groups: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def rulesets(self) -> dict[str, dict]:
         """The exact rule definitions handed to the engine, by engine rule name."""
@@ -176,6 +224,7 @@ class Value:
     const: Decimal | str | bool | None = None
     days: int = 0
     months: int = 0
+    factor: int = 1  # `2 * uln`: a field times a whole number
     optional: bool = False
     elapsed: tuple[Value, Value] | None = None
     lookup: tuple[str, Value] | None = None  # (table name, key value)
@@ -208,7 +257,7 @@ class _Unsupported(Exception):
 
 def compile_protocol(tree: n.Protocol, filename: str, source: str) -> CompiledProtocol:
     """Check and lower a parsed protocol; raise RulesError listing every problem found."""
-    compiler = _Compiler(tree, filename)
+    compiler = _Compiler(tree, filename, source)
     compiled = compiler.run()
     errors = [d for d in compiler.diagnostics if d.severity == "error"]
     if errors:
@@ -224,6 +273,7 @@ class _Scope:
     trigger_alias: str
     exists_event: str | None = None
     in_exists: bool = False
+    inner_alias: str = "x"  # the alias of the record a `require a`/`needs a`/`unless a` clause seeks
 
 
 @dataclass
@@ -234,10 +284,14 @@ class _RuleState:
 
 
 class _Compiler:
-    def __init__(self, tree: n.Protocol, filename: str):
+    def __init__(self, tree: n.Protocol, filename: str, source: str = ""):
         self.tree = tree
         self.filename = filename
+        self.source_lines = source.splitlines()
         self.diagnostics: list[Diagnostic] = []
+        self.criteria: dict[str, CriterionSpec] = {}
+        self.groups: dict[str, tuple[str, ...]] = {}
+        self.plan_windows: set[Window] = set()
         self.events: dict[str, EventSpec] = {}
         self.attributes: dict[str, tuple[str, str]] = {}
         self.params: dict[str, n.ParamDecl] = {}
@@ -253,7 +307,9 @@ class _Compiler:
 
     # --- declarations ---
     def run(self) -> CompiledProtocol:
+        self._declare_criteria()
         self._declare_events()
+        self._declare_groups()
         self._declare_attributes()
         self._declare_parameters()
         rules: list[CompiledRule] = []
@@ -271,6 +327,12 @@ class _Compiler:
                 continue
             if not duplicate:
                 rules.append(compiled)
+        cited = {c for rule in self.tree.rules for c, _ in rule.criteria}
+        for criterion in self.tree.criteria:
+            if criterion.id not in cited and criterion.manual is None:
+                self.diagnostics.append(Diagnostic(
+                    f"criterion {criterion.id} is cited by no rule", criterion.id_span,
+                    "cite it from a rule, or mark it `manual \"why no data can show it\"`", severity="warning"))
         header = self.tree.header
         return CompiledProtocol(
             name=header.name if header else "",
@@ -286,8 +348,41 @@ class _Compiler:
                 group_firsts=frozenset(self.plan_groups),
                 ranks=frozenset(self.plan_ranks),
                 subject=self.plan_subject,
+                windows=frozenset(self.plan_windows),
+                groups=tuple(sorted((g, m) for g, m in self.groups.items() if g in self.plan_events)),
             ),
+            criteria=self.criteria,
+            parameter_choices={name: p.choice for name, p in self.params.items() if p.choice},
+            groups=self.groups,
         )
+
+    def _declare_criteria(self) -> None:
+        for decl in self.tree.criteria:
+            if decl.id in self.criteria:
+                self.error(f"criterion {decl.id} is declared twice", decl.id_span,
+                           f"the first {decl.id} is at line {self.criteria[decl.id].line}")
+                continue
+            self.criteria[decl.id] = CriterionSpec(decl.id, decl.text, decl.manual, decl.id_span.line)
+
+    def _declare_groups(self) -> None:
+        for decl in self.tree.groups:
+            if decl.name in self.events:
+                self.error(f"'{decl.name}' already names an event type", decl.span)
+                continue
+            members: list[str] = []
+            for member, span in decl.members:
+                event = self.events.get(member)
+                if event is None:
+                    self.diagnostics.append(self._unknown_event(member, span).diagnostic)
+                elif event.trial_level:
+                    self.error(f"{member} is a trial event; a group gathers a subject's records", span)
+                elif member in members:
+                    self.error(f"{member} is listed twice in group {decl.name}", span)
+                else:
+                    members.append(member)
+            self.groups[decl.name] = tuple(members)
+            fields = {"type": FieldSpec("type", "text", None, True)}
+            self.events[decl.name] = EventSpec(decl.name, decl.label, False, fields)
 
     def _declare_events(self) -> None:
         for decl in self.tree.events:
@@ -376,6 +471,10 @@ class _Compiler:
         if rule.severity is not None and rule.severity not in SEVERITIES:
             self.error(f"unknown severity '{rule.severity}'", rule.severity_span,
                        did_you_mean(rule.severity, SEVERITIES) or f"use one of {', '.join(SEVERITIES)}")
+        for cid, span in rule.criteria:
+            if cid not in self.criteria:
+                self.error(f"unknown criterion '{cid}'", span,
+                           did_you_mean(cid, self.criteria.keys()) or "declare it: criterion ID \"text\"")
         trigger_pattern, level = self._trigger(source)
         alias_name = source.event
         scope = _Scope(trigger=source, trigger_alias=alias_name)
@@ -385,7 +484,8 @@ class _Compiler:
         where = self._lower_cond(check.where, state) if check.where else [()]
         exists_pattern = None
         if verdict.exists_event:
-            exists_pattern = self._exists_pattern(verdict, level, state)
+            exists_pattern = self._exists_pattern(verdict.exists_event, verdict.exists_span or verdict.span,
+                                                  level, state, "x")
         scope.exists_event = verdict.exists_event
         scope.in_exists = verdict.exists_event is not None
         body = self._lower_cond(verdict.cond, state) if verdict.cond else [()]
@@ -393,10 +493,22 @@ class _Compiler:
         due_tests: list[Test] = []
         if verdict.due is not None:
             due_tests = self._due_tests(verdict.due, state)
+        clauses: list[tuple[str, int, Pattern, list[Conj], str]] = []
+        for index, clause in enumerate(check.needs + check.excuses, start=1):
+            role = "needs" if isinstance(clause, n.Need) else "excused"
+            alias = f"{role[0]}{index}"
+            pattern = self._exists_pattern(clause.event, clause.event_span, level, state, alias)
+            scope.exists_event, scope.in_exists, scope.inner_alias = clause.event, True, alias
+            conjs = self._lower_cond(clause.cond, state) if clause.cond else [()]
+            scope.exists_event, scope.in_exists, scope.inner_alias = verdict.exists_event, False, "x"
+            reason = ""
+            if isinstance(clause, n.Need):
+                reason = clause.reason or self._need_reason(clause)
+            clauses.append((role, index, pattern, conjs, reason))
 
-        anchors = list(state.anchors.values())
+        anchors = [a for a in state.anchors.values() if a.alias != "cutoff"]
         base = (trigger_pattern,)
-        full = base + tuple(a for a in anchors if a.alias != "cutoff")
+        full = base + tuple(anchors)
         if exists_pattern:
             full += (exists_pattern,)
         keep = (exists_pattern.alias,) if exists_pattern else ()
@@ -411,13 +523,13 @@ class _Compiler:
             if where_reads:
                 self.error("a 'where' filter can only read required fields", check.where.span if check.where else rule.span,
                            "records missing the field would be silently left out; test 'is known' in the check instead")
-            if verdict.mode == "require":
-                engine_rules.append(EngineRule(name("trigger"), "trigger", _used(base, where_tests), where_tests))
-                if verdict.due is not None:
-                    cutoff = Pattern("cutoff", "$cutoff")
-                    pats = full[:1] + tuple(a for a in anchors if a.alias != "cutoff") + (cutoff,)
-                    tests = where_tests + tuple(due_tests)
-                    engine_rules.append(EngineRule(name("due"), "due", _used(pats, tests, keep=(cutoff.alias,)), tests))
+            engine_rules.append(EngineRule(name("trigger"), "trigger", _used(base + tuple(anchors), where_tests),
+                                           where_tests))
+            if verdict.mode == "require" and verdict.due is not None:
+                cutoff = Pattern("cutoff", "$cutoff")
+                pats = base + tuple(anchors) + (cutoff,)
+                tests = where_tests + tuple(due_tests)
+                engine_rules.append(EngineRule(name("due"), "due", _used(pats, tests, keep=(cutoff.alias,)), tests))
             for body_conj in body:
                 conj_all = conj + body_conj
                 for variant_conj, lookup_tests in self._expand_lookups(conj_all):
@@ -428,6 +540,14 @@ class _Compiler:
                 for reason, tests in self._unknown_variants(conj_all, state):
                     engine_rules.append(EngineRule(name("unknown"), "unknown", _used(full, tests, keep=keep),
                                                    tests, reason))
+            for role, index, pattern, conjs, reason in clauses:
+                pats = base + tuple(anchors) + (pattern,)
+                for clause_conj in conjs:
+                    for variant_conj, lookup_tests in self._expand_lookups(conj + clause_conj):
+                        tests, reads = _flatten(variant_conj)
+                        tests = tests + lookup_tests
+                        engine_rules.append(EngineRule(name(role), role, _used(pats, tests, keep=(pattern.alias,)),
+                                                       tests, reason or None, index))
         self.plan_events.add(source.event)
         message = rule.message or rule.title
         self._check_message(message, rule, state, verdict)
@@ -445,7 +565,29 @@ class _Compiler:
             exists_event=verdict.exists_event,
             engine_rules=tuple(_dedupe(engine_rules)),
             has_due=verdict.due is not None,
+            trigger_label=trigger_pattern.label,
+            criteria=tuple(c for c, _ in rule.criteria),
+            important=bool(rule.important),
+            choices=rule.choices,
+            needs=tuple(reason for role, _, _, _, reason in clauses if role == "needs"),
+            excuses=tuple(e.event for e in check.excuses),
         )
+
+    def _need_reason(self, need: n.Need) -> str:
+        if need.cond is None:
+            return f"no {need.event} recorded"
+        return f"no {need.event} recorded where {self._text_of(need.cond.span)}"
+
+    def _text_of(self, span: Span) -> str:
+        """The rules text a span covers, on one line."""
+        lines = self.source_lines[span.line - 1:span.end_line]
+        if not lines:
+            return ""
+        if len(lines) == 1:
+            return lines[0][span.column - 1:span.end_column - 1]
+        lines[-1] = lines[-1][:span.end_column - 1]
+        lines[0] = lines[0][span.column - 1:]
+        return " ".join(line.strip() for line in lines)
 
     def _trigger(self, source: n.Source) -> tuple[Pattern, str]:
         event = self.events.get(source.event)
@@ -459,8 +601,14 @@ class _Compiler:
         if source.form in ("first", "last"):
             seq = "seq" if source.form == "first" else "rseq"
             return Pattern("t", source.event, (Test("t", seq, "=", 1),), f"{source.form} {source.event}"), "subject"
+        if source.form == "count" and source.period == "window":
+            window = self._window(source)
+            self.plan_windows.add(window)
+            ident = (Test("t", "event", "=", source.event), Test("t", "period", "=", window.period))
+            return Pattern("t", "$count", ident, f"{source.event} window after {window.which} {window.anchor}"), \
+                "subject"
         if source.form == "count":
-            period = "subject" if source.period == "subject" else f"week-{source.week_start}"
+            period = {"subject": "subject", "day": "day"}.get(source.period or "", f"week-{source.week_start}")
             if source.week_start and source.week_start not in WEEKDAYS:
                 raise _Unsupported(f"'{source.week_start}' is not a day of the week",
                                    source.week_start_span or source.span,
@@ -480,10 +628,35 @@ class _Compiler:
                  Test("t", "attribute", "=", attribute))
         return Pattern("t", "$group", ident, f"{which} {source.event} of each {attribute}"), "trial"
 
-    def _exists_pattern(self, verdict: n.Verdict, level: str, state: _RuleState) -> Pattern:
-        name = verdict.exists_event or ""
+    def _window(self, source: n.Source) -> Window:
+        assert source.anchor is not None and source.interval is not None and source.horizon is not None
+        anchor = source.anchor
+        event = self.events.get(anchor.event)
+        if event is None:
+            raise self._unknown_event(anchor.event, anchor.span)
+        if event.trial_level:
+            raise _Unsupported(f"{anchor.event} is a trial event; windows start from a subject's record", anchor.span)
+        interval, horizon = self._constant_duration(source.interval), self._constant_duration(source.horizon)
+        self.plan_events.add(anchor.event)
+        return Window(source.event, anchor.which, anchor.event, interval.days, interval.months,
+                      horizon.days, horizon.months)
+
+    def _constant_duration(self, expr: n.Expr) -> Value:
+        value: Value | None = None
+        if isinstance(expr, n.Quantity):
+            value = self._quantity(expr)
+        elif isinstance(expr, n.NameRef) and expr.field is None and expr.name in self.params:
+            decl = self.params[expr.name]
+            value = self._quantity(decl.value) if decl.value is not None else None
+        if value is None or value.type != "duration":
+            raise _Unsupported("a window's length is a duration, written or named by a parameter", expr.span,
+                               "for example 3 months, or a parameter such as `parameter interval = 3 months`")
+        if value.days and value.months or value.days + value.months <= 0:
+            raise _Unsupported("a window's length is a positive number of days, weeks, months or years", expr.span)
+        return value
+
+    def _exists_pattern(self, name: str, span: Span, level: str, state: _RuleState, alias: str) -> Pattern:
         event = self.events.get(name)
-        span = verdict.exists_span or verdict.span
         if event is None:
             raise self._unknown_event(name, span)
         event_level = "trial" if event.trial_level else "subject"
@@ -495,7 +668,7 @@ class _Compiler:
             raise _Unsupported(f"the record sought and the record checked are both {name}", span,
                                "name a different event type")
         self.plan_events.add(name)
-        return Pattern("x", name, label=name)
+        return Pattern(alias, name, label=name)
 
     def _due_tests(self, expr: n.Expr, state: _RuleState) -> list[Test]:
         value = self._value(expr, state)
@@ -526,7 +699,7 @@ class _Compiler:
 
     def _trigger_fields(self, source: n.Source) -> set[str]:
         if source.form == "count":
-            return {"count", "date"}
+            return {"count", "date", "end", "window"} if source.period == "window" else {"count", "date"}
         if source.form.startswith("group_"):
             return {"date", source.attribute or ""}
         return set(self.events[source.event].fields) | {"date"}
@@ -543,8 +716,12 @@ class _Compiler:
             return self._arith(expr, state)
         if isinstance(expr, n.Elapsed):
             start, end = self._value(expr.start, state), self._value(expr.end, state)
+            clock = expr.unit in ("hours", "minutes")
             for v in (start, end):
-                if v.type != "date" or not v.is_ref or v.days or v.months:
+                if clock and (v.type != "time" or not v.is_ref):
+                    raise _Unsupported(f"'{expr.unit} from ... to ...' needs two clock-time fields", v.span,
+                                       "declare them with the type time (HH:MM)")
+                if not clock and (v.type != "date" or not v.is_ref or v.days or v.months):
                     raise _Unsupported(f"'{expr.unit} from ... to ...' needs two record dates", v.span)
             return Value("elapsed", expr.span, unit=expr.unit, elapsed=(start, end))
         if isinstance(expr, n.Lookup):
@@ -584,6 +761,8 @@ class _Compiler:
 
     def _arith(self, expr: n.Arith, state: _RuleState) -> Value:
         left, right = self._value(expr.left, state), self._value(expr.right, state)
+        if expr.op == "*":
+            return self._multiply(left, right, expr.span)
         sign = 1 if expr.op == "+" else -1
         if left.type == "date" and right.type == "duration":
             return replace(left, span=expr.span, days=left.days + sign * right.days,
@@ -599,12 +778,27 @@ class _Compiler:
         raise _Unsupported(f"cannot {'add' if sign > 0 else 'subtract'} {_describe(right)} "
                            f"{'to' if sign > 0 else 'from'} {_describe(left)}", expr.span)
 
+    def _multiply(self, left: Value, right: Value, span: Span) -> Value:
+        """`2 * uln`: a whole, unitless number times a number (a field, or another constant)."""
+        if right.type == "number" and not right.is_ref and right.lookup is None and right.unit is None:
+            left, right = right, left
+        if left.type != "number" or left.is_ref or left.lookup is not None or left.unit is not None:
+            raise _Unsupported("a product is a plain number times a number, e.g. 2 * uln", span)
+        if right.type != "number" or right.lookup is not None:
+            raise _Unsupported(f"cannot multiply {_describe(right)}", span)
+        if not right.is_ref:
+            return Value("number", span, const=left.const * right.const, unit=right.unit)  # type: ignore[operator]
+        if left.const != left.const.to_integral_value() or left.const <= 0:  # type: ignore[union-attr]
+            raise _Unsupported("a field can be multiplied by a positive whole number only", span,
+                               "the engine compares whole numbers exactly; 2.5 * uln cannot be compared exactly")
+        return replace(right, span=span, factor=right.factor * int(left.const))  # type: ignore[arg-type]
+
     def _name(self, ref: n.NameRef, state: _RuleState) -> Value:
         scope = state.scope
         if ref.field is not None:
             record = ref.name
             if scope.in_exists and record == scope.exists_event:
-                return self._field("x", record, ref.field, ref.span)
+                return self._field(scope.inner_alias, record, ref.field, ref.span)
             if record == scope.trigger.event:
                 return self._trigger_field(ref.field, ref.span, state)
             if record == "subject":
@@ -616,7 +810,7 @@ class _Compiler:
         if scope.in_exists and scope.exists_event:
             event = self.events[scope.exists_event]
             if name in event.fields or name == "date":
-                return self._field("x", scope.exists_event, name, ref.span)
+                return self._field(scope.inner_alias, scope.exists_event, name, ref.span)
         if name in self._trigger_fields(scope.trigger):
             return self._trigger_field(name, ref.span, state)
         if name in self.attributes:
@@ -636,9 +830,9 @@ class _Compiler:
     def _trigger_field(self, name: str, span: Span, state: _RuleState) -> Value:
         source = state.scope.trigger
         if source.form == "count":
-            if name == "count":
-                return Value("number", span, alias="t", field="count")
-            return Value("date", span, alias="t", field="date")
+            if name in ("count", "window"):
+                return Value("number", span, alias="t", field=name)
+            return Value("date", span, alias="t", field=name)
         if source.form.startswith("group_"):
             if name == source.attribute:
                 event, fname = self.attributes[name]
@@ -658,6 +852,8 @@ class _Compiler:
     def _typed_ref(self, alias: str, fname: str, spec: FieldSpec, span: Span, optional: bool) -> Value:
         if spec.type == "date":
             return Value("date", span, alias=alias, field=fname, optional=optional)
+        if spec.type == "time":
+            return Value("time", span, alias=alias, field=fname, optional=optional)
         if spec.type in ("integer", "decimal"):
             scale = DECIMAL_SCALE if spec.type == "decimal" else 1
             return Value("number", span, alias=alias, field=fname, scale=scale, unit=spec.unit, optional=optional)
@@ -758,6 +954,14 @@ class _Compiler:
                 raise _Unsupported(f"{value.field} is always known", cond.span,
                                    "it is required, or the record's date")
             return [Atom((Test(value.alias or "", f"{value.field}__known", "=", 1 if known else 0),), frozenset(), (), cond.span)]
+        if isinstance(cond, n.Member):
+            value = self._value(cond.subject, state)
+            different = cond.negated != negate
+            atoms = [self._compare(value, "!=" if different else "=", self._value(v, state), cond.span)
+                     for v in cond.values]
+            if different:
+                return [functools.reduce(self._both, atoms)]
+            return atoms
         if isinstance(cond, n.Between):
             subject = self._value(cond.subject, state)
             low, high = self._value(cond.low, state), self._value(cond.high, state)
@@ -815,6 +1019,10 @@ class _Compiler:
             return self._compare_elapsed(left, op, right, span)
         if left.type == "date" or right.type == "date":
             return self._compare_dates(left, op, right, span)
+        if left.type == "time" and right.type == "time":
+            if not (left.is_ref and right.is_ref):
+                raise _Unsupported("a clock time is compared with another clock-time field", span)
+            return Atom((self._join_test(left, op, right, 0),), _reads(left, right), (), span)
         if left.type != right.type:
             raise _Unsupported(f"cannot compare {_describe(left)} with {_describe(right)}", span)
         if left.type in ("text", "boolean"):
@@ -848,11 +1056,19 @@ class _Compiler:
             left, right, op = right, left, FLIP[op]
         if not left.is_ref:
             raise _Unsupported("this comparison has no field in it", span)
+        if left.factor != 1 and right.is_ref:
+            left, right, op = right, left, FLIP[op]
         reads = _reads(left, right, *([right.lookup[1]] if right.lookup else []))
         if right.is_ref:
             if right.scale != left.scale:
                 raise _Unsupported("cannot compare a decimal field with an integer field", span)
+            if left.factor != 1 or right.factor != 1 and right.alias != left.alias:
+                raise _Unsupported("a multiplied field is compared with a field of the same record", span)
             return Atom((self._join_test(left, op, right, 0),), reads, (), span)
+        if left.factor != 1:
+            if right.lookup:
+                raise _Unsupported("a multiplied field cannot be compared with a table value", span)
+            right = replace(right, const=Decimal(right.const) / left.factor)  # type: ignore[arg-type]
         if right.lookup:
             # Resolved per table key later; carry the factor in `const`.
             return Atom((), reads, ((op, replace(right, scale=left.scale, alias=None), left),), span)
@@ -884,6 +1100,13 @@ class _Compiler:
         assert left.elapsed is not None
         start, end = left.elapsed
         unit = left.unit or "years"
+        if unit in ("hours", "minutes"):
+            if right.type != "number" or right.is_ref:
+                raise _Unsupported(f"compare {unit} with a number of {unit}", right.span)
+            amount = _elapsed_amount(right, unit)
+            seconds = 3600 if unit == "hours" else 60
+            threshold = _threshold(op, amount) * seconds
+            return Atom((self._join_test(end, _threshold_op(op), start, threshold),), _reads(start, end), (), span)
         if unit in ("days", "weeks"):
             if right.type not in ("duration", "number") or right.is_ref:
                 raise _Unsupported(f"compare {unit} with a number of {unit}", right.span)
@@ -904,7 +1127,8 @@ class _Compiler:
     @staticmethod
     def _join_test(left: Value, op: str, right: Value, offset: int) -> Test:
         """`left OP right + offset`; `_place` later moves it onto whichever pattern comes last."""
-        return Test(left.alias or "", left.field or "", op, other=right.alias, other_field=right.field, offset=offset)
+        return Test(left.alias or "", left.field or "", op, other=right.alias, other_field=right.field, offset=offset,
+                    factor=right.factor)
 
     # --- variants ---
     def _expand_lookups(self, conj: Conj) -> Iterator[tuple[Conj, tuple[Test, ...]]]:
@@ -928,7 +1152,10 @@ class _Compiler:
 
     def _unknown_variants(self, conj: Conj, state: _RuleState) -> Iterator[tuple[str, tuple[Test, ...]]]:
         """For each optional field the conjunction reads: the same match with that field missing."""
-        reads = sorted({r for atom in conj for r in atom.reads})
+        # A field the rule itself tests with `is known` is a condition, not a gap in the data.
+        explicit = {(t.alias, t.field.removesuffix("__known")) for atom in conj if not atom.reads
+                    for t in atom.tests if t.field.endswith("__known") and t.const == 1}
+        reads = sorted({r for atom in conj for r in atom.reads} - explicit)
         for alias, fname in reads:
             kept = tuple(a for a in conj if (alias, fname) not in a.reads)
             for variant, lookup_tests in self._expand_lookups(kept):
@@ -988,7 +1215,7 @@ def _dedupe(rules: list[EngineRule]) -> list[EngineRule]:
     seen: set[str] = set()
     out: list[EngineRule] = []
     for rule in rules:
-        key = json.dumps([rule.role, rule.reason, rule.definition()], sort_keys=True)
+        key = json.dumps([rule.role, rule.reason, rule.need, rule.definition()], sort_keys=True)
         if key not in seen:
             seen.add(key)
             out.append(rule)
@@ -1044,7 +1271,7 @@ def _describe(value: Value) -> str:
     if value.type == "number":
         return f"a number{' in ' + value.unit if value.unit else ''}"
     return {"date": "a date", "duration": "a duration", "percent": "a percentage", "text": "a text",
-            "boolean": "a yes/no value", "elapsed": "an elapsed time"}.get(value.type, value.type)
+            "boolean": "a yes/no value", "elapsed": "an elapsed time", "time": "a clock time"}.get(value.type, value.type)
 
 
 def _alias_label(alias: str, state: _RuleState) -> str:
@@ -1052,6 +1279,8 @@ def _alias_label(alias: str, state: _RuleState) -> str:
         return state.scope.trigger.event
     if alias == "x":
         return state.scope.exists_event or "record"
+    if alias[0] in "ne" and alias[1:].isdigit():
+        return "the record sought"
     for pattern in state.anchors.values():
         if pattern.alias == alias:
             return pattern.label or alias

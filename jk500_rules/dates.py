@@ -17,6 +17,8 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 
+import pendulum
+
 EPOCH = dt.date(1970, 1, 1)
 MONTH = 100
 YEAR = 1200
@@ -75,3 +77,20 @@ def parse_iso(text: str) -> dt.date | None:
 def is_partial(text: str) -> bool:
     text = text.strip()
     return len(text) in (4, 7) and text.replace("-", "").isdigit()
+
+
+def clock_seconds(text: str) -> int | None:
+    """Seconds since midnight of a clock time written HH:MM or HH:MM:SS, or None."""
+    if len(text) not in (5, 8) or text[2] != ":":
+        return None
+    try:
+        value = dt.time.fromisoformat(text)
+    except ValueError:
+        return None
+    return value.hour * 3600 + value.minute * 60 + value.second
+
+
+def add_months(value: dt.date, months: int) -> dt.date:
+    """`value` plus calendar months, clamped to the month's last day (31 January + 1 month = 29 February)."""
+    shifted = pendulum.date(value.year, value.month, value.day).add(months=months)
+    return dt.date(shifted.year, shifted.month, shifted.day)

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Iterable
 
-from .compiler import DECIMAL_SCALE, CompiledProtocol, EventSpec
-from .dates import encode, week_start
+from .compiler import DECIMAL_SCALE, CompiledProtocol, EventSpec, Window
+from .dates import add_months, encode, week_start
 from .records import Record
 
 TRIAL_SESSION = "trial"
@@ -69,10 +69,14 @@ def build_sessions(records: Iterable[Record], protocol: CompiledProtocol, cutoff
                 fact = _record_fact(record, spec)
                 fact["seq"], fact["rseq"] = index + 1, len(items) - index
                 session.add(fact, Evidence((record,), _display(record)))
+        for group, members in plan.groups:
+            _add_group_members(session, group, [by_event.get(m, []) for m in members])
         if plan.subject:
             attributes[subject] = _subject_fact(session, by_event, protocol)
         for event, period, start in sorted(plan.counts):
             _add_counts(session, by_event.get(event, []), event, period, start, cutoff)
+        for window in sorted(plan.windows):
+            _add_windows(session, by_event, window)
         session.add(dict(cutoff_fact), cutoff_evidence)
         sessions.append(session)
 
@@ -153,11 +157,54 @@ def _add_counts(session: Session, items: list[Record], event: str, period: str, 
         return
     weeks: dict[dt.date, list[Record]] = defaultdict(list)
     for record in items:
-        weeks[week_start(record.date, start)].append(record)
+        weeks[record.date if period == "day" else week_start(record.date, start)].append(record)
+    key = "day" if period == "day" else f"week-{start}"
     for first_day, members in sorted(weeks.items()):
-        fact = {"kind": "$count", "event": event, "period": f"week-{start}", "count": len(members),
+        fact = {"kind": "$count", "event": event, "period": key, "count": len(members),
                 **encode("date", first_day)}
         session.add(fact, Evidence(tuple(members), {"count": str(len(members)), "date": first_day.isoformat()}))
+
+
+def _add_group_members(session: Session, group: str, member_lists: list[list[Record]]) -> None:
+    """Each record of a group's member types again, as a record of the group, ordered across types."""
+    items = sorted((r for records in member_lists for r in records), key=Record.content_key)
+    for index, record in enumerate(items):
+        fact = {"kind": group, "type": record.event, "type__known": 1, **encode("date", record.date),
+                "seq": index + 1, "rseq": len(items) - index}
+        session.add(fact, Evidence((record,), {**_display(record), "type": record.event}))
+
+
+def _shift(value: dt.date, days: int, months: int) -> dt.date:
+    return add_months(value, months) if months else value + dt.timedelta(days=days)
+
+
+def _add_windows(session: Session, by_event: dict[str, list[Record]], window: Window) -> None:
+    """Consecutive windows from the anchor record up to the horizon, each with its count (zeros too).
+
+    Window k covers [anchor + k * interval, anchor + (k + 1) * interval), cut at the horizon; its
+    `date` is the first day and `end` the last. Every window gets a fact, so that an empty one can fail
+    a `count >= 1` check: an absence of records is a count, not a missing fact.
+    """
+    anchors = by_event.get(window.anchor)
+    if not anchors:
+        return
+    anchor = anchors[0] if window.which == "first" else anchors[-1]
+    horizon = _shift(anchor.date, window.horizon_days, window.horizon_months)
+    items = by_event.get(window.event, [])
+    index = 0
+    start = anchor.date
+    while start < horizon:
+        stop = min(_shift(anchor.date, window.interval_days * (index + 1), window.interval_months * (index + 1)),
+                   horizon)
+        end = stop - dt.timedelta(days=1)
+        members = tuple(r for r in items if start <= r.date <= end)
+        fact = {"kind": "$count", "event": window.event, "period": window.period, "count": len(members),
+                "window": index + 1, **encode("date", start), **encode("end", end)}
+        display = {"count": str(len(members)), "date": start.isoformat(), "end": end.isoformat(),
+                   "window": str(index + 1)}
+        session.add(fact, Evidence(members or (anchor,), display))
+        index += 1
+        start = stop
 
 
 def _subject_marks(ordered: dict[str, dict[str, list[Record]]], attributes: dict[str, dict[str, object]],

@@ -116,6 +116,15 @@ class Between(Node):
 
 
 @dataclass(frozen=True, kw_only=True)
+class Member(Node):
+    """`x in ("a", "b")`, or `x not in (...)`: one of a list of constants."""
+
+    subject: Expr
+    values: tuple[Quantity | Text, ...]
+    negated: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
 class Known(Node):
     subject: Expr
     known: bool
@@ -141,7 +150,7 @@ class Not(Node):
     item: Cond
 
 
-Cond = Compare | Within | Between | Known | Truthy | And | Or | Not
+Cond = Compare | Within | Between | Member | Known | Truthy | And | Or | Not
 
 
 # ----- rules -------------------------------------------------------------------------------------
@@ -155,9 +164,13 @@ class Source(Node):
     event: str
     event_span: Span
     attribute: str | None = None  # grouping attribute for group_* sources
-    period: str | None = None  # count: subject | week
+    period: str | None = None  # count: subject | day | week | window
     week_start: str | None = None
     week_start_span: Span | None = None
+    # count per window: `per INTERVAL from first|last EVENT through HORIZON`
+    interval: Expr | None = None
+    anchor: AnchorRef | None = None
+    horizon: Expr | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -170,10 +183,31 @@ class Verdict(Node):
 
 
 @dataclass(frozen=True, kw_only=True)
+class Need(Node):
+    """`needs a lab where ...`: without such a record the rule cannot be judged for the subject."""
+
+    event: str
+    event_span: Span
+    cond: Cond | None
+    reason: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Excuse(Node):
+    """`unless a discontinuation where ...`: such a record excuses the subject from the rule."""
+
+    event: str
+    event_span: Span
+    cond: Cond | None
+
+
+@dataclass(frozen=True, kw_only=True)
 class Check(Node):
     source: Source
     where: Cond | None
     verdict: Verdict
+    needs: tuple[Need, ...] = ()
+    excuses: tuple[Excuse, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -188,6 +222,9 @@ class Rule(Node):
     message: str | None
     message_span: Span | None
     check: Check
+    criteria: tuple[tuple[str, Span], ...] = ()  # `cites INC-1, EXC-7`
+    important: bool | None = None
+    choices: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -205,6 +242,15 @@ class EventDecl(Node):
     label: str | None
     trial_level: bool
     fields: tuple[FieldDecl, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class GroupDecl(Node):
+    """`group procedure = lab, infusion`: records of several event types read as one type."""
+
+    name: str
+    label: str | None
+    members: tuple[tuple[str, Span], ...]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -229,6 +275,17 @@ class ParamDecl(Node):
     value: Quantity | None = None
     key_attribute: str | None = None
     entries: tuple[TableEntry, ...] = ()
+    choice: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Criterion(Node):
+    """A protocol criterion, as the registry words it; `manual` when no data can show it."""
+
+    id: str
+    id_span: Span
+    text: str
+    manual: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -240,7 +297,9 @@ class ProtocolDecl(Node):
 @dataclass(frozen=True, kw_only=True)
 class Protocol(Node):
     header: ProtocolDecl | None
+    criteria: tuple[Criterion, ...]
     events: tuple[EventDecl, ...]
+    groups: tuple[GroupDecl, ...]
     subject_attributes: tuple[SubjectDecl, ...]
     parameters: tuple[ParamDecl, ...]
     rules: tuple[Rule, ...]

@@ -38,6 +38,7 @@ _TERMINAL_WORDS = {
     "EQUAL": "'='",
     "SLASH": "'/'",
     "TRIAL": "'trial'",
+    "STAR": "'*'",
     "REQUIRED": "'required'",
     "$END": "the end of the file",
 }
@@ -173,7 +174,9 @@ class _Builder(Transformer):
         return n.Protocol(
             span=span,
             header=headers[0] if headers else None,
+            criteria=tuple(i for i in items if isinstance(i, n.Criterion)),
             events=tuple(i for i in items if isinstance(i, n.EventDecl)),
+            groups=tuple(i for i in items if isinstance(i, n.GroupDecl)),
             subject_attributes=tuple(i for i in items if isinstance(i, n.SubjectDecl)),
             parameters=tuple(i for i in items if isinstance(i, n.ParamDecl)),
             rules=tuple(i for i in items if isinstance(i, n.Rule)),
@@ -199,6 +202,12 @@ class _Builder(Transformer):
             span=_tspan(name), name=str(name), type=str(type_), type_span=_tspan(type_), unit=unit, required=required
         )
 
+    def group_decl(self, meta: Any, items: list[Token]) -> n.GroupDecl:
+        name, rest = items[0], items[1:]
+        label = _unquote(rest[0]) if rest and rest[0].type == "STRING" else None
+        members = tuple((str(t), _tspan(t)) for t in rest if t.type == "NAME")
+        return n.GroupDecl(span=_tspan(name), name=str(name), label=label, members=members)
+
     def subject_decl(self, meta: Any, items: list[Token]) -> n.SubjectDecl:
         name, event, _dot, field = items
         return n.SubjectDecl(
@@ -209,12 +218,22 @@ class _Builder(Transformer):
             source_span=Span(event.line, event.column, field.end_line, field.end_column),
         )
 
+    def criterion_decl(self, meta: Any, items: list[Any]) -> n.Criterion:
+        (cid, span), text = items[0], items[1]
+        manual = _unquote(items[2]) if len(items) > 2 else None
+        return n.Criterion(span=_span(meta), id=cid, id_span=span, text=_unquote(text), manual=manual)
+
     def param_decl(self, meta: Any, items: list[Any]) -> n.ParamDecl:
-        name, value = items
+        name, value = items[0], items[1]
+        choice = items[2] if len(items) > 2 else None
         if isinstance(value, n.Quantity):
-            return n.ParamDecl(span=_tspan(name), name=str(name), value=value)
+            return n.ParamDecl(span=_tspan(name), name=str(name), value=value, choice=choice)
         key_attribute, entries = value
-        return n.ParamDecl(span=_tspan(name), name=str(name), key_attribute=key_attribute, entries=entries)
+        return n.ParamDecl(span=_tspan(name), name=str(name), key_attribute=key_attribute, entries=entries,
+                           choice=choice)
+
+    def choice(self, meta: Any, items: list[Token]) -> str:
+        return _unquote(items[0])
 
     def table(self, meta: Any, items: list[Any]) -> tuple[str, tuple[n.TableEntry, ...]]:
         return str(items[0]), tuple(items[1:])
@@ -231,7 +250,13 @@ class _Builder(Transformer):
     def rule_decl(self, meta: Any, items: list[Any]) -> n.Rule:
         rule_id, title = items[0], items[1]
         attrs: dict[str, tuple[Any, Span]] = {}
+        choices: list[str] = []
         for kind, value, span in (i for i in items[2:-1]):
+            if kind == "choice":
+                choices.append(value)
+                continue
+            if kind == "cites" and "criteria" in attrs or kind == "criteria" and "cites" in attrs:
+                self.diagnostics.append(Diagnostic("cite criteria by id or by text, not both", span))
             if kind in attrs:
                 self.diagnostics.append(Diagnostic(f"'{kind}' is given twice in rule {rule_id[0]}", span))
             attrs[kind] = (value, span)
@@ -255,6 +280,9 @@ class _Builder(Transformer):
             message=get("message"),
             message_span=where("message"),
             check=check,
+            criteria=get("criteria") or (),
+            important=get("important"),
+            choices=tuple(choices),
         )
 
     def rule_id(self, meta: Any, items: list[Token]) -> tuple[str, Span]:
@@ -275,13 +303,36 @@ class _Builder(Transformer):
     def cites(self, meta: Any, items: list[Token]) -> tuple[str, Any, Span]:
         return "cites", _unquote(items[0]), _span(meta)
 
+    def cites_criteria(self, meta: Any, items: list[tuple[str, Span]]) -> tuple[str, Any, Span]:
+        return "criteria", tuple(items), _span(meta)
+
     def message(self, meta: Any, items: list[Token]) -> tuple[str, Any, Span]:
         return "message", _unquote(items[0]), _tspan(items[0])
 
+    def important(self, meta: Any, items: list[str]) -> tuple[str, Any, Span]:
+        return "important", items[0] == "yes", _span(meta)
+
+    def rule_choice(self, meta: Any, items: list[Token]) -> tuple[str, Any, Span]:
+        return "choice", _unquote(items[0]), _span(meta)
+
     def check(self, meta: Any, items: list[Any]) -> n.Check:
-        source, verdict = items[0], items[-1]
-        where = items[1] if len(items) == 3 else None
-        return n.Check(span=_span(meta), source=source, where=where, verdict=verdict)
+        source = items[0]
+        verdict = next(i for i in items if isinstance(i, n.Verdict))
+        where = items[1] if not isinstance(items[1], (n.Need, n.Verdict)) else None
+        return n.Check(span=_span(meta), source=source, where=where, verdict=verdict,
+                       needs=tuple(i for i in items if isinstance(i, n.Need)),
+                       excuses=tuple(i for i in items if isinstance(i, n.Excuse)))
+
+    def need(self, meta: Any, items: list[Any]) -> n.Need:
+        event, rest = items[1], items[2:]
+        cond = next((i for i in rest if not isinstance(i, Token)), None)
+        reason = next((_unquote(i) for i in rest if isinstance(i, Token)), None)
+        return n.Need(span=_span(meta), event=str(event), event_span=_tspan(event), cond=cond, reason=reason)
+
+    def excuse(self, meta: Any, items: list[Any]) -> n.Excuse:
+        event = items[1]
+        cond = items[2] if len(items) > 2 else None
+        return n.Excuse(span=_span(meta), event=str(event), event_span=_tspan(event), cond=cond)
 
     def each_source(self, meta: Any, items: list[Token]) -> n.Source:
         return n.Source(span=_span(meta), form="each", event=str(items[0]), event_span=_tspan(items[0]))
@@ -295,12 +346,25 @@ class _Builder(Transformer):
                         attribute=str(attribute))
 
     def count_source(self, meta: Any, items: list[Any]) -> n.Source:
-        event, (period, week_start, week_start_span) = items
+        event, period = items
+        if isinstance(period, _Window):
+            return n.Source(span=_span(meta), form="count", event=str(event), event_span=_tspan(event),
+                            period="window", interval=period.interval, anchor=period.anchor, horizon=period.horizon)
+        period, week_start, week_start_span = period
         return n.Source(span=_span(meta), form="count", event=str(event), event_span=_tspan(event), period=period,
                         week_start=week_start, week_start_span=week_start_span)
 
     def per_subject(self, meta: Any, items: list[Any]) -> tuple[str, None, None]:
         return "subject", None, None
+
+    def per_day(self, meta: Any, items: list[Any]) -> tuple[str, None, None]:
+        return "day", None, None
+
+    def per_window(self, meta: Any, items: list[Any]) -> Any:
+        interval, which, event, horizon = items
+        anchor = n.AnchorRef(span=Span(event.line, event.column, event.end_line, event.end_column), which=which,
+                             event=str(event))
+        return _Window(interval, anchor, horizon)
 
     def per_week(self, meta: Any, items: list[Token]) -> tuple[str, str, Span | None]:
         if not items:
@@ -349,6 +413,12 @@ class _Builder(Transformer):
 
     def between(self, meta: Any, items: list[Any]) -> n.Between:
         return n.Between(span=_span(meta), subject=items[0], low=items[1], high=items[2])
+
+    def member(self, meta: Any, items: list[Any]) -> n.Member:
+        return n.Member(span=_span(meta), subject=items[0], values=tuple(items[1:]))
+
+    def not_member(self, meta: Any, items: list[Any]) -> n.Member:
+        return n.Member(span=_span(meta), subject=items[0], values=tuple(items[1:]), negated=True)
 
     def known(self, meta: Any, items: list[Any]) -> n.Known:
         return n.Known(span=_span(meta), subject=items[0], known=str(items[1]) == "known")
@@ -418,6 +488,13 @@ class _Builder(Transformer):
 
     def __default__(self, data: str, children: list[Any], meta: Any) -> Any:
         return Tree(data, children, meta)
+
+
+class _Window:
+    __slots__ = ("interval", "anchor", "horizon")
+
+    def __init__(self, interval: Any, anchor: n.AnchorRef, horizon: Any) -> None:
+        self.interval, self.anchor, self.horizon = interval, anchor, horizon
 
 
 class _Due:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Iterator
 
 from .compiler import CompiledProtocol, EventSpec
-from .dates import is_partial, parse_iso
+from .dates import clock_seconds, is_partial, parse_iso
 from .errors import InputError, did_you_mean
 
 BASE_COLUMNS = ("study", "site", "subject", "date", "event")
@@ -174,6 +174,8 @@ def _validate(row: dict[str, object], path: str, line: int, protocol: CompiledPr
             return f"no {column}"
     event_name = cells["event"]
     event = protocol.events.get(event_name)
+    if event_name in protocol.groups:
+        return f"'{event_name}' names a group of event types; a record gives one of {', '.join(protocol.groups[event_name])}"
     if event is None:
         hint = did_you_mean(event_name, protocol.events.keys())
         return f"unknown event type '{event_name}'" + (f" ({hint})" if hint else "")
@@ -225,6 +227,8 @@ def _typed(text: str, type_: str) -> object | None:
         return True if word in TRUE_WORDS else False if word in FALSE_WORDS else None
     if type_ == "date":
         return parse_iso(text)
+    if type_ == "time":
+        return clock_seconds(text)
     try:
         number = Decimal(text)
     except InvalidOperation:
@@ -238,4 +242,4 @@ def _typed(text: str, type_: str) -> object | None:
 
 def _article(type_: str) -> str:
     return {"integer": "a whole number", "decimal": "a number", "date": "a valid ISO 8601 date",
-            "boolean": "yes or no"}.get(type_, type_)
+            "boolean": "yes or no", "time": "a clock time (HH:MM or HH:MM:SS)"}.get(type_, type_)

@@ -13,7 +13,11 @@ A protocol writer adds a scenario by editing a .feature file only. The steps the
     Then there are no findings of <RULE>
     Then there are no findings of <RULE> for subject "<S>"
     Then there is exactly 1 finding of <RULE>  /  there are exactly N findings of <RULE>
-    Then <RULE> is pending for N subject(s)
+    Then <RULE> is pending for N subject(s)                      (checks judged after the cut-off)
+    Then the status of <RULE> for subject "<S>" is <STATUS>
+    Then the status of <RULE> for subject "<S>" is <STATUS> because "<part of the reason>"
+    Then the status of <RULE> for the trial is <STATUS>
+      (STATUS: passed, deviation, not evaluable, pending, excused, not applicable)
 
 Visit-log tables: columns study and site default to JK500 and 01 when left out; an empty cell is an
 absent value; a trial-level event (src_decision) has an empty subject. Every row must be accepted by
@@ -57,6 +61,11 @@ FINDING_RE = re.compile(
 COUNT_RE = re.compile(rf"there (?:is|are) exactly (?P<count>\d+) findings? of {RULE}")
 NONE_RE = re.compile(rf'there are no findings of {RULE}(?: for subject "(?P<subject>[^"]*)")?')
 PENDING_RE = re.compile(rf"{RULE} is pending for (?P<count>\d+) subjects?")
+STANDING_WORDS = {"passed": "passed", "deviation": "deviation", "not evaluable": "not_evaluable",
+                  "pending": "pending", "excused": "excused", "not applicable": "not_applicable"}
+STANDING_RE = re.compile(
+    rf'the status of {RULE}(?: for subject "(?P<subject>[^"]*)"| for (?P<trial>the trial))'
+    rf' is (?P<standing>{"|".join(STANDING_WORDS)})(?: because "(?P<reason>[^"]*)")?')
 
 
 @cache
@@ -172,6 +181,19 @@ def _then_pending(audit_result: AuditResult, rule: str, count: str) -> None:
         f"expected {rule} pending for {count} subject(s), got {audit_result.pending[rule]}")
 
 
+@then(parsers.re(STANDING_RE.pattern))
+def _then_standing(audit_result: AuditResult, rule: str, subject: str | None, trial: str | None, standing: str,
+                   reason: str | None) -> None:
+    _known_rule(rule)
+    who = None if trial else subject
+    found = [s for s in audit_result.standings if s.rule.id == rule and s.subject == who]
+    assert found, f"{rule} has no status for {'the trial' if trial else 'subject ' + repr(subject)}"
+    status, why = found[0].status, found[0].reason or ""
+    assert status == STANDING_WORDS[standing], f"{rule} for {who or 'the trial'} is {status} ({why}), not {standing}"
+    if reason is not None:
+        assert reason in why, f"{rule} for {who or 'the trial'}: the reason is {why!r}, not containing {reason!r}"
+
+
 # ----- coverage of protocol.rules by the scenarios ------------------------------------------------
 
 
@@ -230,7 +252,7 @@ def test_every_then_step_names_a_rule_of_the_protocol() -> None:
     bad = []
     for name, _, steps in _rendered_scenarios():
         for text in _then_texts(steps):
-            for pattern in (FINDING_RE, COUNT_RE, NONE_RE, PENDING_RE):
+            for pattern in (FINDING_RE, COUNT_RE, NONE_RE, PENDING_RE, STANDING_RE):
                 m = pattern.fullmatch(text)
                 if m and m["rule"] not in ids:
                     bad.append(f"{name}: {text}")
