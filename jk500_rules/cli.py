@@ -13,7 +13,8 @@ from .audit import audit_files
 from .compiler import CompiledProtocol, compile_protocol
 from .errors import InputError, Jk500Error
 from .parser import parse
-from .report import to_json, to_text
+from . import matrix
+from .report import summary, to_json, to_text
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_INVALID, EXIT_REJECTED = 0, 1, 2, 3
 
@@ -56,6 +57,15 @@ def _parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check", help="report every error in a rules file")
     check.add_argument("rules")
+
+    trace = commands.add_parser("matrix", help="criterion -> rules -> scenarios -> findings of an audit")
+    trace.add_argument("--rules", required=True, help="the protocol rules file")
+    trace.add_argument("--features", default="features", metavar="DIR",
+                       help="folder of Gherkin .feature files (default: features)")
+    trace.add_argument("--report", metavar="FILE", help="a JSON report of an earlier audit (audit --format json)")
+    trace.add_argument("logs", nargs="*", metavar="LOG", help="visit logs to audit now instead of --report")
+    trace.add_argument("--as-of", type=_date, metavar="DATE", help="data cut-off for auditing LOGs")
+    trace.add_argument("--format", choices=("text", "json", "csv"), default="text")
     return parser
 
 
@@ -64,11 +74,18 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "audit":
             return _audit(args)
+        if args.command == "matrix":
+            return _matrix(args)
         protocol = load_protocol(args.rules)
         if args.command == "compile":
             sys.stdout.write(json.dumps(protocol.rulesets(), indent=2, sort_keys=True) + "\n")
         else:
-            print(f"{args.rules}: {len(protocol.rules)} rules, no errors")
+            if protocol.warnings:
+                source = Path(args.rules).read_text(encoding="utf-8")
+                for warning in protocol.warnings:
+                    print(warning.render(args.rules, source), file=sys.stderr)
+            warned = f", {len(protocol.warnings)} warning(s)" if protocol.warnings else ""
+            print(f"{args.rules}: {len(protocol.rules)} rules, no errors{warned}")
         return EXIT_CLEAN
     except Jk500Error as exc:
         print(exc.render(), file=sys.stderr)
@@ -92,3 +109,23 @@ def _audit(args: argparse.Namespace) -> int:
         print(f"{len(result.data.rejections)} row(s) rejected; see the summary.", file=sys.stderr)
         return EXIT_REJECTED
     return EXIT_FINDINGS if result.findings else EXIT_CLEAN
+
+
+def _matrix(args: argparse.Namespace) -> int:
+    protocol = load_protocol(args.rules)
+    if args.report and args.logs:
+        print("jk500-rules matrix: give either --report or logs, not both", file=sys.stderr)
+        return EXIT_INVALID
+    features = Path(args.features)
+    if not features.is_dir():
+        raise InputError(args.features, "is not a folder of .feature files")
+    figures = None
+    if args.report:
+        figures = matrix.figures_from_report(args.report)
+    elif args.logs:
+        figures = matrix.figures_from_summary(", ".join(args.logs),
+                                              summary(audit_files(protocol, args.logs, args.as_of)))
+    document = matrix.build(protocol, matrix.read_scenarios(features), figures)
+    render = {"text": matrix.to_text, "json": matrix.to_json, "csv": matrix.to_csv}[args.format]
+    sys.stdout.write(render(document))
+    return EXIT_CLEAN

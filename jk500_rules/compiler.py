@@ -131,6 +131,15 @@ class CriterionSpec:
 
 
 @dataclass(frozen=True)
+class Choice:
+    """A reading the protocol writer chose where the protocol is silent or ambiguous."""
+
+    owner: str  # a rule id, or "parameter NAME"
+    line: int
+    text: str
+
+
+@dataclass(frozen=True)
 class CompiledRule:
     id: str
     title: str
@@ -200,8 +209,9 @@ class CompiledProtocol:
     rules: tuple[CompiledRule, ...]
     plan: FactPlan
     criteria: dict[str, CriterionSpec] = field(default_factory=dict)
-    parameter_choices: dict[str, str] = field(default_factory=dict)
+    choices: tuple[Choice, ...] = ()
     groups: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    warnings: tuple[Diagnostic, ...] = ()
 
     def rulesets(self) -> dict[str, dict]:
         """The exact rule definitions handed to the engine, by engine rule name."""
@@ -352,8 +362,11 @@ class _Compiler:
                 groups=tuple(sorted((g, m) for g, m in self.groups.items() if g in self.plan_events)),
             ),
             criteria=self.criteria,
-            parameter_choices={name: p.choice for name, p in self.params.items() if p.choice},
+            choices=tuple(
+                [Choice(f"parameter {p.name}", p.span.line, p.choice) for p in self.tree.parameters if p.choice]
+                + [Choice(r.id, r.span.line, text) for r in self.tree.rules for text in r.choices]),
             groups=self.groups,
+            warnings=tuple(d for d in self.diagnostics if d.severity != "error"),
         )
 
     def _declare_criteria(self) -> None:
@@ -397,7 +410,8 @@ class _Compiler:
                     self.error(f"field {f.name} is declared twice in event {decl.name}", f.span)
                 if f.name in RESERVED_FIELDS or f.name.endswith("__known") or "__" in f.name:
                     self.error(f"'{f.name}' is reserved and cannot name a field", f.span,
-                               "every record already has a date; pick another name")
+                               "every record already has a date; pick another name" if f.name == "date"
+                               else "the audit uses this name itself; pick another name")
                 if f.type not in FIELD_TYPES:
                     self.error(f"unknown field type '{f.type}'", f.type_span,
                                did_you_mean(f.type, FIELD_TYPES) or f"types are {', '.join(FIELD_TYPES)}")

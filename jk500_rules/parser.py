@@ -111,6 +111,8 @@ def _syntax_diagnostic(exc: UnexpectedInput, source: str) -> Diagnostic:
         hint = f"expected {_describe_expected(expected)}"
         keywords = [_keyword(t).strip("'") for t in expected if t not in _TERMINAL_WORDS]
         suggestion = did_you_mean(str(token), keywords) if token.type == "NAME" else None
+        if str(token) == "needs" and "NEEDS" not in expected:
+            suggestion = "'needs' clauses come after 'for ...' and before 'require' or 'forbid'"
         return Diagnostic(f"unexpected {_token_words(token)}", span, suggestion or hint)
     if isinstance(exc, UnexpectedCharacters):
         span = Span(line, column, line, column + 1)

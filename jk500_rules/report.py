@@ -6,18 +6,22 @@ import json
 from typing import Any
 
 from . import __version__
-from .audit import STATUSES, AuditResult, Finding
+from .audit import STANDINGS, STATUSES, AuditResult, Finding
+from .compiler import CompiledRule
 
 
 def summary(result: AuditResult) -> dict[str, Any]:
     data = result.data
-    per_rule: dict[str, dict[str, int]] = {}
+    per_rule: dict[str, dict[str, Any]] = {}
     for rule in result.protocol.rules:
-        counts = {status: 0 for status in STATUSES}
+        counts: dict[str, Any] = {status: 0 for status in STATUSES}
         counts["pending"] = result.pending.get(rule.id, 0)
+        standing = result.standing_counts(rule.id)
+        counts["subjects"] = {status: standing.get(status, 0) for status in STANDINGS}
         per_rule[rule.id] = counts
     for finding in result.findings:
         per_rule[finding.rule.id][finding.status] += 1
+    important = sum(1 for f in result.findings if f.rule.important)
     return {
         "records_read": data.read,
         "records_audited": result.audited,
@@ -28,23 +32,37 @@ def summary(result: AuditResult) -> dict[str, Any]:
         "subjects": result.subjects,
         "data_cutoff": result.cutoff.isoformat() if result.cutoff else None,
         "findings": len(result.findings),
+        "findings_important": important,
+        "findings_other": len(result.findings) - important,
         "findings_by_rule": per_rule,
     }
 
 
-def finding_dict(finding: Finding, rules_file: str) -> dict[str, Any]:
+def citation(rule: CompiledRule, result: AuditResult) -> str:
+    """What the rule enforces, as the protocol words it: its criteria, or its free-text citation."""
+    criteria = result.protocol.criteria
+    parts = [f"{cid}: {criteria[cid].text}" for cid in rule.criteria if cid in criteria]
+    if rule.cites:
+        parts.append(rule.cites)
+    return "; ".join(parts)
+
+
+def finding_dict(finding: Finding, result: AuditResult) -> dict[str, Any]:
     rule = finding.rule
+    rules_file = result.protocol.filename
     return {
         "rule": rule.id,
         "title": rule.title,
         "subject": finding.subject,
         "date": finding.date,
         "severity": rule.severity,
+        "important": rule.important,
         "category": rule.category,
         "status": finding.status,
         "message": finding.message,
         "reason": finding.reason,
-        "cites": rule.cites,
+        "criteria": list(rule.criteria),
+        "cites": citation(rule, result),
         "rule_location": f"{rules_file}:{rule.span.line}",
         "evidence": [
             {"location": r.location, "event": r.event, "subject": r.subject, "date": r.date_text, "values": r.raw}
@@ -58,7 +76,9 @@ def to_json(result: AuditResult) -> str:
         "tool": {"name": "jk500-rules", "version": __version__},
         "protocol": {"name": result.protocol.name, "registry": result.protocol.registry,
                      "rules_file": result.protocol.filename},
-        "findings": [finding_dict(f, result.protocol.filename) for f in result.findings],
+        "findings": [finding_dict(f, result) for f in result.findings],
+        "standings": [{"rule": s.rule.id, "subject": s.subject, "status": s.status, "reason": s.reason}
+                      for s in result.standings],
         "summary": summary(result),
     }
     return json.dumps(document, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
@@ -69,23 +89,18 @@ def to_text(result: AuditResult) -> str:
     p = result.protocol
     title = f"Deviation audit: {p.name or p.filename}" + (f" ({p.registry})" if p.registry else "")
     lines += [title, "=" * len(title), ""]
-    if result.findings:
-        lines.append(f"Findings ({len(result.findings)})")
-        lines.append("")
-        for i, f in enumerate(result.findings, start=1):
-            who = f"subject {f.subject}" if f.subject else "trial level"
-            lines.append(f"{i:>3}. {f.rule.id}  {who}  {f.date}  {f.rule.severity}  {f.status.replace('_', ' ')}")
-            lines.append(f"     {f.message}")
-            if f.reason:
-                lines.append(f"     not evaluable: {f.reason}")
-            lines.append(f"     rule: {p.filename}:{f.rule.span.line}" + (f" ({f.rule.cites})" if f.rule.cites else ""))
-            for r in f.evidence:
-                values = ", ".join(f"{k}={v}" for k, v in sorted(r.raw.items()))
-                subject = f" subject {r.subject}" if r.subject else ""
-                lines.append(f"     evidence: {r.location}  {r.event}{subject} {r.date_text}"
-                             + (f"  {values}" if values else ""))
-            lines.append("")
-    else:
+    important = [f for f in result.findings if f.rule.important]
+    other = [f for f in result.findings if not f.rule.important]
+    number = 0
+    for heading, group in (("Important deviations (ICH E3: subject safety, rights or data reliability)", important),
+                           ("Other findings", other)):
+        if not group:
+            continue
+        lines += [f"{heading}: {len(group)}", ""]
+        for f in group:
+            number += 1
+            lines += _finding_lines(number, f, result)
+    if not result.findings:
         lines += ["No findings.", ""]
     s = summary(result)
     lines.append("Summary")
@@ -99,10 +114,38 @@ def to_text(result: AuditResult) -> str:
         lines.append(f"      {rejection.location}: {rejection.reason}")
     lines.append(f"  subjects:          {s['subjects']}")
     lines.append(f"  data cut-off:      {s['data_cutoff'] or '(no dated records)'}")
+    lines.append(f"  findings:          {s['findings']} ({s['findings_important']} important)")
     lines.append("")
     width = max((len(r.id) for r in p.rules), default=4)
-    lines.append(f"  {'rule':<{width}}  deviation  possible  not evaluable  pending")
+    lines.append(f"  {'':<{width}}  {'findings':^30}  {'subjects (or the trial)':^55}")
+    lines.append(f"  {'rule':<{width}}  deviation  possible  not eval.  pending   passed  deviation  not eval.  "
+                 f"pending  excused  n/a")
     for rule_id, counts in s["findings_by_rule"].items():
+        subj = counts["subjects"]
         lines.append(f"  {rule_id:<{width}}  {counts['deviation']:>9}  {counts['possible_deviation']:>8}  "
-                     f"{counts['not_evaluable']:>13}  {counts['pending']:>7}")
+                     f"{counts['not_evaluable']:>9}  {counts['pending']:>7}  {subj['passed']:>7}  "
+                     f"{subj['deviation'] + subj['possible_deviation']:>9}  {subj['not_evaluable']:>9}  "
+                     f"{subj['pending']:>7}  {subj['excused']:>7}  {subj['not_applicable']:>3}")
+    lines.append("")
+    lines.append("  Findings count checks (one per record, week, window...); subjects count each subject once per rule,")
+    lines.append("  by its worst outcome. n/a: nothing the rule checks was recorded for the subject; that is not a pass.")
     return "\n".join(lines) + "\n"
+
+
+def _finding_lines(number: int, f: Finding, result: AuditResult) -> list[str]:
+    p = result.protocol
+    who = f"subject {f.subject}" if f.subject else "trial level"
+    lines = [f"{number:>3}. {f.rule.id}  {who}  {f.date}  {f.rule.severity}  {f.status.replace('_', ' ')}",
+             f"     {f.message}"]
+    if f.reason:
+        lines.append(f"     not evaluable: {f.reason}")
+    lines.append(f"     rule: {p.filename}:{f.rule.span.line}")
+    cited = citation(f.rule, result)
+    if cited:
+        lines.append(f"     protocol: {cited}")
+    for r in f.evidence:
+        values = ", ".join(f"{k}={v}" for k, v in sorted(r.raw.items()))
+        subject = f" subject {r.subject}" if r.subject else ""
+        lines.append(f"     evidence: {r.location}  {r.event}{subject} {r.date_text}" + (f"  {values}" if values else ""))
+    lines.append("")
+    return lines

@@ -1,0 +1,208 @@
+"""The traceability matrix: protocol criterion -> rules -> scenarios -> findings of an audit.
+
+Criteria come from the rules file (`criterion` lines), scenarios from the Gherkin feature files
+(a scenario proves the rules whose ids it is tagged with), findings from an audit's JSON report or
+from auditing logs now. A criterion no rule cites is either a manual check (with its reason) or a
+gap, and the matrix says which.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .compiler import CompiledProtocol
+from .errors import InputError
+
+SCENARIO_KEYWORDS = ("Scenario:", "Scenario Outline:", "Scenario Template:", "Example:")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    location: str  # file:line
+    name: str
+    tags: frozenset[str]
+
+
+@dataclass
+class AuditFigures:
+    """Per rule: findings by status, and subjects by standing, from one audit."""
+
+    source: str
+    cutoff: str | None
+    findings: dict[str, dict[str, int]] = field(default_factory=dict)
+    subjects: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+def read_scenarios(folder: Path) -> list[Scenario]:
+    """Every scenario of the .feature files under `folder`, with its own and its feature's tags."""
+    scenarios: list[Scenario] = []
+    for path in sorted(folder.rglob("*.feature")):
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(str(path), f"cannot be read ({exc})") from None
+        pending: set[str] = set()
+        feature_tags: set[str] = set()
+        for number, raw in enumerate(lines, start=1):
+            line = raw.strip()
+            if line.startswith("@"):
+                pending |= {t.lstrip("@") for t in line.split() if t.startswith("@")}
+            elif line.startswith("Feature:"):
+                feature_tags, pending = pending, set()
+            elif line.startswith(SCENARIO_KEYWORDS):
+                name = line.split(":", 1)[1].strip()
+                scenarios.append(Scenario(f"{path.as_posix()}:{number}", name, frozenset(pending | feature_tags)))
+                pending = set()
+            elif line and not line.startswith("#"):
+                pending = set()
+    return scenarios
+
+
+def figures_from_report(path: str) -> AuditFigures:
+    """The per-rule figures of a JSON report written by `audit --format json`."""
+    try:
+        document = json.loads(Path(path).read_text(encoding="utf-8"))
+        by_rule = document["summary"]["findings_by_rule"]
+        cutoff = document["summary"].get("data_cutoff")
+    except FileNotFoundError:
+        raise InputError(path, "no such file") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise InputError(path, f"is not a JSON audit report ({exc.__class__.__name__}: {exc})") from None
+    figures = AuditFigures(path, cutoff)
+    for rule_id, counts in by_rule.items():
+        figures.findings[rule_id] = {k: v for k, v in counts.items() if isinstance(v, int)}
+        figures.subjects[rule_id] = dict(counts.get("subjects", {}))
+    return figures
+
+
+def figures_from_summary(source: str, summary: dict[str, Any]) -> AuditFigures:
+    figures = AuditFigures(source, summary.get("data_cutoff"))
+    for rule_id, counts in summary["findings_by_rule"].items():
+        figures.findings[rule_id] = {k: v for k, v in counts.items() if isinstance(v, int)}
+        figures.subjects[rule_id] = dict(counts["subjects"])
+    return figures
+
+
+def build(protocol: CompiledProtocol, scenarios: list[Scenario], figures: AuditFigures | None) -> dict[str, Any]:
+    """The matrix as one document; text, CSV and JSON are renderings of it."""
+    by_rule: dict[str, list[Scenario]] = defaultdict(list)
+    for scenario in scenarios:
+        for tag in scenario.tags:
+            by_rule[tag].append(scenario)
+    rules_of: dict[str, list[str]] = defaultdict(list)
+    for rule in protocol.rules:
+        for cid in rule.criteria:
+            rules_of[cid].append(rule.id)
+
+    def rule_entry(rule_id: str) -> dict[str, Any]:
+        rule = next(r for r in protocol.rules if r.id == rule_id)
+        entry: dict[str, Any] = {
+            "id": rule.id,
+            "title": rule.title,
+            "line": rule.span.line,
+            "severity": rule.severity,
+            "important": rule.important,
+            "scenarios": [{"location": s.location, "name": s.name} for s in by_rule.get(rule.id, [])],
+        }
+        if figures is not None:
+            entry["findings"] = figures.findings.get(rule.id, {})
+            entry["subjects"] = figures.subjects.get(rule.id, {})
+        return entry
+
+    criteria = []
+    for criterion in protocol.criteria.values():
+        rule_ids = rules_of.get(criterion.id, [])
+        status = "manual" if criterion.manual is not None else ("audited" if rule_ids else "not covered")
+        criteria.append({
+            "id": criterion.id,
+            "text": criterion.text,
+            "line": criterion.line,
+            "check": status,
+            "manual_reason": criterion.manual,
+            "rules": [rule_entry(rid) for rid in rule_ids],
+        })
+    uncited = [rule_entry(r.id) for r in protocol.rules if not r.criteria]
+    return {
+        "protocol": {"name": protocol.name, "registry": protocol.registry, "rules_file": protocol.filename},
+        "audit": None if figures is None else {"source": figures.source, "data_cutoff": figures.cutoff},
+        "criteria": criteria,
+        "rules_citing_no_criterion": uncited,
+        "choices": [{"owner": c.owner, "line": c.line, "text": c.text} for c in protocol.choices],
+    }
+
+
+def to_json(matrix: dict[str, Any]) -> str:
+    return json.dumps(matrix, indent=2, ensure_ascii=False) + "\n"
+
+
+def to_csv(matrix: dict[str, Any]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["criterion", "criterion_text", "check", "rule", "scenarios", "deviations", "not_evaluable",
+                     "pending", "subjects_passed", "subjects_deviation", "subjects_not_evaluable",
+                     "subjects_excused", "subjects_not_applicable"])
+    for criterion in matrix["criteria"]:
+        head = [criterion["id"], criterion["text"], criterion["check"]]
+        if not criterion["rules"]:
+            writer.writerow(head + [""] * 10)
+        for rule in criterion["rules"]:
+            findings, subjects = rule.get("findings", {}), rule.get("subjects", {})
+            writer.writerow(head + [rule["id"], len(rule["scenarios"])] + [
+                findings.get(k, "") for k in ("deviation", "not_evaluable", "pending")] + [
+                subjects.get(k, "") for k in ("passed", "deviation", "not_evaluable", "excused", "not_applicable")])
+    return out.getvalue()
+
+
+def to_text(matrix: dict[str, Any]) -> str:
+    p = matrix["protocol"]
+    title = f"Traceability matrix: {p['name'] or p['rules_file']}" + (f" ({p['registry']})" if p["registry"] else "")
+    lines = [title, "=" * len(title), ""]
+    audit = matrix["audit"]
+    lines.append(f"rules: {p['rules_file']}")
+    lines.append("audit: " + (f"{audit['source']} (data cut-off {audit['data_cutoff']})" if audit
+                              else "(none given: pass logs or --report to see findings)"))
+    counts = defaultdict(int)
+    for criterion in matrix["criteria"]:
+        counts[criterion["check"]] += 1
+    lines.append(f"criteria: {len(matrix['criteria'])} ({counts['audited']} audited, {counts['manual']} manual, "
+                 f"{counts['not covered']} not covered)")
+    lines.append("")
+    for criterion in matrix["criteria"]:
+        lines.append(f"{criterion['id']}  {criterion['text']}")
+        if criterion["check"] == "manual":
+            lines.append(f"    manual check: {criterion['manual_reason']}")
+        elif criterion["check"] == "not covered":
+            lines.append("    NOT COVERED: no rule cites this criterion and it is not marked manual")
+        for rule in criterion["rules"]:
+            lines += _rule_lines(rule, audit is not None, p["rules_file"])
+        lines.append("")
+    if matrix["rules_citing_no_criterion"]:
+        lines.append("Rules citing no declared criterion")
+        for rule in matrix["rules_citing_no_criterion"]:
+            lines += _rule_lines(rule, audit is not None, p["rules_file"])
+        lines.append("")
+    lines.append(f"Choices where the protocol is silent or ambiguous: {len(matrix['choices'])}")
+    for choice in matrix["choices"]:
+        lines.append(f"  {choice['owner']} ({p['rules_file']}:{choice['line']}): {choice['text']}")
+    return "\n".join(lines) + "\n"
+
+
+def _rule_lines(rule: dict[str, Any], audited: bool, rules_file: str) -> list[str]:
+    important = "important" if rule["important"] else "not important"
+    lines = [f"    {rule['id']}  {rule['title']}  ({rule['severity']}, {important}; {rules_file}:{rule['line']})"]
+    scenarios = rule["scenarios"]
+    lines.append(f"      scenarios: {len(scenarios)}" + ("  NONE" if not scenarios else ""))
+    if audited:
+        f, s = rule.get("findings", {}), rule.get("subjects", {})
+        lines.append(f"      findings: {f.get('deviation', 0)} deviation, {f.get('possible_deviation', 0)} possible, "
+                     f"{f.get('not_evaluable', 0)} not evaluable, {f.get('pending', 0)} pending checks")
+        lines.append(f"      subjects: {s.get('passed', 0)} passed, {s.get('deviation', 0)} deviation, "
+                     f"{s.get('not_evaluable', 0)} not evaluable, {s.get('pending', 0)} pending, "
+                     f"{s.get('excused', 0)} excused, {s.get('not_applicable', 0)} not applicable")
+    return lines
