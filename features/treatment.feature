@@ -1,8 +1,11 @@
 Feature: JK500 treatment schedule and dose
-  Arm description: three infusions a week, six in all, each at the dose group's nominal dose
-  (group 1: 1e6, group 2: 5e6, group 3: 3e7 cells/kg) within 10%.
-  Weeks are calendar weeks, Monday to Sunday. The total is judged once 21 days have passed since
-  the first infusion (the data cut-off is the audit's "as of" date, or else the latest record).
+  Registry, arm description: "three dose groups: 10^6, 5x10^6 and 3x10^7 JK500 cells injection /kg/
+  time, three times a week, a total of 6 times."
+  Three infusions a week, six in all, each at the dose group's nominal dose (group 1: 1e6, group 2:
+  5e6, group 3: 3e7 cells/kg) within 10%, both bounds included; the dose group is the one assigned at
+  enrolment. Weeks are calendar weeks, Monday to Sunday. The total is judged once 21 days have passed
+  since the first infusion (the data cut-off is the audit's "as of" date, or else the latest record);
+  a subject who withdrew, died or stopped for toxicity is excused from it (see disposition.feature).
   2024-01-01 is a Monday.
 
   Background:
@@ -19,6 +22,7 @@ Feature: JK500 treatment schedule and dose
       | S1      | 2024-01-07 | infusion | 1000000 |
     When the protocol is audited
     Then there are no findings of JK500-TRT-WEEKLY
+    And the status of JK500-TRT-WEEKLY for subject "S1" is passed
 
   @JK500-TRT-WEEKLY
   Scenario: A fourth infusion in the same Monday-to-Sunday week is a deviation
@@ -31,6 +35,7 @@ Feature: JK500 treatment schedule and dose
     When the protocol is audited
     Then there is a deviation of JK500-TRT-WEEKLY for subject "S1" on "2024-01-01"
     And there is exactly 1 finding of JK500-TRT-WEEKLY
+    And the status of JK500-TRT-WEEKLY for subject "S1" is deviation
 
   @JK500-TRT-WEEKLY
   Scenario: Four infusions on four days spanning Sunday to Monday fall in two weeks
@@ -70,6 +75,7 @@ Feature: JK500 treatment schedule and dose
     When the protocol is audited as of "2024-02-01"
     Then there are no findings of JK500-TRT-TOTAL
     And JK500-TRT-TOTAL is pending for 0 subjects
+    And the status of JK500-TRT-TOTAL for subject "S1" is passed
 
   @JK500-TRT-TOTAL
   Scenario Outline: Five infusions once the treatment period is over is a deviation
@@ -126,6 +132,7 @@ Feature: JK500 treatment schedule and dose
     When the protocol is audited
     Then there are no findings of JK500-TRT-TOTAL
     And JK500-TRT-TOTAL is pending for 1 subject
+    And the status of JK500-TRT-TOTAL for subject "S1" is pending because "after the data cut-off"
 
   @JK500-TRT-TOTAL
   Scenario: A seventh infusion is a deviation
@@ -236,6 +243,7 @@ Feature: JK500 treatment schedule and dose
     When the protocol is audited
     Then there is a not evaluable finding of JK500-TRT-DOSE for subject "S1" on "2024-01-08"
     And there is exactly 1 finding of JK500-TRT-DOSE
+    And the status of JK500-TRT-DOSE for subject "S1" is not evaluable because "no dose_group"
 
   @JK500-TRT-DOSE
   Scenario: A subject whose dose group has no nominal dose cannot be judged

@@ -15,7 +15,7 @@ from .records import LogData, Record, read_logs
 
 STATUSES = ("deviation", "possible_deviation", "not_evaluable")
 # A subject's standing under a rule, worst first: the first that applies to any check is the subject's.
-STANDINGS = ("deviation", "possible_deviation", "not_evaluable", "pending", "passed", "excused", "not_applicable")
+STANDINGS = ("deviation", "possible_deviation", "not_evaluable", "pending", "excused", "passed", "not_applicable")
 
 
 @dataclass(frozen=True)
@@ -121,6 +121,8 @@ class _Matches:
     unknown: dict[tuple, tuple[str, dict[str, int]]] = field(default_factory=dict)
     needs_met: dict[int, set[int]] = field(default_factory=lambda: defaultdict(set))
     excused: dict[int, dict[str, int]] = field(default_factory=dict)
+    unanchored_excuses: dict[int, dict[str, int]] = field(default_factory=dict)
+    anchored: set[int] = field(default_factory=set)
 
 
 def _sort_matches(matches: list[tuple[Any, dict[str, int]]]) -> _Matches:
@@ -139,10 +141,17 @@ def _sort_matches(matches: list[tuple[Any, dict[str, int]]]) -> _Matches:
             sorted_.unknown.setdefault((t, refs.get("x", -1)), (er.reason or "", refs))
         elif er.role == "needs":
             sorted_.needs_met[er.need].add(t)
-        elif er.role == "excused":
-            current = sorted_.excused.get(t)
+        elif er.role == "anchored":
+            sorted_.anchored.add(t)
+        elif er.role in ("excused", "unanchored_excuse"):
+            excuses = sorted_.excused if er.role == "excused" else sorted_.unanchored_excuses
+            current = excuses.get(t)
             if current is None or sorted(refs.values()) < sorted(current.values()):
-                sorted_.excused[t] = refs
+                excuses[t] = refs
+    # A check whose due date has no anchor record (e.g. no first infusion) never falls due: any excuse counts.
+    for t, refs in sorted_.unanchored_excuses.items():
+        if t not in sorted_.anchored:
+            sorted_.excused.setdefault(t, refs)
     return sorted_
 
 
@@ -161,7 +170,7 @@ def _judge(rule: CompiledRule, matches: list[tuple[Any, dict[str, int]]], sessio
     if rule.has_due:
         pending = triggers - m.due - set(m.excused)
         result.pending[rule.id] += len(pending)
-        outcomes += [("pending", "not yet due at the data cut-off")] * len(pending)
+        outcomes += [("pending", f"judged from {rule.due_text}, after the data cut-off")] * len(pending)
         triggers -= pending
     for t in sorted(triggers):
         if rule.mode == "require" and t in m.covered:

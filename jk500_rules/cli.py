@@ -8,12 +8,11 @@ import json
 import sys
 from pathlib import Path
 
-from . import __version__
+from . import __version__, matrix
 from .audit import audit_files
 from .compiler import CompiledProtocol, compile_protocol
 from .errors import InputError, Jk500Error
 from .parser import parse
-from . import matrix
 from .report import summary, to_json, to_text
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_INVALID, EXIT_REJECTED = 0, 1, 2, 3

@@ -99,7 +99,7 @@ class EngineRule:
     """One durable-rules rule: an ordered set of patterns and the tests on them."""
 
     name: str
-    role: str  # trigger | due | covered | deviation | unknown | needs | excused
+    role: str  # trigger | due | covered | deviation | unknown | needs | excused | anchored | unanchored_excuse
     patterns: tuple[Pattern, ...]
     tests: tuple[Test, ...]
     reason: str | None = None
@@ -160,6 +160,7 @@ class CompiledRule:
     choices: tuple[str, ...] = ()
     needs: tuple[str, ...] = ()  # the reason each `needs` clause gives when unmet
     excuses: tuple[str, ...] = ()  # the event type of each `unless` clause
+    due_text: str | None = None  # the `judged from` expression as written
 
 
 @dataclass(frozen=True)
@@ -505,7 +506,9 @@ class _Compiler:
         body = self._lower_cond(verdict.cond, state) if verdict.cond else [()]
         scope.in_exists = False
         due_tests: list[Test] = []
+        due_value: Value | None = None
         if verdict.due is not None:
+            due_value = self._value(verdict.due, state)
             due_tests = self._due_tests(verdict.due, state)
         clauses: list[tuple[str, int, Pattern, list[Conj], str]] = []
         for index, clause in enumerate(check.needs + check.excuses, start=1):
@@ -554,12 +557,32 @@ class _Compiler:
                 for reason, tests in self._unknown_variants(conj_all, state):
                     engine_rules.append(EngineRule(name("unknown"), "unknown", _used(full, tests, keep=keep),
                                                    tests, reason))
+            anchored = due_value is not None and due_value.alias != "t"
+            if anchored and clauses:
+                # Whether the date the check falls due exists at all (its anchor record may not).
+                assert due_value is not None
+                engine_rules.append(EngineRule(name("anchored"), "anchored",
+                                               _used(base + tuple(anchors), where_tests, keep=(due_value.alias or "",)),
+                                               where_tests))
             for role, index, pattern, conjs, reason in clauses:
                 pats = base + tuple(anchors) + (pattern,)
                 for clause_conj in conjs:
                     for variant_conj, lookup_tests in self._expand_lookups(conj + clause_conj):
-                        tests, reads = _flatten(variant_conj)
+                        tests, _ = _flatten(variant_conj)
                         tests = tests + lookup_tests
+                        if role == "excused" and due_value is not None:
+                            # An excuse counts for a check that falls due on or after it, never for one
+                            # already due before the subject left; without a due date, any excuse counts.
+                            before = self._compare_dates(Value("date", rule.span, alias=pattern.alias, field="date"),
+                                                         "<=", due_value, rule.span)
+                            engine_rules.append(EngineRule(name(role), role,
+                                                           _used(pats, tests + before.tests, keep=(pattern.alias,)),
+                                                           tests + before.tests, None, index))
+                            if anchored:
+                                engine_rules.append(EngineRule(name("unanchored_excuse"), "unanchored_excuse",
+                                                               _used(pats, tests, keep=(pattern.alias,)), tests,
+                                                               None, index))
+                            continue
                         engine_rules.append(EngineRule(name(role), role, _used(pats, tests, keep=(pattern.alias,)),
                                                        tests, reason or None, index))
         self.plan_events.add(source.event)
@@ -579,12 +602,13 @@ class _Compiler:
             exists_event=verdict.exists_event,
             engine_rules=tuple(_dedupe(engine_rules)),
             has_due=verdict.due is not None,
-            trigger_label=trigger_pattern.label,
+            trigger_label=trigger_pattern.label + (f" where {self._text_of(check.where.span)}" if check.where else ""),
             criteria=tuple(c for c, _ in rule.criteria),
             important=bool(rule.important),
             choices=rule.choices,
             needs=tuple(reason for role, _, _, _, reason in clauses if role == "needs"),
             excuses=tuple(e.event for e in check.excuses),
+            due_text=self._text_of(verdict.due.span) if verdict.due is not None else None,
         )
 
     def _need_reason(self, need: n.Need) -> str:
@@ -1293,8 +1317,6 @@ def _alias_label(alias: str, state: _RuleState) -> str:
         return state.scope.trigger.event
     if alias == "x":
         return state.scope.exists_event or "record"
-    if alias[0] in "ne" and alias[1:].isdigit():
-        return "the record sought"
     for pattern in state.anchors.values():
         if pattern.alias == alias:
             return pattern.label or alias

@@ -242,7 +242,7 @@ class _Builder(Transformer):
 
     def table_entry(self, meta: Any, items: list[Any]) -> n.TableEntry:
         key, value = items
-        key_value: Decimal | str = key.value if isinstance(key, n.Quantity) else key.value
+        key_value: Decimal | str = key.value
         return n.TableEntry(span=_span(meta), key=key_value, value=value)
 
     def number(self, meta: Any, items: list[Token]) -> n.Quantity:
@@ -493,7 +493,7 @@ class _Builder(Transformer):
 
 
 class _Window:
-    __slots__ = ("interval", "anchor", "horizon")
+    __slots__ = ("anchor", "horizon", "interval")
 
     def __init__(self, interval: Any, anchor: n.AnchorRef, horizon: Any) -> None:
         self.interval, self.anchor, self.horizon = interval, anchor, horizon

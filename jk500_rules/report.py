@@ -91,12 +91,14 @@ def to_text(result: AuditResult) -> str:
     lines += [title, "=" * len(title), ""]
     important = [f for f in result.findings if f.rule.important]
     other = [f for f in result.findings if not f.rule.important]
+    if result.findings:
+        lines += [f"Findings ({len(result.findings)}): {len(important)} important, {len(other)} other", ""]
     number = 0
     for heading, group in (("Important deviations (ICH E3: subject safety, rights or data reliability)", important),
                            ("Other findings", other)):
         if not group:
             continue
-        lines += [f"{heading}: {len(group)}", ""]
+        lines += [f"{heading}: {len(group)}", "-" * len(f"{heading}: {len(group)}"), ""]
         for f in group:
             number += 1
             lines += _finding_lines(number, f, result)

@@ -13,7 +13,8 @@ A protocol writer adds a scenario by editing a .feature file only. The steps the
     Then there are no findings of <RULE>
     Then there are no findings of <RULE> for subject "<S>"
     Then there is exactly 1 finding of <RULE>  /  there are exactly N findings of <RULE>
-    Then <RULE> is pending for N subject(s)                      (checks judged after the cut-off)
+    Then <RULE> is pending for N subject(s)          (subjects with a check judged only after the cut-off)
+    Then <RULE> has N pending check(s)               (checks: one per record, count, week or window)
     Then the status of <RULE> for subject "<S>" is <STATUS>
     Then the status of <RULE> for subject "<S>" is <STATUS> because "<part of the reason>"
     Then the status of <RULE> for the trial is <STATUS>
@@ -61,6 +62,7 @@ FINDING_RE = re.compile(
 COUNT_RE = re.compile(rf"there (?:is|are) exactly (?P<count>\d+) findings? of {RULE}")
 NONE_RE = re.compile(rf'there are no findings of {RULE}(?: for subject "(?P<subject>[^"]*)")?')
 PENDING_RE = re.compile(rf"{RULE} is pending for (?P<count>\d+) subjects?")
+PENDING_CHECKS_RE = re.compile(rf"{RULE} has (?P<count>\d+) pending checks?")
 STANDING_WORDS = {"passed": "passed", "deviation": "deviation", "not evaluable": "not_evaluable",
                   "pending": "pending", "excused": "excused", "not applicable": "not_applicable"}
 STANDING_RE = re.compile(
@@ -177,8 +179,16 @@ def _then_no_findings(audit_result: AuditResult, rule: str, subject: str | None)
 @then(parsers.re(PENDING_RE.pattern))
 def _then_pending(audit_result: AuditResult, rule: str, count: str) -> None:
     _known_rule(rule)
+    subjects = sorted({s.subject or "the trial" for s in audit_result.standings
+                       if s.rule.id == rule and s.status == "pending"})
+    assert len(subjects) == int(count), f"expected {rule} pending for {count} subject(s), got {subjects}"
+
+
+@then(parsers.re(PENDING_CHECKS_RE.pattern))
+def _then_pending_checks(audit_result: AuditResult, rule: str, count: str) -> None:
+    _known_rule(rule)
     assert audit_result.pending[rule] == int(count), (
-        f"expected {rule} pending for {count} subject(s), got {audit_result.pending[rule]}")
+        f"expected {count} pending check(s) of {rule}, got {audit_result.pending[rule]}")
 
 
 @then(parsers.re(STANDING_RE.pattern))
@@ -252,7 +262,7 @@ def test_every_then_step_names_a_rule_of_the_protocol() -> None:
     bad = []
     for name, _, steps in _rendered_scenarios():
         for text in _then_texts(steps):
-            for pattern in (FINDING_RE, COUNT_RE, NONE_RE, PENDING_RE, STANDING_RE):
+            for pattern in (FINDING_RE, COUNT_RE, NONE_RE, PENDING_RE, PENDING_CHECKS_RE, STANDING_RE):
                 m = pattern.fullmatch(text)
                 if m and m["rule"] not in ids:
                     bad.append(f"{name}: {text}")

@@ -131,7 +131,7 @@ UNLESS = """
 rule R "Three visits" {
     for the count of visit per subject
         require count = 3
-        judged from first dosing
+        judged from first dosing + 60 days
         unless a stop where date <= first dosing.date + 30 days
 }
 """
@@ -143,15 +143,30 @@ def test_an_excuse_record_excuses_the_subject(tmp_path: Path) -> None:
             {"subject": "S1", "date": "2024-01-02", "event": "visit"},
             {"subject": "S1", "date": "2024-01-31", "event": "stop", "reason": "withdrew"},
             {"subject": "S2", "date": "2024-01-01", "event": "dosing"},
-            {"subject": "S2", "date": "2024-02-01", "event": "stop", "reason": "withdrew"}]
+            {"subject": "S2", "date": "2024-02-01", "event": "stop", "reason": "withdrew"},
+            {"subject": "S9", "date": "2024-04-01", "event": "note"}]  # the cut-off, past both due dates
     result = audit(p, rows, tmp_path)
-    assert found(result) == [("S2", "2024-02-01", "deviation", None)]  # stopped on day 31: not excused
+    assert found(result) == [("S2", "2024-04-01", "deviation", None)]  # stopped on day 31: not excused
     assert standing(result, "S1") == ("excused", "excused by stop on 2024-01-31")
     assert standing(result, "S2") == ("deviation", None)
 
 
+def test_an_excuse_counts_only_for_checks_falling_due_after_it(tmp_path: Path) -> None:
+    p = protocol_of(UNLESS.replace(" where date <= first dosing.date + 30 days", ""))
+    rows = [{"subject": "S1", "date": "2024-01-01", "event": "dosing"},
+            {"subject": "S1", "date": "2024-03-01", "event": "stop", "reason": "withdrew"},  # the day it falls due
+            {"subject": "S2", "date": "2024-01-01", "event": "dosing"},
+            {"subject": "S2", "date": "2024-03-02", "event": "stop", "reason": "withdrew"},  # a day later
+            {"subject": "S3", "date": "2024-01-01", "event": "visit"},  # never dosed: never falls due...
+            {"subject": "S3", "date": "2024-01-02", "event": "stop", "reason": "died"},  # ...and stopped
+            {"subject": "S4", "date": "2024-01-01", "event": "visit"}]  # never dosed, not stopped
+    result = audit(p, rows, tmp_path)
+    assert [s.status for s in result.standings] == ["excused", "deviation", "excused", "pending"]
+    assert standing(result, "S4")[1] == "judged from first dosing + 60 days, after the data cut-off"
+
+
 def test_an_excused_check_is_not_pending_and_a_later_excuse_is_not_seen(tmp_path: Path) -> None:
-    p = protocol_of(UNLESS.replace("judged from first dosing", "judged from first dosing + 60 days"))
+    p = protocol_of(UNLESS)
     rows = [{"subject": "S1", "date": "2024-01-01", "event": "dosing"},
             {"subject": "S1", "date": "2024-01-02", "event": "stop", "reason": "died"}]
     result = audit(p, rows, tmp_path)
