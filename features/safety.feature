@@ -122,3 +122,12 @@ Feature: Adverse events in the DLT window are graded by NCI CTCAE 5.0
     When the protocol is audited
     Then there are no findings of JK500-SAF-AE-GRADED
     And the status of JK500-SAF-AE-GRADED for subject "S1" is not applicable
+
+  @JK500-SAF-AE-GRADED
+  Scenario: With a single infusion the DLT window runs 28 days from it
+    Given the visit log:
+      | subject | date       | event         | dose    | term  | grade | grading   |
+      | S1      | 2024-03-01 | infusion      | 1000000 |       |       |           |
+      | S1      | 2024-03-10 | adverse_event |         | fever | 7     | CTCAE 4.0 |
+    When the protocol is audited
+    Then there is a deviation of JK500-SAF-AE-GRADED for subject "S1" on "2024-03-10"

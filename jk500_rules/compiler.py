@@ -114,12 +114,18 @@ class EngineRule:
             by_alias[pattern.alias].extend(t.condition() for t in pattern.identity)
         for test in self.tests:
             by_alias[test.alias].append(test.condition())
-        return {
+        definition: dict = {
             "all": [
                 {p.alias: (by_alias[p.alias][0] if len(by_alias[p.alias]) == 1 else {"$and": by_alias[p.alias]})}
                 for p in self.patterns
             ]
         }
+        kinds = [p.kind for p in self.patterns]
+        if len(set(kinds)) < len(kinds):
+            # Two roles may be one record (a single infusion is the first and the last): by default the
+            # engine never lets one fact fill two aliases, which would silently drop such matches.
+            definition["dist"] = 0
+        return definition
 
 
 @dataclass(frozen=True)

@@ -68,6 +68,8 @@ def prepare(definitions: dict[str, dict]) -> dict[str, dict]:
             tests.append({_SENTINEL: {first_alias: _SENTINEL}})
             guarded.append({alias: {"$and": tests}})
         prepared[name] = {"all": guarded}
+        if "dist" in rule:
+            prepared[name]["dist"] = rule["dist"]
     prepared[_BEGIN_RULE] = {"all": [{"m": {"kind": _BEGIN_KIND}}]}
     return prepared
 

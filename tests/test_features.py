@@ -244,6 +244,15 @@ def _near_miss(rule: str, steps: list[tuple[str, str]]) -> bool:
     return False
 
 
+def test_scenario_titles_are_unique_within_a_feature_file() -> None:
+    # pytest-bdd keys scenarios by title: a second scenario with the same title silently replaces the first.
+    for feature in get_features([str(FEATURES_DIR)]):
+        text = Path(feature.filename).read_text(encoding="utf-8")
+        titles = re.findall(r"^\s*Scenario(?: Outline| Template)?:\s*(.+?)\s*$", text, flags=re.MULTILINE)
+        repeated = sorted({t for t in titles if titles.count(t) > 1})
+        assert not repeated, f"{Path(feature.filename).name} repeats scenario titles: {repeated}"
+
+
 def test_every_scenario_is_tagged_with_a_rule_id() -> None:
     ids = set(rule_ids())
     untagged = [name for name, tags, _ in _rendered_scenarios() if not tags & ids]

@@ -382,3 +382,18 @@ def test_every_subject_has_a_standing_under_every_rule(tmp_path: Path) -> None:
     result = audit(p, rows, tmp_path)
     assert standing(result, "S1") == ("not_applicable", "no first procedure recorded")
     assert standing(result, "S2") == ("deviation", None)
+
+
+# ----- one record in two roles -------------------------------------------------------------------------
+
+
+def test_one_record_can_be_both_the_first_and_the_last(tmp_path: Path) -> None:
+    p = protocol_of('rule R "r" { for last dosing forbid a visit where date > first dosing.date '
+                    'and date <= last dosing.date + 10 days }\n'
+                    'rule E "r" { for each dosing require date >= first dosing.date }')
+    rows = [{"subject": "S1", "date": "2024-01-01", "event": "dosing"},
+            {"subject": "S1", "date": "2024-01-05", "event": "visit"}]
+    result = audit(p, rows, tmp_path)
+    # R: the single dosing is the first and the last. E: the first dosing is compared with itself and
+    # passes (were one record unable to fill two roles, E would report it and R would miss the visit).
+    assert [(f.rule.id, f.date) for f in result.findings] == [("R", "2024-01-05")]
