@@ -78,7 +78,7 @@ def measure(size: int, seed: int, out_dir: Path, repeat: int, deviation_rate: fl
             "trial_feed_s", "rss_after_read", "rss_before_engine", "peak_engine", "rss_after_engine", "rss_end")
     row = {
         "size": size, "records": gen.records, "subjects": gen.subjects, "file_bytes": gen.csv_path.stat().st_size,
-        "generate_s": gen_s, "planted": dict(gen.planted), "repeat": repeat,
+        "generate_s": gen_s, "planted": dict(gen.planted), "expected": dict(gen.expected), "repeat": repeat,
         "audit": {k: _median(audits, k) for k in keys},
         "audit_runs_s": [a["total_s"] for a in audits],
         "floor": {k: _median(floors, k) for k in ("total_s", "peak_rss")},
@@ -90,7 +90,20 @@ def measure(size: int, seed: int, out_dir: Path, repeat: int, deviation_rate: fl
     if first["read"] != gen.records or first["rejected"]:
         print(f"warning: {size}: generated {gen.records} records, the audit read {first['read']} "
               f"and rejected {first['rejected']}", file=sys.stderr)
+    if not _as_planted(row):
+        print(f"warning: {size}: findings {first['findings']} (by rule {_nonzero(first['findings_by_rule'])}) "
+              f"differ from the planted deviations {dict(gen.expected)}", file=sys.stderr)
     return row
+
+
+def _nonzero(counts: dict) -> dict:
+    return {k: v for k, v in counts.items() if v}
+
+
+def _as_planted(row: dict) -> bool:
+    """The audit found exactly the planted deviations: per rule, and no other finding of any status."""
+    c, expected = row["counts"], row.get("expected", {})
+    return _nonzero(c["findings_by_rule"]) == expected and c["findings"] == sum(expected.values())
 
 
 def _mb(x: float | None) -> str:
@@ -144,8 +157,9 @@ def render(results: dict) -> str:
         c = r["counts"]
         ok = c["read"] == c["audited"] + c["not_used"] + c["rejected"]
         lines.append(f"  {c['read']:>9,} = {c['audited']:,} + {c['not_used']:,} + {c['rejected']:,}"
-                     f"  {'ok' if ok else 'MISMATCH'};  {c['sessions']} sessions (trial: {c['trial_facts']} facts); findings by rule "
-                     f"{c['findings_by_rule']}; planted {r['planted']}")
+                     f"  {'ok' if ok else 'MISMATCH'};  {c['sessions']} sessions (trial: {c['trial_facts']} facts)")
+        lines.append(f"      findings by rule {_nonzero(c['findings_by_rule'])}: "
+                     f"{'as planted' if _as_planted(r) else 'NOT AS PLANTED'} {r['planted']}")
     probe = results.get("engine_probe")
     if probe:
         lines.append("")

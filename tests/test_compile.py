@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import dataclasses
 import datetime as dt
 import json
 import subprocess
@@ -70,7 +72,11 @@ def test_compile_is_deterministic(jk500_json: dict[str, Any]) -> None:
 @pytest.mark.parametrize("path", RULES_FILES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_every_pattern_starts_with_a_kind_test(path: Path) -> None:
     for name, rule in compile_json(path).items():
-        assert set(rule) == {"all"}, name
+        assert set(rule) <= {"all", "dist"}, name
+        if "dist" in rule:  # only where two patterns match the same kind of fact
+            kinds = [next(iter(p.values())) for p in rule["all"]]
+            kinds = [(c["$and"][0] if "$and" in c else c)["kind"] for c in kinds]
+            assert rule["dist"] == 0 and len(set(kinds)) < len(kinds), name
         for pattern in rule["all"]:
             ((alias, condition),) = pattern.items()
             first = condition["$and"][0] if "$and" in condition else condition
@@ -107,6 +113,33 @@ def test_golden_compile_corpus_is_complete() -> None:
 
 # ----- numbers change the rules, never the facts ---------------------------------------------------
 
+GENERATED = Path("<generated>")  # stands for the `generated_log` fixture in CHANGES
+# The hand-written example (every event type, few subjects) and a generated log (many subjects, all windows)
+JK500_LOGS = (JK500_LOG, GENERATED)
+
+
+@pytest.fixture(scope="module")
+def generated_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The benchmark's seeded JK500 log with planted deviations, less its benchmark-only event types.
+
+    It holds every event type the JK500 rules read for a subject, in protocol.rules' vocabulary (clock
+    times, labs, follow-up assessments), several subjects in each dose group and the SRC decisions.
+    """
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))  # the repository root holds `benchmarks`
+    from benchmarks.generate import NOT_READ_BY_RULES, generate
+
+    out = tmp_path_factory.mktemp("generated")
+    gen = generate(1800, seed=7, out_dir=out, deviation_rate=0.5)
+    path = out / "jk500.csv"
+    with gen.csv_path.open(encoding="utf-8", newline="") as src, path.open("w", encoding="utf-8", newline="") as dst:
+        reader, writer = csv.reader(src), csv.writer(dst, lineterminator="\n")
+        header = next(reader)
+        writer.writerow(header)
+        event = header.index("event")
+        writer.writerows(row for row in reader if row[event] not in NOT_READ_BY_RULES)
+    return path
+
 
 def _variant(tmp_path: Path, source: Path, edits: list[tuple[str, str]]) -> CompiledProtocol:
     text = source.read_text(encoding="utf-8")
@@ -120,44 +153,102 @@ def _variant(tmp_path: Path, source: Path, edits: list[tuple[str, str]]) -> Comp
 
 def _facts(protocol: CompiledProtocol, log: Path, cutoff: dt.date) -> list[tuple]:
     data = read_logs([str(log)], protocol)
+    assert data.records
     assert not data.rejections
     return [(s.name, s.subject, s.facts) for s in build_sessions(data.records, protocol, cutoff)]
+
+
+def _is_window(fact: dict) -> bool:
+    return fact["kind"] == "$count" and str(fact["period"]).startswith("window-")
+
+
+def _split_windows(sessions: list[tuple]) -> tuple[list[tuple], list[tuple]]:
+    """Each session's facts without the follow-up window counts (refs dropped: they are positions), and those counts."""
+    others = [(name, subject, [{k: v for k, v in f.items() if k != "ref"} for f in facts if not _is_window(f)])
+              for name, subject, facts in sessions]
+    windows = [(name, subject, [f for f in facts if _is_window(f)]) for name, subject, facts in sessions]
+    return others, windows
 
 
 CHANGES = [
     pytest.param(
         ROOT / "protocol.rules",
-        JK500_LOG,
-        [("live_vaccine_window = 28 days", "live_vaccine_window = 29 days"),
+        JK500_LOGS,
+        [("live_vaccine_before = 28 days", "live_vaccine_before = 29 days"),
          ("max_age = 18 years", "max_age = 17 years")],
         {"JK500-EXCL-LIVE-VACCINE", "JK500-ELIG-AGE"},
+        None,
         id="jk500",
     ),
     pytest.param(
         ROOT / "protocol.rules",
-        JK500_LOG,
+        JK500_LOGS,
         [("max_infusions_per_week = 3", "max_infusions_per_week = 2"),
          ("treatment_period = 21 days", "treatment_period = 28 days"),
          ("2: 5e6 cells/kg", "2: 6e6 cells/kg"),
          ("dlt_window = 28 days", "dlt_window = 35 days")],
-        {"JK500-TRT-WEEKLY", "JK500-TRT-TOTAL", "JK500-TRT-DOSE", "JK500-ESC-SRC-GATE"},
+        {"JK500-TRT-WEEKLY", "JK500-TRT-TOTAL", "JK500-TRT-DOSE", "JK500-ESC-SRC-GATE", "JK500-SAF-AE-GRADED"},
+        None,
         id="jk500-more",
     ),
     pytest.param(
+        ROOT / "protocol.rules",
+        JK500_LOGS,
+        [("uln_multiple = 2", "uln_multiple = 3"),
+         ("screening_period = 28 days", "screening_period = 35 days"),
+         ("live_vaccine_after = 6 months", "live_vaccine_after = 7 months"),
+         ("other_trial_window = 4 weeks", "other_trial_window = 6 weeks"),
+         ("recent_disease_window = 28 days", "recent_disease_window = 21 days"),
+         ("min_standard_inductions = 2", "min_standard_inductions = 3"),
+         ("early_relapse = 6 months", "early_relapse = 12 months")],
+        {"JK500-EXCL-CREATININE", "JK500-EXCL-BILIRUBIN", "JK500-EXCL-TRANSAMINASES", "JK500-EXCL-VIROLOGY",
+         "JK500-EXCL-LIVE-VACCINE-AFTER", "JK500-EXCL-OTHER-TRIAL", "JK500-EXCL-RECENT-DISEASE",
+         "JK500-EXCL-RECENT-SURGERY", "JK500-ELIG-REFRACTORY"},
+        None,
+        id="jk500-eligibility",
+    ),
+    pytest.param(
+        ROOT / "protocol.rules",
+        JK500_LOGS,
+        [("cyclophosphamide_dose = 60 mg/kg", "cyclophosphamide_dose = 50 mg/kg"),
+         ("fludarabine_dose = 25 mg/m2", "fludarabine_dose = 30 mg/m2"),
+         ("fludarabine_days = 5", "fludarabine_days = 4"),
+         ("il2_dose = 100 WU/m2", "il2_dose = 120 WU/m2"),
+         ("dose_tolerance = 10 %", "dose_tolerance = 5 %")],
+        {"JK500-TRT-CY-DOSE", "JK500-TRT-FLU-DOSE", "JK500-TRT-FLU-COUNT", "JK500-TRT-IL2-DOSE", "JK500-TRT-DOSE"},
+        None,
+        id="jk500-doses",
+    ),
+    # The one exception: follow-up windows are facts (one count per window, empty windows included),
+    # computed from these two numbers. They change the window facts and the plan's windows, besides
+    # the two follow-up rules, and nothing else.
+    pytest.param(
+        ROOT / "protocol.rules",
+        JK500_LOGS,
+        [("assessment_interval = 3 months", "assessment_interval = 2 months"),
+         ("follow_up_period = 24 months", "follow_up_period = 12 months")],
+        {"JK500-FU-RESPONSE", "JK500-FU-MRD"},
+        ((3, 24), (2, 12)),  # (interval, horizon) in months, before and after
+        id="jk500-follow-up-windows",
+    ),
+    pytest.param(
         OTHER / "protocol.rules",
-        OTHER / "visits.csv",
+        (OTHER / "visits.csv",),
         [("review_lag = 14 days", "review_lag = 21 days"),
          ("dose_tolerance = 5 %", "dose_tolerance = 10 %"),
          ("steroid_washout = 4 weeks", "steroid_washout = 6 weeks")],
         {"ASTHMA-07-SAF-DSMB-GATE", "ASTHMA-07-TRT-DOSE", "ASTHMA-07-EXCL-OCS"},
+        None,
         id="other-trial",
     ),
 ]
 
 
-@pytest.mark.parametrize("rules, log, edits, changed", CHANGES)
-def test_changing_a_number_changes_rules_not_facts(tmp_path: Path, rules: Path, log: Path,
-                                                   edits: list[tuple[str, str]], changed: set[str]) -> None:
+@pytest.mark.parametrize("rules, logs, edits, changed, windows", CHANGES)
+def test_changing_a_number_changes_rules_not_facts(tmp_path: Path, rules: Path, logs: tuple[Path, ...],
+                                                   edits: list[tuple[str, str]], changed: set[str],
+                                                   windows: tuple[tuple[int, int], tuple[int, int]] | None,
+                                                   request: pytest.FixtureRequest) -> None:
     before = load_protocol(str(rules))
     after = _variant(tmp_path, rules, edits)
 
@@ -165,7 +256,27 @@ def test_changing_a_number_changes_rules_not_facts(tmp_path: Path, rules: Path, 
     assert old.keys() == new.keys()
     differing = {name.split("#", 1)[0] for name in old if old[name] != new[name]}
     assert differing == changed
-    assert before.plan == after.plan
+    if windows is None:
+        assert before.plan == after.plan
+    else:  # window numbers: the plan's windows change, nothing else in it
+        no_windows = [dataclasses.replace(plan, windows=frozenset()) for plan in (before.plan, after.plan)]
+        assert no_windows[0] == no_windows[1]
+        for plan, expected in ((before.plan, windows[0]), (after.plan, windows[1])):
+            assert plan.windows
+            assert {(w.interval_months, w.horizon_months) for w in plan.windows} == {expected}
 
     cutoff = dt.date(2030, 1, 1)
-    assert _facts(before, log, cutoff) == _facts(after, log, cutoff)
+    for log in logs:
+        if log == GENERATED:
+            log = request.getfixturevalue("generated_log")
+        facts_before, facts_after = _facts(before, log, cutoff), _facts(after, log, cutoff)
+        if windows is None:
+            assert facts_before == facts_after, log
+            continue
+        # Window numbers: the window facts change, every other fact stays the same.
+        others_before, windows_before = _split_windows(facts_before)
+        others_after, windows_after = _split_windows(facts_after)
+        assert others_before == others_after, log
+        for sessions, (interval, horizon) in ((windows_before, windows[0]), (windows_after, windows[1])):
+            per_subject = {len(facts) for _, subject, facts in sessions if subject is not None and facts}
+            assert per_subject == {len(before.plan.windows) * horizon // interval}, log  # one fact per window
