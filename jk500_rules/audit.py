@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -61,9 +62,6 @@ class AuditResult:
             return 3
         return 1 if self.findings else 0
 
-    def standing_counts(self, rule_id: str) -> Counter:
-        return Counter(s.status for s in self.standings if s.rule.id == rule_id)
-
 
 def audit_files(protocol: CompiledProtocol, paths: list[str], as_of: dt.date | None = None) -> AuditResult:
     return audit_data(protocol, read_logs(paths, protocol), as_of)
@@ -87,6 +85,18 @@ def audit_data(protocol: CompiledProtocol, data: LogData, as_of: dt.date | None 
                            if r.subject is not None and (cutoff is None or r.date <= cutoff)})
     if cutoff is None:
         return result
+    # Facts and matches hold no reference cycles: the collector's passes over them only cost time.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        _judge_sessions(protocol, used, cutoff, result)
+    finally:
+        if collecting:
+            gc.enable()
+    return result
+
+
+def _judge_sessions(protocol: CompiledProtocol, used: list[Record], cutoff: dt.date, result: AuditResult) -> None:
     sessions = build_sessions(used, protocol, cutoff)
     engine_rules = {er.name: (rule, er) for rule in protocol.rules for er in rule.engine_rules}
     findings: list[Finding] = []
@@ -96,7 +106,7 @@ def audit_data(protocol: CompiledProtocol, data: LogData, as_of: dt.date | None 
             by_rule: dict[str, list[tuple[Any, dict[str, int]]]] = defaultdict(list)
             for name, match in matches:
                 rule, er = engine_rules[name]
-                by_rule[rule.id].append((er, {alias: fact["ref"] for alias, fact in match.items()}))
+                by_rule[rule.id].append((er, match))
             level = "subject" if session.subject is not None else "trial"
             for rule in protocol.rules:
                 if rule.level != level:
@@ -107,7 +117,6 @@ def audit_data(protocol: CompiledProtocol, data: LogData, as_of: dt.date | None 
     order = {rule.id: i for i, rule in enumerate(protocol.rules)}
     result.findings = sorted(findings, key=lambda f: f.sort_key(order))
     result.standings.sort(key=lambda s: (order[s.rule.id], s.subject or ""))
-    return result
 
 
 @dataclass

@@ -13,6 +13,7 @@ import itertools
 import json
 import math
 import re
+from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Iterable, Iterator
@@ -30,7 +31,7 @@ DURATION_UNITS = {"day": ("days", 1), "days": ("days", 1), "week": ("days", 7), 
 OPS = {"<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte", "!=": "$neq"}
 FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "=", "!=": "!="}
 NEGATE = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "=": "!=", "!=": "="}
-RESERVED_FIELDS = ("date", "kind", "ref", "seq", "rseq", "count", "group", "rank")
+RESERVED_FIELDS = ("date", "kind", "ref", "seq", "rseq", "count", "group", "rank", "id", "sid", "end", "window")
 
 
 # ----- the compiled model ------------------------------------------------------------------------
@@ -179,12 +180,13 @@ class FactPlan:
     ranks: frozenset[tuple[str, str, str]]  # (event, which, attribute)
     subject: bool
     windows: frozenset[Window] = frozenset()
-    groups: tuple[tuple[str, tuple[str, ...]], ...] = ()  # event groups in use, with their members
+    # Event groups in use: (group, its member types, which of its records the rules read: first, last, all).
+    groups: tuple[tuple[str, tuple[str, ...], frozenset[str]], ...] = ()
 
     @property
     def read_events(self) -> frozenset[str]:
         """Event types whose records the audit reads: those the rules name, and groups' members."""
-        return self.events | {m for name, members in self.groups if name in self.events for m in members}
+        return self.events | {m for name, members, _ in self.groups if name in self.events for m in members}
 
 
 @dataclass(frozen=True, order=True)
@@ -308,6 +310,7 @@ class _Compiler:
         self.diagnostics: list[Diagnostic] = []
         self.criteria: dict[str, CriterionSpec] = {}
         self.groups: dict[str, tuple[str, ...]] = {}
+        self.group_reads: dict[str, set[str]] = defaultdict(set)
         self.plan_windows: set[Window] = set()
         self.events: dict[str, EventSpec] = {}
         self.attributes: dict[str, tuple[str, str]] = {}
@@ -366,7 +369,8 @@ class _Compiler:
                 ranks=frozenset(self.plan_ranks),
                 subject=self.plan_subject,
                 windows=frozenset(self.plan_windows),
-                groups=tuple(sorted((g, m) for g, m in self.groups.items() if g in self.plan_events)),
+                groups=tuple(sorted((g, m, frozenset(self.group_reads[g])) for g, m in self.groups.items()
+                                    if g in self.plan_events)),
             ),
             criteria=self.criteria,
             choices=tuple(
@@ -497,6 +501,8 @@ class _Compiler:
                 self.error(f"unknown criterion '{cid}'", span,
                            did_you_mean(cid, self.criteria.keys()) or "declare it: criterion ID \"text\"")
         trigger_pattern, level = self._trigger(source)
+        if source.event in self.groups:
+            self.group_reads[source.event].add(source.form if source.form in ("first", "last") else "all")
         alias_name = source.event
         scope = _Scope(trigger=source, trigger_alias=alias_name)
         state = _RuleState(scope=scope, level=level)
@@ -712,6 +718,8 @@ class _Compiler:
             raise _Unsupported(f"the record sought and the record checked are both {name}", span,
                                "name a different event type")
         self.plan_events.add(name)
+        if name in self.groups:
+            self.group_reads[name].add("all")
         return Pattern(alias, name, label=name)
 
     def _due_tests(self, expr: n.Expr, state: _RuleState) -> list[Test]:
@@ -922,6 +930,8 @@ class _Compiler:
                                if state.level != "subject" else f"{ref.event} is a trial event", ref.span)
         source = state.scope.trigger
         self.plan_events.add(ref.event)
+        if ref.event in self.groups:
+            self.group_reads[ref.event].add(ref.which)
         if source.form == ref.which and source.event == ref.event:
             alias = "t"
         else:

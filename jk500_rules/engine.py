@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 from typing import Any, Iterable
 
 import durable_rules_engine as _dre  # the C engine behind `durable`
@@ -21,6 +22,10 @@ _SENTINEL = "_t"
 _BEGIN_KIND = "$begin"
 _BEGIN_RULE = "$begin"
 _ruleset_numbers = itertools.count(1)
+# The engine hands back each matched fact as the JSON text it was given. Every fact is sent with "id"
+# as its first key, so a match's `"alias":{"id": N` is found without decoding the whole fact; a data
+# value cannot fake it, since a quote inside a JSON string is always escaped.
+_ALIAS_ID = re.compile(r'"([^"]+)":\{"id": (\d+),')
 _FNV_OFFSET, _FNV_PRIME = 0x811C9DC5, 0x01000193
 
 
@@ -96,22 +101,23 @@ class Engine:
             _dre.delete_ruleset(self._handle)
             self._handle = None
 
-    def feed(self, session: str, facts: Iterable[dict]) -> list[tuple[str, dict[str, Any]]]:
-        """Assert one session's facts in one batch; return (rule name, {alias: fact}) per match."""
+    def feed(self, session: str, facts: Iterable[dict]) -> list[tuple[str, dict[str, int]]]:
+        """Assert one session's facts in one batch; return (rule name, {alias: fact's index}) per match.
+
+        The index is the fact's position in `facts`; the facts themselves are not changed.
+        """
         if self._handle is None:
             raise EngineError("the engine is closed")
-        batch = [{"kind": _BEGIN_KIND}]
-        batch.extend(facts)
-        if len(batch) > MAX_FACTS_PER_SESSION:
-            raise EngineError(f"session {session} has {len(batch)} facts; at most {MAX_FACTS_PER_SESSION} fit")
+        facts = list(facts)
+        count = len(facts) + 1
+        if count > MAX_FACTS_PER_SESSION:
+            raise EngineError(f"session {session} has {count} facts; at most {MAX_FACTS_PER_SESSION} fit")
         sid = session
-        while _ID_HASHES.collides(f"sid-{sid}", len(batch)):
+        while _ID_HASHES.collides(f"sid-{sid}", count):
             sid += "~"
-        for index, fact in enumerate(batch):
-            fact["id"] = index
-            fact["sid"] = sid
-            fact[_SENTINEL] = 1
-        matches: list[tuple[str, dict[str, Any]]] = []
+        batch = [{"id": 0, "kind": _BEGIN_KIND, "sid": sid, _SENTINEL: 1}]
+        batch += [{"id": index, **fact, "sid": sid, _SENTINEL: 1} for index, fact in enumerate(facts, start=1)]
+        matches: list[tuple[str, dict[str, int]]] = []
         try:
             code, state_handle = _dre.assert_facts(self._handle, json.dumps(batch))
         except Exception as exc:
@@ -122,12 +128,23 @@ class Engine:
         try:
             result = _dre.start_action_for_state(self._handle, state_handle)
             while result:
-                message = json.loads(result[1])
-                for rule_name, match in message.items():
-                    if rule_name != _BEGIN_RULE:
-                        matches.append((rule_name, match))
+                matches += _parse_matches(result[1])
                 follow = _dre.complete_and_start_action(self._handle, state_handle)
                 result = (None, follow) if follow else None
         finally:
             _dre.delete_state(self._handle, sid)
         return matches
+
+
+def _parse_matches(message: str) -> list[tuple[str, dict[str, int]]]:
+    """`{"rule":{"alias":{"id": N, ...}, ...}}` -> [(rule, {alias: N - 1})], skipping the marker rule."""
+    out: list[tuple[str, dict[str, int]]] = []
+    # One action message holds one rule's match; its name is ours and has no quote in it.
+    rule_name = message[2:message.index('"', 2)]
+    if rule_name == _BEGIN_RULE:
+        return out
+    refs = {alias: int(number) - 1 for alias, number in _ALIAS_ID.findall(message, len(rule_name) + 4)}
+    if not refs:
+        raise EngineError(f"cannot read the engine's match message: {message[:200]}")
+    out.append((rule_name, refs))
+    return out

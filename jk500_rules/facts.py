@@ -69,8 +69,10 @@ def build_sessions(records: Iterable[Record], protocol: CompiledProtocol, cutoff
                 fact = _record_fact(record, spec)
                 fact["seq"], fact["rseq"] = index + 1, len(items) - index
                 session.add(fact, Evidence((record,), _display(record)))
-        for group, members in plan.groups:
-            _add_group_members(session, group, [by_event.get(m, []) for m in members])
+        for group, members, reads in plan.groups:
+            merged = sorted((r for m in members for r in by_event.get(m, [])), key=Record.content_key)
+            by_event[group] = merged  # counts and windows may be over a group too
+            _add_group_members(session, group, merged, reads)
         if plan.subject:
             attributes[subject] = _subject_fact(session, by_event, protocol)
         for event, period, start in sorted(plan.counts):
@@ -165,10 +167,14 @@ def _add_counts(session: Session, items: list[Record], event: str, period: str, 
         session.add(fact, Evidence(tuple(members), {"count": str(len(members)), "date": first_day.isoformat()}))
 
 
-def _add_group_members(session: Session, group: str, member_lists: list[list[Record]]) -> None:
-    """Each record of a group's member types again, as a record of the group, ordered across types."""
-    items = sorted((r for records in member_lists for r in records), key=Record.content_key)
+def _add_group_members(session: Session, group: str, items: list[Record], reads: frozenset[str]) -> None:
+    """Each record of a group's member types again, as a record of the group, ordered across types.
+
+    When the rules read only the group's first (or last) record, only that one becomes a fact.
+    """
     for index, record in enumerate(items):
+        if "all" not in reads and not (index == 0 and "first" in reads or index == len(items) - 1 and "last" in reads):
+            continue
         fact = {"kind": group, "type": record.event, "type__known": 1, **encode("date", record.date),
                 "seq": index + 1, "rseq": len(items) - index}
         session.add(fact, Evidence((record,), {**_display(record), "type": record.event}))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from typing import Any
 
 from . import __version__
@@ -13,11 +14,11 @@ from .compiler import CompiledRule
 def summary(result: AuditResult) -> dict[str, Any]:
     data = result.data
     per_rule: dict[str, dict[str, Any]] = {}
+    standings = Counter((s.rule.id, s.status) for s in result.standings)
     for rule in result.protocol.rules:
         counts: dict[str, Any] = {status: 0 for status in STATUSES}
         counts["pending"] = result.pending.get(rule.id, 0)
-        standing = result.standing_counts(rule.id)
-        counts["subjects"] = {status: standing.get(status, 0) for status in STANDINGS}
+        counts["subjects"] = {status: standings[rule.id, status] for status in STANDINGS}
         per_rule[rule.id] = counts
     for finding in result.findings:
         per_rule[finding.rule.id][finding.status] += 1

@@ -34,14 +34,17 @@ def sessions_of(protocol: CompiledProtocol, log: Path) -> list[Session]:
     return build_sessions(data.records, protocol, cutoff)
 
 
-def normalise(matches: list[tuple[str, dict]]) -> list[Match]:
-    """A match as (engine rule, aliases -> the facts' refs): independent of ids and batch order."""
-    return sorted((name, tuple(sorted((alias, fact["ref"]) for alias, fact in match.items())))
+def fed(engine: Engine, session: str, facts: list[dict]) -> list[Match]:
+    """Feed a batch; each match as (engine rule, aliases -> the facts' refs): independent of batch order."""
+    before = copy.deepcopy(facts)
+    matches = engine.feed(session, facts)
+    assert facts == before, "the engine changed the facts it was fed"
+    return sorted((name, tuple(sorted((alias, facts[index]["ref"]) for alias, index in match.items())))
                   for name, match in matches)
 
 
 def feed_all(engine: Engine, sessions: list[Session]) -> dict[str, list[Match]]:
-    return {s.name: normalise(engine.feed(s.name, copy.deepcopy(s.facts))) for s in sessions}
+    return {s.name: fed(engine, s.name, s.facts) for s in sessions}
 
 
 @pytest.fixture(scope="module")
@@ -69,9 +72,9 @@ def test_two_engines_fed_in_turn_give_what_each_gives_alone(jk500, other) -> Non
     with Engine(p1.rulesets()) as a, Engine(p2.rulesets()) as b:
         for one, two in itertools.zip_longest(s1, s2):
             if one is not None:
-                got1[one.name] = normalise(a.feed(one.name, copy.deepcopy(one.facts)))
+                got1[one.name] = fed(a, one.name, copy.deepcopy(one.facts))
             if two is not None:
-                got2[two.name] = normalise(b.feed(two.name, copy.deepcopy(two.facts)))
+                got2[two.name] = fed(b, two.name, copy.deepcopy(two.facts))
     assert got1 == expected1
     assert got2 == expected2
 
@@ -86,8 +89,8 @@ def test_two_engines_of_one_ruleset_with_the_same_session_names(jk500) -> None:
         assert a.name != b.name
         got_a, got_b = {}, {}
         for x, y in zip(sessions, reversed_sessions):
-            got_a[x.name] = normalise(a.feed(x.name, copy.deepcopy(x.facts)))
-            got_b[y.name] = normalise(b.feed(y.name, copy.deepcopy(y.facts)))
+            got_a[x.name] = fed(a, x.name, copy.deepcopy(x.facts))
+            got_b[y.name] = fed(b, y.name, copy.deepcopy(y.facts))
     assert got_a == expected == got_b
 
 
@@ -170,7 +173,7 @@ def test_a_join_matches_the_same_facts_in_every_order() -> None:
     with Engine(WINDOW_RULES) as engine:
         for number, order in enumerate(orders):
             batch = [copy.deepcopy(facts[i]) for i in order]
-            assert normalise(engine.feed(f"s{number}", batch)) == expected, order
+            assert fed(engine, f"s{number}", batch) == expected, order
 
 
 def test_every_permutation_of_a_small_join() -> None:
@@ -182,7 +185,7 @@ def test_every_permutation_of_a_small_join() -> None:
     ])
     with Engine(WINDOW_RULES) as engine:
         for number, order in enumerate(itertools.permutations(facts)):
-            assert normalise(engine.feed(f"p{number}", copy.deepcopy(list(order)))) == expected
+            assert fed(engine, f"p{number}", copy.deepcopy(list(order))) == expected
 
 
 @pytest.mark.parametrize("which", ["jk500", "other"])
@@ -196,7 +199,7 @@ def test_compiled_rules_match_the_same_facts_in_shuffled_sessions(which: str, jk
             for session in sessions:
                 shuffled = copy.deepcopy(session.facts)
                 rng.shuffle(shuffled)
-                assert normalise(engine.feed(session.name, shuffled)) == expected[session.name], session.name
+                assert fed(engine, session.name, shuffled) == expected[session.name], session.name
 
 
 # ----- memory ----------------------------------------------------------------------------------------
@@ -248,3 +251,14 @@ def test_dates_of_facts_are_epoch_days(jk500) -> None:
     _, sessions = jk500
     fact = next(f for s in sessions for f in s.facts if f["kind"] == "infusion")
     assert dt.date(1970, 1, 1) + dt.timedelta(days=fact["date"]) > dt.date(2020, 1, 1)
+
+
+def test_text_values_that_look_like_engine_json_do_not_confuse_the_matches() -> None:
+    hostile = ['x","t":{"id": 3, "kind": "review"', '"id": 0,', '{"id": 7,}', 'a\\\\"b']
+    facts = window_facts()
+    plain = None
+    with Engine(WINDOW_RULES) as engine:
+        plain = fed(engine, "plain", copy.deepcopy(facts))
+        for number, text in enumerate(hostile):
+            batch = [dict(f, note=text) for f in copy.deepcopy(facts)]
+            assert fed(engine, f"hostile{number}", batch) == plain, text

@@ -397,3 +397,15 @@ def test_one_record_can_be_both_the_first_and_the_last(tmp_path: Path) -> None:
     # R: the single dosing is the first and the last. E: the first dosing is compared with itself and
     # passes (were one record unable to fill two roles, E would report it and R would miss the visit).
     assert [(f.rule.id, f.date) for f in result.findings] == [("R", "2024-01-05")]
+
+
+def test_counts_and_windows_over_a_group(tmp_path: Path) -> None:
+    p = protocol_of('rule C "r" { for the count of procedure per day require count <= 1 }\n'
+                    'rule W "r" { for the count of visit per 1 months from first procedure through 2 months '
+                    'require count >= 1 judged from end }')
+    rows = [{"subject": "S1", "date": "2024-01-10", "event": "lab", "test": "x", "result": "1"},
+            {"subject": "S1", "date": "2024-01-10", "event": "dosing"},
+            {"subject": "S1", "date": "2024-01-20", "event": "visit"},
+            {"subject": "S1", "date": "2024-03-20", "event": "note"}]
+    result = audit(p, rows, tmp_path)
+    assert [(f.rule.id, f.date) for f in result.findings] == [("C", "2024-01-10"), ("W", "2024-02-10")]
