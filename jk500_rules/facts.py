@@ -1,8 +1,9 @@
 """Records -> engine facts, one session per subject plus one for the trial.
 
 Facts the engine cannot derive (order within a subject, counts, subject attributes, a dose group's
-first record, the nth subject of a group) are computed here from the data alone. Nothing here reads
-a rule's numbers: changing a threshold or window changes the engine rules, never these facts.
+first record, the nth subject of a group, follow-up windows) are computed here from the data alone.
+Nothing here reads a rule's thresholds: changing one changes the engine rules, never these facts. The
+exceptions shape the facts themselves: a week's first day, and a window's length and horizon.
 """
 
 from __future__ import annotations

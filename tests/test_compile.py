@@ -199,6 +199,7 @@ CHANGES = [
          ("live_vaccine_after = 6 months", "live_vaccine_after = 7 months"),
          ("other_trial_window = 4 weeks", "other_trial_window = 6 weeks"),
          ("recent_disease_window = 28 days", "recent_disease_window = 21 days"),
+         ("recent_surgery_window = 28 days", "recent_surgery_window = 14 days"),
          ("min_standard_inductions = 2", "min_standard_inductions = 3"),
          ("early_relapse = 6 months", "early_relapse = 12 months")],
         {"JK500-EXCL-CREATININE", "JK500-EXCL-BILIRUBIN", "JK500-EXCL-TRANSAMINASES", "JK500-EXCL-VIROLOGY",
