@@ -28,6 +28,8 @@ class Finding:
     message: str
     evidence: tuple[Record, ...]
     reason: str | None = None
+    # For `require a X`: the subject's (or the trial's) X records, none of which met the condition.
+    considered: tuple[Record, ...] = ()
 
     def sort_key(self, rule_order: dict[str, int]) -> tuple:
         return (rule_order[self.rule.id], self.subject or "", self.date, self.status,
@@ -126,8 +128,8 @@ class _Matches:
     triggers: set[int] = field(default_factory=set)
     due: set[int] = field(default_factory=set)
     covered: set[int] = field(default_factory=set)
-    hits: dict[tuple, dict[str, int]] = field(default_factory=dict)
-    unknown: dict[tuple, tuple[str, dict[str, int]]] = field(default_factory=dict)
+    hits: dict[int, dict[int, dict[str, int]]] = field(default_factory=lambda: defaultdict(dict))  # t -> x -> refs
+    unknown: dict[int, dict[int, tuple[str, dict[str, int]]]] = field(default_factory=lambda: defaultdict(dict))
     needs_met: dict[int, set[int]] = field(default_factory=lambda: defaultdict(set))
     excused: dict[int, dict[str, int]] = field(default_factory=dict)
     unanchored_excuses: dict[int, dict[str, int]] = field(default_factory=dict)
@@ -145,9 +147,9 @@ def _sort_matches(matches: list[tuple[Any, dict[str, int]]]) -> _Matches:
         elif er.role == "covered":
             sorted_.covered.add(t)
         elif er.role == "deviation":
-            sorted_.hits.setdefault((t, refs.get("x", -1)), refs)
+            sorted_.hits[t].setdefault(refs.get("x", -1), refs)
         elif er.role == "unknown":
-            sorted_.unknown.setdefault((t, refs.get("x", -1)), (er.reason or "", refs))
+            sorted_.unknown[t].setdefault(refs.get("x", -1), (er.reason or "", refs))
         elif er.role == "needs":
             sorted_.needs_met[er.need].add(t)
         elif er.role == "anchored":
@@ -173,7 +175,7 @@ def _judge(rule: CompiledRule, matches: list[tuple[Any, dict[str, int]]], sessio
     deviation, or pending (a `judged from` date after the cut-off).
     """
     m = _sort_matches(matches)
-    triggers = m.triggers | {key[0] for key in m.hits}
+    triggers = m.triggers | set(m.hits)
     outcomes: list[tuple[str, str | None]] = []
     findings: list[Finding] = []
     if rule.has_due:
@@ -188,7 +190,7 @@ def _judge(rule: CompiledRule, matches: list[tuple[Any, dict[str, int]]], sessio
         if t in m.excused:
             outcomes.append(("excused", _excuse_reason(m.excused[t], session)))
             continue
-        hits = [refs for key, refs in sorted(m.hits.items()) if key[0] == t]
+        hits = [refs for _, refs in sorted(m.hits.get(t, {}).items())]
         if hits:
             findings += [_finding(rule, "deviation", refs, session, protocol) for refs in hits]
             outcomes.append(("deviation", None))
@@ -198,7 +200,7 @@ def _judge(rule: CompiledRule, matches: list[tuple[Any, dict[str, int]]], sessio
             findings.append(_finding(rule, "not_evaluable", {"t": t}, session, protocol, unmet))
             outcomes.append(("not_evaluable", unmet))
             continue
-        unknown = [value for key, value in sorted(m.unknown.items()) if key[0] == t]
+        unknown = [value for _, value in sorted(m.unknown.get(t, {}).items())]
         if unknown:
             if rule.mode == "require":
                 unknown = unknown[:1]
@@ -221,7 +223,7 @@ def _unmet_need(rule: CompiledRule, t: int, m: _Matches) -> str | None:
 
 
 def _excuse_reason(refs: dict[str, int], session: Session) -> str:
-    alias = next(a for a in sorted(refs) if a.startswith("e"))
+    alias = next(a for a in sorted(refs) if re.fullmatch(r"e\d+", a))
     evidence = session.evidence[refs[alias]]
     record = evidence.records[0]
     return f"excused by {record.event} on {evidence.display.get('date', '')}"
@@ -247,7 +249,13 @@ def _finding(rule: CompiledRule, status: str, refs: dict[str, int], session: Ses
         message = f"{rule.title}: cannot be evaluated, {reason}."
     else:
         message = render_message(rule, evidence, protocol)
-    return Finding(rule, session.subject, dated.display.get("date", ""), status, message, tuple(records), reason)
+    considered: tuple[Record, ...] = ()
+    if status == "deviation" and rule.mode == "require" and rule.exists_event:
+        sought = {id(r): r for fact, ev in zip(session.facts, session.evidence)
+                  if fact["kind"] == rule.exists_event for r in ev.records}
+        considered = tuple(sorted(sought.values(), key=Record.content_key))
+    return Finding(rule, session.subject, dated.display.get("date", ""), status, message, tuple(records), reason,
+                   considered)
 
 
 def render_message(rule: CompiledRule, evidence: dict[str, Evidence], protocol: CompiledProtocol) -> str:

@@ -9,6 +9,9 @@ from typing import Any
 from . import __version__
 from .audit import STANDINGS, STATUSES, AuditResult, Finding
 from .compiler import CompiledRule
+from .records import Record
+
+CONSIDERED_SHOWN = 5  # records sought but not matching, shown per finding in the text report
 
 
 def summary(result: AuditResult) -> dict[str, Any]:
@@ -65,11 +68,13 @@ def finding_dict(finding: Finding, result: AuditResult) -> dict[str, Any]:
         "criteria": list(rule.criteria),
         "cites": citation(rule, result),
         "rule_location": f"{rules_file}:{rule.span.line}",
-        "evidence": [
-            {"location": r.location, "event": r.event, "subject": r.subject, "date": r.date_text, "values": r.raw}
-            for r in finding.evidence
-        ],
+        "evidence": [_record_dict(r) for r in finding.evidence],
+        "considered": [_record_dict(r) for r in finding.considered],
     }
+
+
+def _record_dict(r: Record) -> dict[str, Any]:
+    return {"location": r.location, "event": r.event, "subject": r.subject, "date": r.date_text, "values": r.raw}
 
 
 def to_json(result: AuditResult) -> str:
@@ -146,9 +151,16 @@ def _finding_lines(number: int, f: Finding, result: AuditResult) -> list[str]:
     cited = citation(f.rule, result)
     if cited:
         lines.append(f"     protocol: {cited}")
-    for r in f.evidence:
-        values = ", ".join(f"{k}={v}" for k, v in sorted(r.raw.items()))
-        subject = f" subject {r.subject}" if r.subject else ""
-        lines.append(f"     evidence: {r.location}  {r.event}{subject} {r.date_text}" + (f"  {values}" if values else ""))
+    for label, records in (("evidence", f.evidence), ("considered", f.considered[:CONSIDERED_SHOWN])):
+        for r in records:
+            values = ", ".join(f"{k}={v}" for k, v in sorted(r.raw.items()))
+            subject = f" subject {r.subject}" if r.subject else ""
+            lines.append(f"     {label}: {r.location}  {r.event}{subject} {r.date_text}" + (f"  {values}" if values else ""))
+    if f.rule.exists_event and f.status == "deviation" and f.rule.mode == "require":
+        if not f.considered:
+            lines.append(f"     considered: no {f.rule.exists_event} recorded")
+        elif len(f.considered) > CONSIDERED_SHOWN:
+            lines.append(f"     considered: ... {len(f.considered) - CONSIDERED_SHOWN} more {f.rule.exists_event} "
+                         "records (all in the JSON report)")
     lines.append("")
     return lines

@@ -256,7 +256,7 @@ def test_as_of_makes_a_count_rule_pending() -> None:
 def without_locations(report: dict[str, Any]) -> list[dict[str, Any]]:
     findings = report["findings"]
     for finding in findings:
-        for evidence in finding["evidence"]:
+        for evidence in finding["evidence"] + finding["considered"]:
             evidence.pop("location")
     return findings
 

@@ -155,7 +155,7 @@ def test_command_line_exits_1_and_names_each_rule() -> None:
 def _findings_without_locations(result: AuditResult) -> list[dict]:
     findings = json.loads(to_json(result))["findings"]
     for finding in findings:
-        for evidence in finding["evidence"]:
+        for evidence in finding["evidence"] + finding["considered"]:
             del evidence["location"]
     return findings
 

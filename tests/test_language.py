@@ -409,3 +409,19 @@ def test_counts_and_windows_over_a_group(tmp_path: Path) -> None:
             {"subject": "S1", "date": "2024-03-20", "event": "note"}]
     result = audit(p, rows, tmp_path)
     assert [(f.rule.id, f.date) for f in result.findings] == [("C", "2024-01-10"), ("W", "2024-02-10")]
+
+
+def test_a_missing_required_record_lists_the_records_that_did_not_qualify(tmp_path: Path) -> None:
+    from jk500_rules.report import to_json, to_text
+
+    p = protocol_of(TIMES)
+    rows = [{"subject": "S1", "date": "2024-01-01", "event": "premed", "time": "08:50"},
+            {"subject": "S1", "date": "2024-01-02", "event": "premed", "time": "08:15"},
+            {"subject": "S1", "date": "2024-01-01", "event": "dosing", "time": "09:00"},
+            {"subject": "S2", "date": "2024-01-01", "event": "dosing", "time": "09:00"}]
+    result = audit(p, rows, tmp_path)
+    assert [(f.subject, [r.date_text for r in f.considered]) for f in result.findings] == [
+        ("S1", ["2024-01-01", "2024-01-02"]), ("S2", [])]
+    report = json.loads(to_json(result))
+    assert [len(f["considered"]) for f in report["findings"]] == [2, 0]
+    assert "considered: no premed recorded" in to_text(result)
