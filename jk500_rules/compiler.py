@@ -221,6 +221,8 @@ class CompiledProtocol:
     choices: tuple[Choice, ...] = ()
     groups: dict[str, tuple[str, ...]] = field(default_factory=dict)
     warnings: tuple[Diagnostic, ...] = ()
+    tree: n.Protocol | None = field(default=None, compare=False, repr=False)  # the syntax tree compiled
+    source: str = field(default="", compare=False, repr=False)  # the rules text
 
     def rulesets(self) -> dict[str, dict]:
         """The exact rule definitions handed to the engine, by engine rule name."""
@@ -378,6 +380,8 @@ class _Compiler:
                 + [Choice(r.id, r.span.line, text) for r in self.tree.rules for text in r.choices]),
             groups=self.groups,
             warnings=tuple(d for d in self.diagnostics if d.severity != "error"),
+            tree=self.tree,
+            source="\n".join(self.source_lines),
         )
 
     def _declare_criteria(self) -> None:

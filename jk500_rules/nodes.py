@@ -295,6 +295,44 @@ class ProtocolDecl(Node):
 
 
 @dataclass(frozen=True, kw_only=True)
+class VersionDecl(Node):
+    """`version "1.0" effective "2022-09-01"`: the version of the text outside any amendment."""
+
+    name: str
+    effective: str
+    effective_span: Span
+
+
+@dataclass(frozen=True, kw_only=True)
+class GovernedDecl(Node):
+    """`governed by consent`: the version in force at a subject's first such record judges them."""
+
+    event: str
+    event_span: Span
+
+
+@dataclass(frozen=True, kw_only=True)
+class Withdrawal(Node):
+    """`withdraw rule ID` inside an amendment."""
+
+    rule_id: str
+    id_span: Span
+
+
+@dataclass(frozen=True, kw_only=True)
+class Amendment(Node):
+    """Parameters and rules that replace (or add to, or withdraw from) the text from a date on."""
+
+    name: str
+    effective: str
+    effective_span: Span
+    summary: str | None
+    parameters: tuple[ParamDecl, ...]
+    rules: tuple[Rule, ...]
+    withdrawals: tuple[Withdrawal, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
 class Protocol(Node):
     header: ProtocolDecl | None
     criteria: tuple[Criterion, ...]
@@ -303,3 +341,6 @@ class Protocol(Node):
     subject_attributes: tuple[SubjectDecl, ...]
     parameters: tuple[ParamDecl, ...]
     rules: tuple[Rule, ...]
+    version: VersionDecl | None = None
+    governed_by: GovernedDecl | None = None
+    amendments: tuple[Amendment, ...] = ()

@@ -172,6 +172,9 @@ class _Builder(Transformer):
         headers = [i for i in items if isinstance(i, n.ProtocolDecl)]
         for extra in headers[1:]:
             self.diagnostics.append(Diagnostic("a second 'protocol' line", extra.span))
+        for kind, label in ((n.VersionDecl, "'version' line"), (n.GovernedDecl, "'governed by' line")):
+            for extra in [i for i in items if isinstance(i, kind)][1:]:
+                self.diagnostics.append(Diagnostic(f"a second {label}", extra.span))
         span = _span(meta) if not meta.empty else Span(1, 1, 1, 1)
         return n.Protocol(
             span=span,
@@ -182,6 +185,9 @@ class _Builder(Transformer):
             subject_attributes=tuple(i for i in items if isinstance(i, n.SubjectDecl)),
             parameters=tuple(i for i in items if isinstance(i, n.ParamDecl)),
             rules=tuple(i for i in items if isinstance(i, n.Rule)),
+            version=next((i for i in items if isinstance(i, n.VersionDecl)), None),
+            governed_by=next((i for i in items if isinstance(i, n.GovernedDecl)), None),
+            amendments=tuple(i for i in items if isinstance(i, n.Amendment)),
         )
 
     def protocol_decl(self, meta: Any, items: list[Token]) -> n.ProtocolDecl:
@@ -219,6 +225,28 @@ class _Builder(Transformer):
             field=str(field),
             source_span=Span(event.line, event.column, field.end_line, field.end_column),
         )
+
+    def version_decl(self, meta: Any, items: list[Token]) -> n.VersionDecl:
+        return n.VersionDecl(span=_span(meta), name=_unquote(items[0]), effective=_unquote(items[1]),
+                             effective_span=_tspan(items[1]))
+
+    def governed_decl(self, meta: Any, items: list[Token]) -> n.GovernedDecl:
+        return n.GovernedDecl(span=_span(meta), event=str(items[0]), event_span=_tspan(items[0]))
+
+    def amendment_decl(self, meta: Any, items: list[Any]) -> n.Amendment:
+        name, effective, rest = items[0], items[1], items[2:]
+        summary = _unquote(rest[0]) if rest and isinstance(rest[0], Token) else None
+        return n.Amendment(
+            span=_span(meta), name=_unquote(name), effective=_unquote(effective), effective_span=_tspan(effective),
+            summary=summary,
+            parameters=tuple(i for i in rest if isinstance(i, n.ParamDecl)),
+            rules=tuple(i for i in rest if isinstance(i, n.Rule)),
+            withdrawals=tuple(i for i in rest if isinstance(i, n.Withdrawal)),
+        )
+
+    def withdraw_decl(self, meta: Any, items: list[Any]) -> n.Withdrawal:
+        rule_id, span = items[0]
+        return n.Withdrawal(span=_span(meta), rule_id=rule_id, id_span=span)
 
     def criterion_decl(self, meta: Any, items: list[Any]) -> n.Criterion:
         (cid, span), text = items[0], items[1]
