@@ -6,12 +6,13 @@ import datetime as dt
 import gc
 import re
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .compiler import CompiledProtocol, CompiledRule
 from .engine import Engine
 from .facts import Evidence, Session, build_sessions
+from .errors import InputError
 from .records import LogData, Record, read_logs
 
 STATUSES = ("deviation", "possible_deviation", "not_evaluable")
@@ -30,6 +31,7 @@ class Finding:
     reason: str | None = None
     # For `require a X`: the subject's (or the trial's) X records, none of which met the condition.
     considered: tuple[Record, ...] = ()
+    version: str | None = None  # the protocol version it was judged under
 
     def sort_key(self, rule_order: dict[str, int]) -> tuple:
         return (rule_order[self.rule.id], self.subject or "", self.date, self.status,
@@ -44,6 +46,7 @@ class Standing:
     subject: str | None
     status: str  # one of STANDINGS
     reason: str | None = None
+    version: str | None = None
 
 
 @dataclass
@@ -57,6 +60,17 @@ class AuditResult:
     not_used: Counter = field(default_factory=Counter)
     pending: Counter = field(default_factory=Counter)
     subjects: int = 0
+    versions: dict[str, list[str]] = field(default_factory=dict)  # version -> the subjects it judged
+    trial_version: str | None = None  # the version trial-level rules were judged under
+
+    @property
+    def rules(self) -> list[CompiledRule]:
+        """Every rule of every version, once: the latest version's first, then withdrawn ones."""
+        rules = {rule.id: rule for rule in self.protocol.rules}
+        for version in reversed(self.protocol.versions):
+            for rule in version.protocol.rules:
+                rules.setdefault(rule.id, rule)
+        return list(rules.values())
 
     @property
     def exit_code(self) -> int:
@@ -65,43 +79,120 @@ class AuditResult:
         return 1 if self.findings else 0
 
 
-def audit_files(protocol: CompiledProtocol, paths: list[str], as_of: dt.date | None = None) -> AuditResult:
-    return audit_data(protocol, read_logs(paths, protocol), as_of)
+def audit_files(protocol: CompiledProtocol, paths: list[str], as_of: dt.date | None = None,
+                version: str | None = None) -> AuditResult:
+    return audit_data(protocol, read_logs(paths, protocol), as_of, version)
 
 
-def audit_data(protocol: CompiledProtocol, data: LogData, as_of: dt.date | None = None) -> AuditResult:
-    """Audit validated records: the engine matches, Python only takes set differences."""
+@dataclass
+class _Part:
+    """One protocol version and what it judges: some subjects, and perhaps the trial-level rules."""
+
+    name: str | None
+    protocol: CompiledProtocol
+    subjects: set[str] = field(default_factory=set)
+    trial: bool = False
+    records: list[Record] = field(default_factory=list)
+
+
+def audit_data(protocol: CompiledProtocol, data: LogData, as_of: dt.date | None = None,
+               version: str | None = None) -> AuditResult:
+    """Audit validated records: the engine matches, Python only takes set differences.
+
+    Each subject is judged under the protocol version in force on the date of their first record of
+    the `governed by` event type (their first record of any type without one); trial-level rules under
+    the version in force at the data cut-off. `version` judges everyone under that one version.
+    """
     cutoff = as_of or max((r.date for r in data.records), default=None)
     result = AuditResult(protocol, data, cutoff)
-    used: list[Record] = []
-    read_events = protocol.plan.read_events
-    for record in data.records:
-        if cutoff is not None and record.date > cutoff:
-            result.not_used["dated after the data cut-off"] += 1
-        elif record.event not in read_events:
-            result.not_used[f"{record.event}: no rule reads it"] += 1
-        else:
-            used.append(record)
-    result.audited = len(used)
     result.subjects = len({r.subject for r in data.records
                            if r.subject is not None and (cutoff is None or r.date <= cutoff)})
+    in_time = [r for r in data.records if cutoff is None or r.date <= cutoff]
+    result.not_used["dated after the data cut-off"] = len(data.records) - len(in_time)
+    if not result.not_used["dated after the data cut-off"]:
+        del result.not_used["dated after the data cut-off"]
+    parts = _parts(protocol, in_time, cutoff, version)
+    result.versions = {part.name: sorted(part.subjects) for part in parts if part.name is not None}
+    result.trial_version = next((part.name for part in parts if part.trial), None)
+    for part in parts:
+        read_events = part.protocol.plan.read_events
+        for record in part.records:
+            if record.event in read_events:
+                result.audited += 1
+            else:
+                result.not_used[f"{record.event}: no rule reads it"] += 1
     if cutoff is None:
         return result
     # Facts and matches hold no reference cycles: the collector's passes over them only cost time.
     collecting = gc.isenabled()
     gc.disable()
     try:
-        _judge_sessions(protocol, used, cutoff, result)
+        for part in parts:
+            _judge_sessions(part, in_time, cutoff, result)
     finally:
         if collecting:
             gc.enable()
+    order = {rule.id: i for i, rule in enumerate(result.rules)}
+    result.findings.sort(key=lambda f: f.sort_key(order))
+    result.standings.sort(key=lambda s: (order[s.rule.id], s.subject or ""))
     return result
 
 
-def _judge_sessions(protocol: CompiledProtocol, used: list[Record], cutoff: dt.date, result: AuditResult) -> None:
-    sessions = build_sessions(used, protocol, cutoff)
+def _parts(protocol: CompiledProtocol, records: list[Record], cutoff: dt.date | None,
+           version: str | None) -> list[_Part]:
+    """The records each protocol version judges: every record lands in exactly one part."""
+    versions = protocol.versions
+    if version is not None:
+        chosen = next((v for v in versions if v.name == version), None)
+        if chosen is None:
+            known = ", ".join(v.name for v in versions) or "none (the rules declare no versions)"
+            raise InputError(protocol.filename, f"no protocol version '{version}'; versions: {known}")
+        versions = (chosen,)
+    if len(versions) <= 1:
+        only = versions[0] if versions else None
+        return [_Part(only.name if only else None, only.protocol if only else protocol,
+                      {r.subject for r in records if r.subject is not None}, True, list(records))]
+    parts = [_Part(v.name, v.protocol) for v in versions]
+
+    def in_force(day: dt.date) -> _Part:
+        index = 0
+        for i, v in enumerate(versions):
+            if v.effective is None or v.effective <= day:
+                index = i
+        return parts[index]
+
+    first: dict[str, dt.date] = {}
+    governing: dict[str, dt.date] = {}
+    for record in records:
+        if record.subject is None:
+            continue
+        if record.subject not in first or record.date < first[record.subject]:
+            first[record.subject] = record.date
+        if record.event == protocol.governed_by and (
+                record.subject not in governing or record.date < governing[record.subject]):
+            governing[record.subject] = record.date
+    for subject, day in first.items():
+        in_force(governing.get(subject, day)).subjects.add(subject)
+    if cutoff is not None:
+        in_force(cutoff).trial = True
+    for record in records:
+        if record.subject is None:
+            next(p for p in parts if p.trial).records.append(record)
+        else:
+            next(p for p in parts if record.subject in p.subjects).records.append(record)
+    return [p for p in parts if p.subjects or p.trial]
+
+
+def _judge_sessions(part: _Part, records: list[Record], cutoff: dt.date, result: AuditResult) -> None:
+    """Build and judge the sessions of one version's subjects (and the trial, if it is that version's)."""
+    protocol = part.protocol
+    read_events = protocol.plan.read_events
+    # The trial session's group facts (a dose group's first infusion, the nth subject to finish) read
+    # every subject's records; a subject's own session only theirs.
+    source = records if part.trial else part.records
+    sessions = build_sessions([r for r in source if r.event in read_events], protocol, cutoff)
+    sessions = [s for s in sessions if s.subject in part.subjects or s.subject is None and part.trial]
     engine_rules = {er.name: (rule, er) for rule in protocol.rules for er in rule.engine_rules}
-    findings: list[Finding] = []
     with Engine(protocol.rulesets()) as engine:
         for session in sessions:
             matches = engine.feed(session.name, session.facts)
@@ -114,11 +205,8 @@ def _judge_sessions(protocol: CompiledProtocol, used: list[Record], cutoff: dt.d
                 if rule.level != level:
                     continue
                 judged, standing = _judge(rule, by_rule.get(rule.id, []), session, protocol, result)
-                findings.extend(judged)
-                result.standings.append(standing)
-    order = {rule.id: i for i, rule in enumerate(protocol.rules)}
-    result.findings = sorted(findings, key=lambda f: f.sort_key(order))
-    result.standings.sort(key=lambda s: (order[s.rule.id], s.subject or ""))
+                result.findings += [replace(f, version=part.name) for f in judged]
+                result.standings.append(replace(standing, version=part.name))
 
 
 @dataclass

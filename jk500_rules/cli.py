@@ -8,7 +8,7 @@ import json
 import sys
 from pathlib import Path
 
-from . import __version__, matrix
+from . import __version__, comparison, matrix
 from .audit import audit_files
 from .compiler import CompiledProtocol, compile_protocol
 from .errors import InputError, Jk500Error
@@ -50,6 +50,16 @@ def _parser() -> argparse.ArgumentParser:
                        help="data cut-off: later records are not used, open windows are not judged "
                             "(default: the latest date in the logs)")
     audit.add_argument("-o", "--output", metavar="FILE", help="write the report here instead of stdout")
+    audit.add_argument("--version", dest="protocol_version", metavar="NAME",
+                       help="judge every subject under this protocol version (default: the version in force "
+                            "for each subject, see `governed by`)")
+
+    diff = commands.add_parser("diff", help="findings that appear, disappear or change between two rules versions")
+    diff.add_argument("old", metavar="OLD", help="a rules file, or FILE@VERSION for one version of it")
+    diff.add_argument("new", metavar="NEW", help="a rules file, or FILE@VERSION")
+    diff.add_argument("logs", nargs="+", metavar="LOG", help="visit logs (.csv or .jsonl)")
+    diff.add_argument("--as-of", type=_date, metavar="DATE", help="data cut-off for both audits")
+    diff.add_argument("--format", choices=("text", "json"), default="text")
 
     compile_ = commands.add_parser("compile", help="print the rulesets handed to the engine, as JSON")
     compile_.add_argument("rules")
@@ -75,6 +85,8 @@ def main(argv: list[str] | None = None) -> int:
             return _audit(args)
         if args.command == "matrix":
             return _matrix(args)
+        if args.command == "diff":
+            return _diff(args)
         protocol = load_protocol(args.rules)
         if args.command == "compile":
             sys.stdout.write(json.dumps(protocol.rulesets(), indent=2, sort_keys=True) + "\n")
@@ -95,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _audit(args: argparse.Namespace) -> int:
     protocol = load_protocol(args.rules)
-    result = audit_files(protocol, args.logs, args.as_of)
+    result = audit_files(protocol, args.logs, args.as_of, args.protocol_version)
     report = to_json(result) if args.format == "json" else to_text(result)
     if args.output:
         try:
@@ -128,3 +140,18 @@ def _matrix(args: argparse.Namespace) -> int:
     render = {"text": matrix.to_text, "json": matrix.to_json, "csv": matrix.to_csv}[args.format]
     sys.stdout.write(render(document))
     return EXIT_CLEAN
+
+
+def _diff(args: argparse.Namespace) -> int:
+    audits = []
+    for spec in (args.old, args.new):
+        path, _, version = spec.partition("@")
+        audits.append(audit_files(load_protocol(path), args.logs, args.as_of, version or None))
+    old, new = audits
+    result = comparison.compare(old, new, args.old, args.new)
+    sys.stdout.write(comparison.to_json(result) if args.format == "json" else comparison.to_text(result))
+    rejected = max(len(old.data.rejections), len(new.data.rejections))
+    if rejected:
+        print(f"{rejected} row(s) rejected; audit each version to see them.", file=sys.stderr)
+        return EXIT_REJECTED
+    return EXIT_FINDINGS if result.differs else EXIT_CLEAN

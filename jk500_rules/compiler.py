@@ -8,6 +8,7 @@ before any engine JSON is written, so the generator at the end only ever sees `T
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import itertools
 import json
@@ -208,6 +209,13 @@ class Window:
 
 
 @dataclass(frozen=True)
+class ProtocolVersion:
+    name: str
+    effective: dt.date | None  # None: in force from the start
+    protocol: CompiledProtocol
+
+
+@dataclass(frozen=True)
 class CompiledProtocol:
     name: str
     registry: str | None
@@ -221,6 +229,8 @@ class CompiledProtocol:
     choices: tuple[Choice, ...] = ()
     groups: dict[str, tuple[str, ...]] = field(default_factory=dict)
     warnings: tuple[Diagnostic, ...] = ()
+    versions: tuple[ProtocolVersion, ...] = ()  # oldest first, this one last; empty without versions
+    governed_by: str | None = None  # the event type whose first record picks a subject's version
     tree: n.Protocol | None = field(default=None, compare=False, repr=False)  # the syntax tree compiled
     source: str = field(default="", compare=False, repr=False)  # the rules text
 
@@ -277,13 +287,91 @@ class _Unsupported(Exception):
 
 
 def compile_protocol(tree: n.Protocol, filename: str, source: str) -> CompiledProtocol:
-    """Check and lower a parsed protocol; raise RulesError listing every problem found."""
-    compiler = _Compiler(tree, filename, source)
-    compiled = compiler.run()
-    errors = [d for d in compiler.diagnostics if d.severity == "error"]
-    if errors:
-        raise RulesError(filename, source, compiler.diagnostics)
-    return compiled
+    """Check and lower a parsed protocol; raise RulesError listing every problem found.
+
+    With amendments, every version is compiled in full (the original text, then each amendment in
+    effective-date order applied on top of the previous version); the latest version is returned,
+    and `versions` holds them all for the audit to pick per subject.
+    """
+    diagnostics: list[Diagnostic] = []
+    version_trees = _version_trees(tree, diagnostics)
+    compiled: list[tuple[str, dt.date | None, CompiledProtocol]] = []
+    for name, effective, version_tree in version_trees:
+        compiler = _Compiler(version_tree, filename, source)
+        compiled.append((name, effective, compiler.run()))
+        diagnostics += [d for d in compiler.diagnostics if d not in diagnostics]
+    all_rules = tree.rules + tuple(r for a in tree.amendments for r in a.rules)
+    cited = {c for rule in all_rules for c, _ in rule.criteria}
+    for criterion in tree.criteria:
+        if criterion.id not in cited and criterion.manual is None:
+            diagnostics.append(Diagnostic(
+                f"criterion {criterion.id} is cited by no rule", criterion.id_span,
+                "cite it from a rule, or mark it `manual \"why no data can show it\"`", severity="warning"))
+    if any(d.severity == "error" for d in diagnostics):
+        raise RulesError(filename, source, sorted(diagnostics, key=_diagnostic_order))
+    versions = tuple(ProtocolVersion(name, effective, protocol) for name, effective, protocol in compiled)
+    latest = versions[-1].protocol
+    governed = tree.governed_by.event if tree.governed_by else None
+    return replace(latest, versions=versions if len(versions) > 1 or tree.version else (), governed_by=governed,
+                   warnings=tuple(d for d in diagnostics if d.severity != "error"))
+
+
+def _diagnostic_order(d: Diagnostic) -> tuple:
+    return (d.span.line, d.span.column) if d.span else (0, 0)
+
+
+def _version_trees(tree: n.Protocol, diagnostics: list[Diagnostic]) -> list[tuple[str, dt.date | None, n.Protocol]]:
+    """(name, effective date, syntax tree) of each protocol version, oldest first."""
+    base = replace(tree, amendments=())
+    effective = _effective_date(tree.version.effective, tree.version.effective_span, diagnostics) \
+        if tree.version else None
+    versions = [(tree.version.name if tree.version else "original", effective, base)]
+    if tree.governed_by is not None:
+        events = {e.name for e in tree.events}
+        if tree.governed_by.event not in events:
+            diagnostics.append(Diagnostic(f"unknown event type '{tree.governed_by.event}'", tree.governed_by.event_span,
+                                          did_you_mean(tree.governed_by.event, events)))
+    dated = []
+    for amendment in tree.amendments:
+        when = _effective_date(amendment.effective, amendment.effective_span, diagnostics)
+        if when is not None:
+            dated.append((when, amendment))
+    dated.sort(key=lambda item: item[0])
+    names = [versions[0][0]]
+    for (when, amendment), previous in zip(dated, [effective] + [w for w, _ in dated]):
+        if amendment.name in names:
+            diagnostics.append(Diagnostic(f"version {amendment.name} is declared twice", amendment.span))
+        if previous is not None and when <= previous:
+            diagnostics.append(Diagnostic(f"amendment {amendment.name} takes effect on {when}, not after the "
+                                          f"version before it ({previous})", amendment.effective_span))
+        names.append(amendment.name)
+        current = versions[-1][2]
+        params = {p.name: p for p in current.parameters}
+        for param in amendment.parameters:
+            params[param.name] = param
+        rules = {r.id: r for r in current.rules}
+        for rule in amendment.rules:
+            rules[rule.id] = rule
+        for withdrawal in amendment.withdrawals:
+            if rules.pop(withdrawal.rule_id, None) is None:
+                diagnostics.append(Diagnostic(f"amendment {amendment.name} withdraws rule {withdrawal.rule_id}, "
+                                              "which is not in force before it", withdrawal.id_span,
+                                              did_you_mean(withdrawal.rule_id, rules.keys())))
+        versions.append((amendment.name, when,
+                         replace(current, parameters=tuple(params.values()), rules=tuple(rules.values()))))
+    if tree.amendments and tree.governed_by is None:
+        diagnostics.append(Diagnostic("a protocol with amendments says which version governs a subject",
+                                      tree.amendments[0].span, "add e.g. `governed by consent`: the version in "
+                                      "force at a subject's first consent judges that subject"))
+    return versions
+
+
+def _effective_date(text: str, span: Span, diagnostics: list[Diagnostic]) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        diagnostics.append(Diagnostic(f"'{text}' is not a date (YYYY-MM-DD)", span))
+        return None
 
 
 @dataclass
@@ -349,12 +437,6 @@ class _Compiler:
                 continue
             if not duplicate:
                 rules.append(compiled)
-        cited = {c for rule in self.tree.rules for c, _ in rule.criteria}
-        for criterion in self.tree.criteria:
-            if criterion.id not in cited and criterion.manual is None:
-                self.diagnostics.append(Diagnostic(
-                    f"criterion {criterion.id} is cited by no rule", criterion.id_span,
-                    "cite it from a rule, or mark it `manual \"why no data can show it\"`", severity="warning"))
         header = self.tree.header
         return CompiledProtocol(
             name=header.name if header else "",

@@ -18,7 +18,7 @@ def summary(result: AuditResult) -> dict[str, Any]:
     data = result.data
     per_rule: dict[str, dict[str, Any]] = {}
     standings = Counter((s.rule.id, s.status) for s in result.standings)
-    for rule in result.protocol.rules:
+    for rule in result.rules:
         counts: dict[str, Any] = {status: 0 for status in STATUSES}
         counts["pending"] = result.pending.get(rule.id, 0)
         counts["subjects"] = {status: standings[rule.id, status] for status in STANDINGS}
@@ -39,6 +39,8 @@ def summary(result: AuditResult) -> dict[str, Any]:
         "findings_important": important,
         "findings_other": len(result.findings) - important,
         "findings_by_rule": per_rule,
+        "protocol_versions": {name: len(subjects) for name, subjects in result.versions.items()},
+        "trial_level_version": result.trial_version,
     }
 
 
@@ -63,6 +65,7 @@ def finding_dict(finding: Finding, result: AuditResult) -> dict[str, Any]:
         "important": rule.important,
         "category": rule.category,
         "status": finding.status,
+        "protocol_version": finding.version,
         "message": finding.message,
         "reason": finding.reason,
         "criteria": list(rule.criteria),
@@ -83,8 +86,8 @@ def to_json(result: AuditResult) -> str:
         "protocol": {"name": result.protocol.name, "registry": result.protocol.registry,
                      "rules_file": result.protocol.filename},
         "findings": [finding_dict(f, result) for f in result.findings],
-        "standings": [{"rule": s.rule.id, "subject": s.subject, "status": s.status, "reason": s.reason}
-                      for s in result.standings],
+        "standings": [{"rule": s.rule.id, "subject": s.subject, "status": s.status, "reason": s.reason,
+                       "protocol_version": s.version} for s in result.standings],
         "summary": summary(result),
     }
     return json.dumps(document, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
@@ -123,8 +126,11 @@ def to_text(result: AuditResult) -> str:
     lines.append(f"  subjects:          {s['subjects']}")
     lines.append(f"  data cut-off:      {s['data_cutoff'] or '(no dated records)'}")
     lines.append(f"  findings:          {s['findings']} ({s['findings_important']} important)")
+    if len(result.versions) > 1:
+        judged = ", ".join(f"{name} ({count} subjects)" for name, count in s["protocol_versions"].items())
+        lines.append(f"  protocol versions: {judged}; trial-level rules under {result.trial_version}")
     lines.append("")
-    width = max((len(r.id) for r in p.rules), default=4)
+    width = max((len(r.id) for r in result.rules), default=4)
     lines.append(f"  {'':<{width}}  {'findings':^30}  {'subjects (or the trial)':^55}")
     lines.append(f"  {'rule':<{width}}  deviation  possible  not eval.  pending   passed  deviation  not eval.  "
                  f"pending  excused  n/a")
@@ -143,7 +149,8 @@ def to_text(result: AuditResult) -> str:
 def _finding_lines(number: int, f: Finding, result: AuditResult) -> list[str]:
     p = result.protocol
     who = f"subject {f.subject}" if f.subject else "trial level"
-    lines = [f"{number:>3}. {f.rule.id}  {who}  {f.date}  {f.rule.severity}  {f.status.replace('_', ' ')}",
+    version = f"  (version {f.version})" if len(result.versions) > 1 else ""
+    lines = [f"{number:>3}. {f.rule.id}  {who}  {f.date}  {f.rule.severity}  {f.status.replace('_', ' ')}{version}",
              f"     {f.message}"]
     if f.reason:
         lines.append(f"     not evaluable: {f.reason}")
