@@ -296,10 +296,19 @@ def compile_protocol(tree: n.Protocol, filename: str, source: str) -> CompiledPr
     diagnostics: list[Diagnostic] = []
     version_trees = _version_trees(tree, diagnostics)
     compiled: list[tuple[str, dt.date | None, CompiledProtocol]] = []
+    used: set[str] = set()
     for name, effective, version_tree in version_trees:
         compiler = _Compiler(version_tree, filename, source)
         compiled.append((name, effective, compiler.run()))
         diagnostics += [d for d in compiler.diagnostics if d not in diagnostics]
+        used |= compiler.used_params
+    declared = {}
+    for param in tree.parameters + tuple(p for a in tree.amendments for p in a.parameters):
+        declared.setdefault(param.name, param)
+    for name, param in declared.items():
+        if name not in used:
+            diagnostics.append(Diagnostic(f"parameter {name} is never used", param.span,
+                                          "use it in a rule or a message, or delete it", severity="warning"))
     all_rules = tree.rules + tuple(r for a in tree.amendments for r in a.rules)
     cited = {c for rule in all_rules for c, _ in rule.criteria}
     for criterion in tree.criteria:
@@ -308,16 +317,27 @@ def compile_protocol(tree: n.Protocol, filename: str, source: str) -> CompiledPr
                 f"criterion {criterion.id} is cited by no rule", criterion.id_span,
                 "cite it from a rule, or mark it `manual \"why no data can show it\"`", severity="warning"))
     if any(d.severity == "error" for d in diagnostics):
-        raise RulesError(filename, source, sorted(diagnostics, key=_diagnostic_order))
+        # Warnings wait until the errors are fixed: many follow from them (a parameter only a broken
+        # rule uses looks unused).
+        shown = [d for d in diagnostics if d.severity != "warning"]
+        raise RulesError(filename, source, _in_source_order(shown))
     versions = tuple(ProtocolVersion(name, effective, protocol) for name, effective, protocol in compiled)
     latest = versions[-1].protocol
     governed = tree.governed_by.event if tree.governed_by else None
     return replace(latest, versions=versions if len(versions) > 1 or tree.version else (), governed_by=governed,
-                   warnings=tuple(d for d in diagnostics if d.severity != "error"))
+                   warnings=tuple(_in_source_order([d for d in diagnostics if d.severity != "error"])))
 
 
-def _diagnostic_order(d: Diagnostic) -> tuple:
-    return (d.span.line, d.span.column) if d.span else (0, 0)
+def _in_source_order(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    """By position in the file; a note stays right after the diagnostic it belongs to."""
+    groups: list[list[Diagnostic]] = []
+    for d in diagnostics:
+        if d.severity == "note" and groups:
+            groups[-1].append(d)
+        else:
+            groups.append([d])
+    groups.sort(key=lambda g: (g[0].span.line, g[0].span.column) if g[0].span else (0, 0))
+    return [d for group in groups for d in group]
 
 
 def _version_trees(tree: n.Protocol, diagnostics: list[Diagnostic]) -> list[tuple[str, dt.date | None, n.Protocol]]:
@@ -402,6 +422,7 @@ class _Compiler:
         self.groups: dict[str, tuple[str, ...]] = {}
         self.group_reads: dict[str, set[str]] = defaultdict(set)
         self.plan_windows: set[Window] = set()
+        self.used_params: set[str] = set()
         self.events: dict[str, EventSpec] = {}
         self.attributes: dict[str, tuple[str, str]] = {}
         self.params: dict[str, n.ParamDecl] = {}
@@ -427,8 +448,9 @@ class _Compiler:
         for rule in self.tree.rules:
             duplicate = rule.id in seen
             if duplicate:
-                self.error(f"rule id {rule.id} is used twice", rule.id_span,
-                           f"the first {rule.id} is at line {seen[rule.id].id_span.line}")
+                self.error(f"rule id {rule.id} is used twice", rule.id_span, "give each rule its own id")
+                self.diagnostics.append(Diagnostic(f"the first {rule.id} is here", seen[rule.id].id_span,
+                                                   severity="note"))
             seen.setdefault(rule.id, rule)
             try:
                 compiled = self._compile_rule(rule)
@@ -582,6 +604,10 @@ class _Compiler:
         if rule.severity is not None and rule.severity not in SEVERITIES:
             self.error(f"unknown severity '{rule.severity}'", rule.severity_span,
                        did_you_mean(rule.severity, SEVERITIES) or f"use one of {', '.join(SEVERITIES)}")
+        if not rule.criteria and rule.cites is None:
+            self.diagnostics.append(Diagnostic(f"rule {rule.id} cites nothing", rule.id_span,
+                                               "say what it enforces: cites CRITERION-ID, or cites \"protocol text\"",
+                                               severity="warning"))
         for cid, span in rule.criteria:
             if cid not in self.criteria:
                 self.error(f"unknown criterion '{cid}'", span,
@@ -782,6 +808,7 @@ class _Compiler:
         if isinstance(expr, n.Quantity):
             value = self._quantity(expr)
         elif isinstance(expr, n.NameRef) and expr.field is None and expr.name in self.params:
+            self.used_params.add(expr.name)
             decl = self.params[expr.name]
             value = self._quantity(decl.value) if decl.value is not None else None
         if value is None or value.type != "duration":
@@ -825,6 +852,8 @@ class _Compiler:
             ok = False
             if len(parts) == 1:
                 ok = text in self.params or text in self._trigger_fields(state.scope.trigger)
+                if text in self.params:
+                    self.used_params.add(text)
             elif len(parts) == 2:
                 record, fname = parts
                 if record == state.scope.trigger.event and state.scope.trigger.form != "count":
@@ -864,6 +893,7 @@ class _Compiler:
             return Value("elapsed", expr.span, unit=expr.unit, elapsed=(start, end))
         if isinstance(expr, n.Lookup):
             decl = self.params.get(expr.table)
+            self.used_params.add(expr.table)
             if decl is None or decl.key_attribute is None:
                 raise _Unsupported(f"'{expr.table}' is not a table parameter", expr.span,
                                    did_you_mean(expr.table, [p for p, d in self.params.items() if d.key_attribute]))
@@ -954,6 +984,7 @@ class _Compiler:
         if name in self.attributes:
             return self._attribute(name, ref.span, state)
         if name in self.params:
+            self.used_params.add(name)
             decl = self.params[name]
             if decl.value is None:
                 raise _Unsupported(f"{name} is a table; look it up with {name}[{decl.key_attribute}]", ref.span)
@@ -1065,7 +1096,12 @@ class _Compiler:
             if conjunctive:
                 return [tuple(itertools.chain.from_iterable(combo)) for combo in itertools.product(*parts)]
             return [conj for part in parts for conj in part]
-        return [tuple([atom]) for atom in self._atoms(cond, state, negate)]
+        try:
+            return [(atom,) for atom in self._atoms(cond, state, negate)]
+        except _Unsupported as exc:
+            # Record it and read the condition as true, so that the rest of the rule is checked too.
+            self.diagnostics.append(exc.diagnostic)
+            return [()]
 
     def _atoms(self, cond: n.Cond, state: _RuleState, negate: bool) -> list[Atom]:
         """A leaf condition as alternatives (each an Atom of tests that hold together)."""
@@ -1144,6 +1180,13 @@ class _Compiler:
                            cond.width.span)
 
     def _range(self, subject: Value, low: Value, high: Value, negate: bool, span: Span) -> list[Atom]:
+        same_date = low.type == high.type == "date" and (low.alias, low.field) == (high.alias, high.field)
+        if same_date and low.months == high.months and low.days > high.days or \
+                same_date and low.days == high.days and low.months > high.months or \
+                low.type == high.type == "number" and not low.is_ref and not high.is_ref \
+                and low.lookup is None and high.lookup is None and low.const > high.const:  # type: ignore[operator]
+            raise _Unsupported("this window can never match: it starts after it ends", span,
+                               "put the earlier bound first")
         if negate:
             return [self._compare(subject, "<", low, span), self._compare(subject, ">", high, span)]
         return [self._both(self._compare(subject, ">=", low, span), self._compare(subject, "<=", high, span))]
@@ -1164,7 +1207,11 @@ class _Compiler:
                 raise _Unsupported("a clock time is compared with another clock-time field", span)
             return Atom((self._join_test(left, op, right, 0),), _reads(left, right), (), span)
         if left.type != right.type:
-            raise _Unsupported(f"cannot compare {_describe(left)} with {_describe(right)}", span)
+            hint = None
+            if {left.type, right.type} == {"number", "duration"}:
+                hint = ("a count or an amount is compared with a number; time between two dates reads "
+                        "`days from A to B`")
+            raise _Unsupported(f"cannot compare {_describe(left)} with {_describe(right)}", span, hint)
         if left.type in ("text", "boolean"):
             if op not in ("=", "!="):
                 raise _Unsupported(f"{left.type} values can only be equal or different", span)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -71,17 +72,56 @@ def build_parser(strict: bool = False) -> Lark:
     return _lark(strict)
 
 
+# A top-level item starts at the beginning of a line with one of these words.
+_ITEM_START = re.compile(r"^(protocol|criterion|trial|event|group|subject|parameter|rule|version|governed|amendment)\b")
+
+
 def parse(source: str, filename: str = "<rules>") -> n.Protocol:
-    """Parse rules text into a syntax tree, or raise RulesError with a caret diagnostic."""
+    """Parse rules text into a syntax tree, or raise RulesError with a caret diagnostic per broken item."""
     try:
         tree = _lark().parse(source)
     except UnexpectedInput as exc:
-        raise RulesError(filename, source, [_syntax_diagnostic(exc, source)]) from None
+        raise RulesError(filename, source, _syntax_diagnostics(exc, source)) from None
     builder = _Builder()
     protocol = builder.transform(tree)
     if builder.diagnostics:
         raise RulesError(filename, source, builder.diagnostics)
     return protocol
+
+
+def _syntax_diagnostics(first: UnexpectedInput, source: str) -> list[Diagnostic]:
+    """The first syntax error, then the first of each later top-level item, so one run shows them all.
+
+    Each item (a line starting with `rule`, `event`, ...) is parsed again on its own, every other line
+    blanked so that line numbers hold. An item that runs into the next one (an unclosed brace) is
+    reported once, where the next item begins.
+    """
+    diagnostics = [_syntax_diagnostic(first, source)]
+    first_line = diagnostics[0].span.line if diagnostics[0].span else 1
+    lines = source.splitlines()
+    starts = [i for i, line in enumerate(lines) if _ITEM_START.match(line)] + [len(lines)]
+    for begin, end in zip(starts, starts[1:]):
+        if begin + 1 < first_line:  # items up to the first error: that error speaks for them
+            continue
+        chunk = "\n".join(line if begin <= i < end else "" for i, line in enumerate(lines))
+        try:
+            _lark().parse(chunk)
+        except UnexpectedInput as exc:
+            if isinstance(exc, (UnexpectedToken, UnexpectedEOF)) and _at_end(exc, chunk) and end < len(lines):
+                span = Span(end + 1, 1, end + 1, 1 + len(lines[end].split()[0]))
+                diagnostic = Diagnostic(f"unexpected '{lines[end].split()[0]}'", span,
+                                        f"the item that starts at line {begin + 1} is not finished: "
+                                        f"expected {_describe_expected(set(getattr(exc, 'accepts', None) or exc.expected))}")
+            else:
+                diagnostic = _syntax_diagnostic(exc, chunk)
+            if diagnostic.span is not None and diagnostic.span.line > first_line:
+                diagnostics.append(diagnostic)
+    return diagnostics
+
+
+def _at_end(exc: UnexpectedInput, chunk: str) -> bool:
+    token = getattr(exc, "token", None)
+    return isinstance(exc, UnexpectedEOF) or (token is not None and token.type == "$END")
 
 
 def _describe_expected(expected: set[str]) -> str:

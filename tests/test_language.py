@@ -372,7 +372,8 @@ def test_an_unknown_criterion_is_an_error_with_a_suggestion() -> None:
 
 def test_a_criterion_nobody_cites_is_a_warning() -> None:
     p = protocol_of('rule R "r" { for each visit require purpose is known }')
-    assert [w.message for w in p.warnings] == ["criterion C-1 is cited by no rule"]
+    assert [w.message for w in p.warnings] == ["criterion C-1 is cited by no rule", "parameter interval is never used",
+                                               "parameter horizon is never used", "rule R cites nothing"]
 
 
 def test_every_subject_has_a_standing_under_every_rule(tmp_path: Path) -> None:
