@@ -12,6 +12,7 @@ from . import __version__, comparison, matrix
 from .audit import audit_files
 from .compiler import CompiledProtocol, compile_protocol
 from .errors import InputError, Jk500Error
+from .formatter import format_source
 from .parser import parse
 from .report import summary, to_json, to_text
 
@@ -67,6 +68,11 @@ def _parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="report every error in a rules file")
     check.add_argument("rules")
 
+    fmt = commands.add_parser("fmt", help="lay rules files out canonically (comments kept)")
+    fmt.add_argument("files", nargs="+", metavar="FILE")
+    fmt.add_argument("--check", action="store_true",
+                     help="change nothing; exit 1 and name each file that is not laid out canonically")
+
     trace = commands.add_parser("matrix", help="criterion -> rules -> scenarios -> findings of an audit")
     trace.add_argument("--rules", required=True, help="the protocol rules file")
     trace.add_argument("--features", default="features", metavar="DIR",
@@ -87,6 +93,8 @@ def main(argv: list[str] | None = None) -> int:
             return _matrix(args)
         if args.command == "diff":
             return _diff(args)
+        if args.command == "fmt":
+            return _fmt(args)
         protocol = load_protocol(args.rules)
         if args.command == "compile":
             sys.stdout.write(json.dumps(protocol.rulesets(), indent=2, sort_keys=True) + "\n")
@@ -96,7 +104,8 @@ def main(argv: list[str] | None = None) -> int:
                 for warning in protocol.warnings:
                     print(warning.render(args.rules, source), file=sys.stderr)
             warned = f", {len(protocol.warnings)} warning(s)" if protocol.warnings else ""
-            print(f"{args.rules}: {len(protocol.rules)} rules, no errors{warned}")
+            versions = f" ({len(protocol.versions)} versions, the latest counted)" if len(protocol.versions) > 1 else ""
+            print(f"{args.rules}: {len(protocol.rules)} rules{versions}, no errors{warned}")
         return EXIT_CLEAN
     except Jk500Error as exc:
         print(exc.render(), file=sys.stderr)
@@ -155,3 +164,28 @@ def _diff(args: argparse.Namespace) -> int:
         print(f"{rejected} row(s) rejected; audit each version to see them.", file=sys.stderr)
         return EXIT_REJECTED
     return EXIT_FINDINGS if result.differs else EXIT_CLEAN
+
+
+def _fmt(args: argparse.Namespace) -> int:
+    """Every file is checked before any is written: a syntax error anywhere changes nothing."""
+    changes: list[tuple[Path, str]] = []
+    for name in args.files:
+        path = Path(name)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise InputError(name, "no such file") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(name, f"cannot be read ({exc})") from None
+        formatted = format_source(text, name)
+        if formatted != text:
+            changes.append((path, formatted))
+    for path, formatted in changes:
+        if args.check:
+            print(f"{path}: not laid out canonically (jk500-rules fmt {path})")
+        else:
+            path.write_text(formatted, encoding="utf-8")
+            print(f"{path}: reformatted")
+    if args.check and changes:
+        return EXIT_FINDINGS
+    return EXIT_CLEAN

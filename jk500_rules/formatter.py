@@ -34,6 +34,9 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+import functools
+from collections.abc import Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -47,6 +50,8 @@ INDENT = "    "
 COMMENT_COLUMN = 36
 
 Blank = Literal["never", "author", "always"]
+
+_COMMENTS: ContextVar[list[Token]] = ContextVar("comments")
 
 # Item kinds whose consecutive lines may stay adjacent; events, rules and amendments are not here.
 _LINE_KINDS = {
@@ -69,7 +74,11 @@ _VERDICTS = {"require", "forbid", "require_exists", "forbid_exists"}
 
 @dataclass(eq=False)
 class _Piece:
-    """One token to print, with what decides the space and the line break before it."""
+    """One token to print, with what decides the space and the line break before it.
+
+    `brk` names the breaks an author may keep before it: at an and/or operator ("op"), at a list
+    item after a comma ("item"), at a clause's `where`/`otherwise` ("kw").
+    """
 
     token: Token
     glue: bool = False
@@ -96,18 +105,33 @@ def format_source(text: str, filename: str = "<rules>") -> str:
     """The canonical layout of `text`; RulesError, as from `parse`, if it does not parse."""
     protocol = parse(text, filename)
     comments: list[Token] = []
-    tree = _lark(comments).parse(text)
+    reset = _COMMENTS.set(comments)
+    try:
+        tree = _lark().parse(text)
+    finally:
+        _COMMENTS.reset(reset)
     layout = _Layout()
     layout.items(tree.children, 0, "author")
     ends = _attach(layout.rows, comments, text)
     result = _Printer().print(layout.rows, ends)
-    if _shape(parse(result, filename)) != _shape(protocol):
-        raise RulesError(filename, text, [Diagnostic(
-            "the formatter would change what this file means (a formatter bug); it is left as it is", None)])
+    _check_meaning(protocol, result, filename, text)
     return result
 
 
-def _lark(comments: list[Token]) -> Lark:
+def _check_meaning(protocol: n.Protocol, result: str, filename: str, text: str) -> None:
+    """A formatter bug must not reach a protocol file: the new text has to parse to the same tree."""
+    try:
+        same = _shape(parse(result, filename)) == _shape(protocol)
+    except RulesError:
+        same = False
+    if not same:
+        message = "the formatter would change what this file means (a formatter bug); it is left as it is"
+        raise RulesError(filename, text, [Diagnostic(message, None)])
+
+
+@functools.cache
+def _lark() -> Lark:
+    """The parser with every token kept; it hands the comments it skips to the current call's list."""
     return Lark(
         grammar_path().read_text(encoding="utf-8"),
         parser="lalr",
@@ -115,7 +139,7 @@ def _lark(comments: list[Token]) -> Lark:
         propagate_positions=True,
         maybe_placeholders=False,
         keep_all_tokens=True,
-        lexer_callbacks={"COMMENT": comments.append},
+        lexer_callbacks={"COMMENT": lambda comment: _COMMENTS.get().append(comment)},
         cache=True,
     )
 
@@ -139,7 +163,7 @@ class _Layout:
     def __init__(self) -> None:
         self.rows: list[_Row] = []
 
-    def row(self, level: int, cont: int, blank: Blank, pieces: list[_Piece] = (), **kw: Any) -> _Row:
+    def row(self, level: int, cont: int, blank: Blank, pieces: Sequence[_Piece] = (), **kw: Any) -> _Row:
         row = _Row(level, cont, blank, list(pieces), **kw)
         self.rows.append(row)
         return row
@@ -178,11 +202,11 @@ class _Layout:
     def _table_block(self, table: Tree, row: _Row, level: int) -> None:
         brace = _index(table, "LBRACE")
         row.pieces += _flatten_all(table.children[: brace + 1], level + 1, "table")
-        entries = [c for c in table.children if isinstance(c, Tree)]
-        for number, entry in enumerate(entries):
-            pieces = _flatten(entry, level + 2)
-            position = table.children.index(entry)
-            after = table.children[position + 1]
+        children = table.children
+        entries = [position for position, child in enumerate(children) if isinstance(child, Tree)]
+        for number, position in enumerate(entries):
+            pieces = _flatten(children[position], level + 2)
+            after = children[position + 1]
             if isinstance(after, Token) and after.type == "COMMA":
                 pieces.append(_Piece(after, glue=True))
             else:
@@ -246,8 +270,9 @@ def _spans_lines(tree: Tree) -> bool:
 
 
 def _synthetic(after: Token, text: str) -> Token:
-    return Token("COMMA", text, after.end_pos, after.end_line, after.end_column, after.end_line, after.end_column,
-                 after.end_pos)
+    return Token(
+        "COMMA", text, after.end_pos, after.end_line, after.end_column, after.end_line, after.end_column, after.end_pos
+    )
 
 
 def _flatten(tree: Tree, cont: int, drop_trailing_comma: bool = False) -> list[_Piece]:

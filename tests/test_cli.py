@@ -288,3 +288,31 @@ def test_jsonl_in_shuffled_order_gives_the_same_findings_as_csv(tmp_path: Path) 
 
     assert code == EXIT_FINDINGS
     assert without_locations(from_jsonl) == without_locations(original)
+
+
+# ----- fmt ---------------------------------------------------------------------------------------
+
+
+def test_the_shipped_rules_files_are_laid_out_canonically() -> None:
+    files = [str(p) for p in [ROOT / "protocol.rules", *sorted((ROOT / "examples").glob("*/protocol.rules"))]]
+    done = run("fmt", "--check", *files)
+    assert done.returncode == EXIT_CLEAN, done.stdout
+
+
+def test_fmt_rewrites_checks_and_refuses_a_broken_file(tmp_path: Path) -> None:
+    messy = tmp_path / "messy.rules"
+    messy.write_text('event e { x: integer }\nrule R "r" {   cites "t"\nfor each e   require x is known }\n',
+                     encoding="utf-8")
+    broken = tmp_path / "broken.rules"
+    broken.write_text('event e { x: integer\n', encoding="utf-8")
+    before = messy.read_text(encoding="utf-8")
+    checked = run("fmt", "--check", str(messy))
+    assert checked.returncode == EXIT_FINDINGS and "not laid out canonically" in checked.stdout
+    assert messy.read_text(encoding="utf-8") == before
+    refused = run("fmt", str(messy), str(broken))
+    assert refused.returncode == EXIT_INVALID and "broken.rules:1:21: error: unexpected end of file" in refused.stderr
+    assert messy.read_text(encoding="utf-8") == before  # nothing is written when any file is broken
+    assert run("fmt", str(messy)).returncode == EXIT_CLEAN
+    assert messy.read_text(encoding="utf-8") == (
+        'event e {\n    x: integer\n}\n\nrule R "r" {\n    cites "t"\n    for each e\n        require x is known\n}\n')
+    assert run("fmt", "--check", str(messy)).returncode == EXIT_CLEAN
