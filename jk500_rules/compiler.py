@@ -1173,6 +1173,9 @@ class _Compiler:
         if width.type == "number" and not width.is_ref and cond.relation == "of":
             if anchor.type != "number" or anchor.is_ref or anchor.lookup:
                 raise _Unsupported("an absolute tolerance needs a constant value", cond.anchor.span)
+            if width.unit != anchor.unit and width.unit is not None:
+                raise _Unsupported(f"unit mismatch: a tolerance in {width.unit} around {_describe(anchor)}",
+                                   cond.width.span)
             low = replace(anchor, const=anchor.const - width.const)  # type: ignore[operator]
             high = replace(anchor, const=anchor.const + width.const)  # type: ignore[operator]
             return self._range(subject, low, high, negate, cond.span)

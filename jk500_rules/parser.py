@@ -326,9 +326,13 @@ class _Builder(Transformer):
                 choices.append(value)
                 continue
             if kind == "cites" and "criteria" in attrs or kind == "criteria" and "cites" in attrs:
-                self.diagnostics.append(Diagnostic("cite criteria by id or by text, not both", span))
-            if kind in attrs:
-                self.diagnostics.append(Diagnostic(f"'{kind}' is given twice in rule {rule_id[0]}", span))
+                self.diagnostics.append(Diagnostic("cite criteria by id or by text, not both", span,
+                                                   "list several criteria in one line: cites INC-1, EXC-2"))
+            elif kind in attrs:
+                word = "cites" if kind == "criteria" else kind
+                self.diagnostics.append(Diagnostic(f"'{word}' is given twice in rule {rule_id[0]}", span,
+                                                   "give it once" if word != "cites" else
+                                                   "list several criteria in one line: cites INC-1, EXC-2"))
             attrs[kind] = (value, span)
         check = items[-1]
 
