@@ -8,8 +8,14 @@ Feature: Eligibility at consent and before the first infusion
   after the day of the first infusion up to 6 months after the last infusion (calendar months,
   clamped at month ends: 31 March + 6 months is 30 September).
 
+  Vaccination history counts as complete once the investigator's screening checklist is recorded:
+  subject S1 has one in every scenario here (without it the vaccine-before rule is not evaluable).
+
   Background:
     Given the JK500 protocol rules
+    And the visit log also has:
+      | subject | date       | event     | eligible |
+      | S1      | 2023-01-02 | screening | yes      |
 
   # ---- JK500-ELIG-AGE ------------------------------------------------------------------------
 
@@ -253,3 +259,12 @@ Feature: Eligibility at consent and before the first infusion
       | vaccine    | outcome                                                                                |
       | 2024-02-29 | is a deviation of JK500-EXCL-LIVE-VACCINE-AFTER for subject "S1" on "2024-02-29" |
       | 2024-03-01 | are no findings of JK500-EXCL-LIVE-VACCINE-AFTER                                       |
+
+  @JK500-EXCL-LIVE-VACCINE
+  Scenario: Without a screening checklist the vaccination history cannot be judged
+    Given the visit log:
+      | subject | date       | event    | dose    |
+      | S2      | 2024-03-01 | infusion | 1000000 |
+    When the protocol is audited
+    Then there is a not evaluable finding of JK500-EXCL-LIVE-VACCINE for subject "S2" on "2024-03-01"
+    And the status of JK500-EXCL-LIVE-VACCINE for subject "S2" is not evaluable because "no screening checklist recorded"

@@ -62,6 +62,7 @@ class AuditResult:
     subjects: int = 0
     versions: dict[str, list[str]] = field(default_factory=dict)  # version -> the subjects it judged
     trial_version: str | None = None  # the version trial-level rules were judged under
+    explanations: dict[tuple[str | None, str], str] = field(default_factory=dict)  # report's cache
 
     @property
     def rules(self) -> list[CompiledRule]:

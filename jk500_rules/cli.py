@@ -6,12 +6,14 @@ import argparse
 import datetime as dt
 import json
 import sys
+import textwrap
 from pathlib import Path
 
 from . import __version__, comparison, matrix
 from .audit import audit_files
 from .compiler import CompiledProtocol, compile_protocol
 from .errors import InputError, Jk500Error
+from .explanation import explain_protocol, explain_rule
 from .formatter import format_source
 from .parser import parse
 from .report import summary, to_json, to_text
@@ -68,6 +70,12 @@ def _parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="report every error in a rules file")
     check.add_argument("rules")
 
+    explain = commands.add_parser("explain", help="each rule in plain English")
+    explain.add_argument("rules", metavar="FILE")
+    explain.add_argument("rule", nargs="?", metavar="RULE", help="one rule id (default: every rule)")
+    explain.add_argument("--version", dest="protocol_version", metavar="NAME",
+                         help="explain this protocol version (default: the latest)")
+
     fmt = commands.add_parser("fmt", help="lay rules files out canonically (comments kept)")
     fmt.add_argument("files", nargs="+", metavar="FILE")
     fmt.add_argument("--check", action="store_true",
@@ -95,6 +103,8 @@ def main(argv: list[str] | None = None) -> int:
             return _diff(args)
         if args.command == "fmt":
             return _fmt(args)
+        if args.command == "explain":
+            return _explain(args)
         protocol = load_protocol(args.rules)
         if args.command == "compile":
             sys.stdout.write(json.dumps(protocol.rulesets(), indent=2, sort_keys=True) + "\n")
@@ -188,4 +198,19 @@ def _fmt(args: argparse.Namespace) -> int:
             print(f"{path}: reformatted")
     if args.check and changes:
         return EXIT_FINDINGS
+    return EXIT_CLEAN
+
+
+def _explain(args: argparse.Namespace) -> int:
+    protocol = load_protocol(args.rules)
+    if args.protocol_version is not None:
+        chosen = next((v.protocol for v in protocol.versions if v.name == args.protocol_version), None)
+        if chosen is None:
+            known = ", ".join(v.name for v in protocol.versions) or "none"
+            raise InputError(args.rules, f"no protocol version '{args.protocol_version}'; versions: {known}")
+        protocol = chosen
+    text = explain_rule(protocol, args.rule) + "\n" if args.rule else explain_protocol(protocol)
+    wrapped = [textwrap.fill(line, 100, break_long_words=False, break_on_hyphens=False) if line else line
+               for line in text.splitlines()]
+    sys.stdout.write("\n".join(wrapped) + "\n")
     return EXIT_CLEAN

@@ -9,6 +9,7 @@ from typing import Any
 from . import __version__
 from .audit import STANDINGS, STATUSES, AuditResult, Finding
 from .compiler import CompiledRule
+from .explanation import finding_explanation
 from .records import Record
 
 CONSIDERED_SHOWN = 5  # records sought but not matching, shown per finding in the text report
@@ -53,6 +54,16 @@ def citation(rule: CompiledRule, result: AuditResult) -> str:
     return "; ".join(parts)
 
 
+def explanation(finding: Finding, result: AuditResult) -> str:
+    """When the rule reports a deviation, in words, from the protocol version the finding was judged under."""
+    protocol = next((v.protocol for v in result.protocol.versions if v.name == finding.version), result.protocol)
+    cache = result.explanations
+    key = (finding.version, finding.rule.id)
+    if key not in cache:
+        cache[key] = finding_explanation(protocol, finding.rule.id)
+    return cache[key]
+
+
 def finding_dict(finding: Finding, result: AuditResult) -> dict[str, Any]:
     rule = finding.rule
     rules_file = result.protocol.filename
@@ -70,6 +81,7 @@ def finding_dict(finding: Finding, result: AuditResult) -> dict[str, Any]:
         "reason": finding.reason,
         "criteria": list(rule.criteria),
         "cites": citation(rule, result),
+        "explanation": explanation(finding, result),
         "rule_location": f"{rules_file}:{rule.span.line}",
         "evidence": [_record_dict(r) for r in finding.evidence],
         "considered": [_record_dict(r) for r in finding.considered],
@@ -154,10 +166,7 @@ def _finding_lines(number: int, f: Finding, result: AuditResult) -> list[str]:
              f"     {f.message}"]
     if f.reason:
         lines.append(f"     not evaluable: {f.reason}")
-    lines.append(f"     rule: {p.filename}:{f.rule.span.line}")
-    cited = citation(f.rule, result)
-    if cited:
-        lines.append(f"     protocol: {cited}")
+    lines.append(f"     rule: {p.filename}:{f.rule.span.line}: {explanation(f, result)}")
     for label, records in (("evidence", f.evidence), ("considered", f.considered[:CONSIDERED_SHOWN])):
         for r in records:
             values = ", ".join(f"{k}={v}" for k, v in sorted(r.raw.items()))

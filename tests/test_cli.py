@@ -316,3 +316,29 @@ def test_fmt_rewrites_checks_and_refuses_a_broken_file(tmp_path: Path) -> None:
     assert messy.read_text(encoding="utf-8") == (
         'event e {\n    x: integer\n}\n\nrule R "r" {\n    cites "t"\n    for each e\n        require x is known\n}\n')
     assert run("fmt", "--check", str(messy)).returncode == EXIT_CLEAN
+
+
+# ----- explain -------------------------------------------------------------------------------------
+
+
+def test_explain_one_rule_all_rules_and_a_version() -> None:
+    one = run("explain", "protocol.rules", "JK500-EXCL-LIVE-VACCINE", cwd=ROOT)
+    assert one.returncode == EXIT_CLEAN
+    assert one.stdout.startswith("JK500-EXCL-LIVE-VACCINE: No live attenuated vaccine in the 28 days before")
+    assert "from 28 days before the subject's first JK500 infusion up to the day of that" in one.stdout
+    assert max(len(line) for line in one.stdout.splitlines()) <= 100
+    every = run("explain", "protocol.rules", cwd=ROOT)
+    assert every.stdout.count("A deviation is reported") == 38
+    typo = run("explain", "protocol.rules", "JK500-TRT-TOTL", cwd=ROOT)
+    assert typo.returncode == EXIT_INVALID and "did you mean 'JK500-TRT-TOTAL'" in typo.stderr
+    amended = ROOT / "examples" / "amendment" / "protocol.rules"
+    old = run("explain", str(amended), "DEMO-DOSE", "--version", "1.0")
+    new = run("explain", str(amended), "DEMO-DOSE")
+    assert "within 5% of 100 mg" in old.stdout and "within 10% of 100 mg" in new.stdout
+
+
+def test_each_finding_carries_the_rules_explanation(tmp_path: Path) -> None:
+    code, report = audit_json("--rules", str(RULES), str(LOG))
+    assert code == EXIT_FINDINGS
+    for finding in report["findings"]:
+        assert finding["explanation"].startswith("A deviation is reported"), finding["rule"]
