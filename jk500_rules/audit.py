@@ -11,8 +11,8 @@ from typing import Any
 
 from .compiler import CompiledProtocol, CompiledRule
 from .engine import Engine
-from .facts import Evidence, Session, build_sessions
 from .errors import InputError
+from .facts import Evidence, Session, build_sessions
 from .records import LogData, Record, read_logs
 
 STATUSES = ("deviation", "possible_deviation", "not_evaluable")

@@ -21,15 +21,18 @@ from .report import summary, to_json, to_text
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_INVALID, EXIT_REJECTED = 0, 1, 2, 3
 
 
-def load_protocol(path: str) -> CompiledProtocol:
-    """Read, parse and compile a rules file (RulesError or InputError on failure)."""
-    p = Path(path)
+def read_rules_text(path: str) -> str:
     try:
-        source = p.read_text(encoding="utf-8")
+        return Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InputError(path, "no such file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(path, f"cannot be read ({exc})") from None
+
+
+def load_protocol(path: str) -> CompiledProtocol:
+    """Read, parse and compile a rules file (RulesError or InputError on failure)."""
+    source = read_rules_text(path)
     return compile_protocol(parse(source, path), path, source)
 
 
@@ -181,12 +184,7 @@ def _fmt(args: argparse.Namespace) -> int:
     changes: list[tuple[Path, str]] = []
     for name in args.files:
         path = Path(name)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise InputError(name, "no such file") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputError(name, f"cannot be read ({exc})") from None
+        text = read_rules_text(name)
         formatted = format_source(text, name)
         if formatted != text:
             changes.append((path, formatted))

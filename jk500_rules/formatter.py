@@ -44,7 +44,7 @@ from lark import Lark, Token, Tree
 
 from . import nodes as n
 from .errors import Diagnostic, RulesError, Span
-from .parser import grammar_path, parse
+from .parser import make_lark, parse
 
 INDENT = "    "
 COMMENT_COLUMN = 36
@@ -132,16 +132,8 @@ def _check_meaning(protocol: n.Protocol, result: str, filename: str, text: str) 
 @functools.cache
 def _lark() -> Lark:
     """The parser with every token kept; it hands the comments it skips to the current call's list."""
-    return Lark(
-        grammar_path().read_text(encoding="utf-8"),
-        parser="lalr",
-        lexer="contextual",
-        propagate_positions=True,
-        maybe_placeholders=False,
-        keep_all_tokens=True,
-        lexer_callbacks={"COMMENT": lambda comment: _COMMENTS.get().append(comment)},
-        cache=True,
-    )
+    return make_lark(keep_all_tokens=True,
+                     lexer_callbacks={"COMMENT": lambda comment: _COMMENTS.get().append(comment)})
 
 
 def _shape(node: Any) -> Any:

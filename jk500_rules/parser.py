@@ -54,17 +54,18 @@ def grammar_path() -> Path:
     raise FileNotFoundError(f"{_GRAMMAR_NAME} is missing from the installation")
 
 
+def make_lark(**options: Any) -> Lark:
+    """A lark parser of the rules grammar with the options every tool shares, plus `options`."""
+    settings: dict[str, Any] = {"parser": "lalr", "lexer": "contextual", "propagate_positions": True,
+                                "maybe_placeholders": False, "cache": True}
+    settings.update(options)
+    return Lark(grammar_path().read_text(encoding="utf-8"), **settings)
+
+
 @functools.cache
 def _lark(strict: bool = False) -> Lark:
-    return Lark(
-        grammar_path().read_text(encoding="utf-8"),
-        parser="lalr",
-        lexer="contextual",
-        propagate_positions=True,
-        maybe_placeholders=False,
-        strict=strict,
-        cache=not strict,  # a parse table cached by grammar hash: start-up without the LALR build
-    )
+    # A parse table cached by grammar hash gives start-up without the LALR build; strict builds afresh.
+    return make_lark(strict=strict, cache=not strict)
 
 
 def build_parser(strict: bool = False) -> Lark:
