@@ -81,7 +81,12 @@ class AuditResult:
 
 
 def audit_files(protocol: CompiledProtocol, paths: list[str], as_of: dt.date | None = None,
-                version: str | None = None) -> AuditResult:
+                version: str | None = None, mapping: str | None = None) -> AuditResult:
+    """Audit visit logs, or (with a mapping) folders of SDTM domains plus any visit logs."""
+    if mapping is not None:
+        from .sdtm import read_study  # only SDTM input needs the XPT reader
+
+        return audit_data(protocol, read_study(paths, mapping, protocol), as_of, version)
     return audit_data(protocol, read_logs(paths, protocol), as_of, version)
 
 

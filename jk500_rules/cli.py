@@ -50,7 +50,10 @@ def _parser() -> argparse.ArgumentParser:
 
     audit = commands.add_parser("audit", help="audit visit logs against a rules file")
     audit.add_argument("--rules", required=True, help="the protocol rules file")
-    audit.add_argument("logs", nargs="+", metavar="LOG", help="visit logs (.csv or .jsonl)")
+    audit.add_argument("logs", nargs="+", metavar="LOG",
+                       help="visit logs (.csv or .jsonl), or with --mapping folders of SDTM domains (.xpt, .csv)")
+    audit.add_argument("--mapping", metavar="FILE",
+                       help="how SDTM domains become the protocol's events (a TOML file; see docs/sdtm.md)")
     audit.add_argument("--format", choices=("text", "json"), default="text")
     audit.add_argument("--as-of", type=_date, metavar="DATE",
                        help="data cut-off: later records are not used, open windows are not judged "
@@ -129,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _audit(args: argparse.Namespace) -> int:
     protocol = load_protocol(args.rules)
-    result = audit_files(protocol, args.logs, args.as_of, args.protocol_version)
+    result = audit_files(protocol, args.logs, args.as_of, args.protocol_version, args.mapping)
     report = to_json(result) if args.format == "json" else to_text(result)
     if args.output:
         try:

@@ -62,6 +62,8 @@ class LogData:
     rejections: list[Rejection] = field(default_factory=list)
     read: int = 0
     files: list[str] = field(default_factory=list)
+    # Per source table (an SDTM domain file): rows read, turned into records, left unmapped, rejected.
+    sources: list[dict[str, object]] = field(default_factory=list)
 
 
 def read_logs(paths: list[str], protocol: CompiledProtocol) -> LogData:
