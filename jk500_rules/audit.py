@@ -81,13 +81,17 @@ class AuditResult:
 
 
 def audit_files(protocol: CompiledProtocol, paths: list[str], as_of: dt.date | None = None,
-                version: str | None = None, mapping: str | None = None) -> AuditResult:
-    """Audit visit logs, or (with a mapping) folders of SDTM domains plus any visit logs."""
+                version: str | None = None, mapping: str | None = None, time_zone: str | None = None) -> AuditResult:
+    """Audit visit logs, or (with a mapping) folders of SDTM domains plus any visit logs.
+
+    `time_zone` is the site's (e.g. "Asia/Shanghai"): a datetime with a UTC offset counts on its date
+    there. Without one, and for every datetime without an offset, the date is taken as written.
+    """
     if mapping is not None:
         from .sdtm import read_study  # only SDTM input needs the XPT reader
 
         return audit_data(protocol, read_study(paths, mapping, protocol), as_of, version)
-    return audit_data(protocol, read_logs(paths, protocol), as_of, version)
+    return audit_data(protocol, read_logs(paths, protocol, time_zone), as_of, version)
 
 
 @dataclass
@@ -198,21 +202,31 @@ def _judge_sessions(part: _Part, records: list[Record], cutoff: dt.date, result:
     source = records if part.trial else part.records
     sessions = build_sessions([r for r in source if r.event in read_events], protocol, cutoff)
     sessions = [s for s in sessions if s.subject in part.subjects or s.subject is None and part.trial]
-    engine_rules = {er.name: (rule, er) for rule in protocol.rules for er in rule.engine_rules}
-    with Engine(protocol.rulesets()) as engine:
-        for session in sessions:
-            matches = engine.feed(session.name, session.facts)
-            by_rule: dict[str, list[tuple[Any, dict[str, int]]]] = defaultdict(list)
-            for name, match in matches:
-                rule, er = engine_rules[name]
-                by_rule[rule.id].append((er, match))
-            level = "subject" if session.subject is not None else "trial"
-            for rule in protocol.rules:
-                if rule.level != level:
-                    continue
-                judged, standing = _judge(rule, by_rule.get(rule.id, []), session, protocol, result)
-                result.findings += [replace(f, version=part.name) for f in judged]
-                result.standings.append(replace(standing, version=part.name))
+    engine_rules = {er.name: (rule, er) for rule in protocol.rules for er in rule.engine_rules + rule.possible_rules}
+    possible_definitions = protocol.possible_rulesets()
+    possible_engine: Engine | None = None
+    try:
+        with Engine(protocol.rulesets()) as engine:
+            for session in sessions:
+                matches = engine.feed(session.name, session.facts)
+                if possible_definitions and any(fact.get("__partial") for fact in session.facts):
+                    if possible_engine is None:
+                        possible_engine = Engine(possible_definitions)
+                    matches += possible_engine.feed(session.name, session.facts)
+                by_rule: dict[str, list[tuple[Any, dict[str, int]]]] = defaultdict(list)
+                for name, match in matches:
+                    rule, er = engine_rules[name]
+                    by_rule[rule.id].append((er, match))
+                level = "subject" if session.subject is not None else "trial"
+                for rule in protocol.rules:
+                    if rule.level != level:
+                        continue
+                    judged, standing = _judge(rule, by_rule.get(rule.id, []), session, protocol, result)
+                    result.findings += [replace(f, version=part.name) for f in judged]
+                    result.standings.append(replace(standing, version=part.name))
+    finally:
+        if possible_engine is not None:
+            possible_engine.close()
 
 
 @dataclass
@@ -228,6 +242,10 @@ class _Matches:
     excused: dict[int, dict[str, int]] = field(default_factory=dict)
     unanchored_excuses: dict[int, dict[str, int]] = field(default_factory=dict)
     anchored: set[int] = field(default_factory=set)
+    # What a partial date makes possible, not certain.
+    possible_triggers: dict[int, dict[str, int]] = field(default_factory=dict)
+    possible_covered: dict[int, dict[str, int]] = field(default_factory=dict)
+    possible_hits: dict[int, dict[int, dict[str, int]]] = field(default_factory=lambda: defaultdict(dict))
 
 
 def _sort_matches(matches: list[tuple[Any, dict[str, int]]]) -> _Matches:
@@ -248,6 +266,12 @@ def _sort_matches(matches: list[tuple[Any, dict[str, int]]]) -> _Matches:
             sorted_.needs_met[er.need].add(t)
         elif er.role == "anchored":
             sorted_.anchored.add(t)
+        elif er.role == "possible_trigger":
+            sorted_.possible_triggers.setdefault(t, refs)
+        elif er.role == "possible_covered":
+            sorted_.possible_covered.setdefault(t, refs)
+        elif er.role == "possible_deviation":
+            sorted_.possible_hits[t].setdefault(refs.get("x", -1), refs)
         elif er.role in ("excused", "unanchored_excuse"):
             excuses = sorted_.excused if er.role == "excused" else sorted_.unanchored_excuses
             current = excuses.get(t)
@@ -269,7 +293,8 @@ def _judge(rule: CompiledRule, matches: list[tuple[Any, dict[str, int]]], sessio
     deviation, or pending (a `judged from` date after the cut-off).
     """
     m = _sort_matches(matches)
-    triggers = m.triggers | set(m.hits)
+    certain = m.triggers | set(m.hits)
+    triggers = certain | set(m.possible_triggers)
     outcomes: list[tuple[str, str | None]] = []
     findings: list[Finding] = []
     if rule.has_due:
@@ -289,10 +314,21 @@ def _judge(rule: CompiledRule, matches: list[tuple[Any, dict[str, int]]], sessio
             findings += [_finding(rule, "deviation", refs, session, protocol) for refs in hits]
             outcomes.append(("deviation", None))
             continue
+        possible = [refs for _, refs in sorted(m.possible_hits.get(t, {}).items())]
+        if rule.mode == "forbid" and possible:
+            for refs in possible:
+                findings.append(_possible(rule, refs, session, protocol))
+            outcomes.append(("possible_deviation", findings[-1].reason))
+            continue
         unmet = _unmet_need(rule, t, m)
         if unmet is not None:
             findings.append(_finding(rule, "not_evaluable", {"t": t}, session, protocol, unmet))
             outcomes.append(("not_evaluable", unmet))
+            continue
+        if rule.mode == "require" and (t in m.possible_covered or t not in certain):
+            refs = m.possible_covered.get(t) or m.possible_triggers.get(t) or {"t": t}
+            findings.append(_possible(rule, refs, session, protocol))
+            outcomes.append(("possible_deviation", findings[-1].reason))
             continue
         unknown = [value for _, value in sorted(m.unknown.get(t, {}).items())]
         if unknown:
@@ -307,6 +343,20 @@ def _judge(rule: CompiledRule, matches: list[tuple[Any, dict[str, int]]], sessio
         else:
             outcomes.append(("passed", None))
     return findings, _standing(rule, session, outcomes)
+
+
+def _possible(rule: CompiledRule, refs: dict[str, int], session: Session, protocol: CompiledProtocol) -> Finding:
+    """A finding a partial date leaves undecided: what is missing, and the interval each such date spans."""
+    records = [r for ref in sorted(set(refs.values())) for r in session.evidence[ref].records]
+    parts = []
+    for record in records:
+        for name, high in sorted(record.upper.items()):
+            low = record.date if name == "date" else record.values[name]
+            written = record.date_text if name == "date" else record.raw.get(name, "")
+            what = f"{record.event} date" if name == "date" else f"{record.event} {name}"
+            parts.append(f"{what} {written} is only known to lie between {low} and {high}")
+    reason = "; ".join(dict.fromkeys(parts)) or "a date the check depends on is only partly known"
+    return _finding(rule, "possible_deviation", refs, session, protocol, reason)
 
 
 def _unmet_need(rule: CompiledRule, t: int, m: _Matches) -> str | None:
@@ -341,6 +391,8 @@ def _finding(rule: CompiledRule, status: str, refs: dict[str, int], session: Ses
                 records.append(record)
     if status == "not_evaluable":
         message = f"{rule.title}: cannot be evaluated, {reason}."
+    elif status == "possible_deviation":
+        message = f"Possibly: {render_message(rule, evidence, protocol)} Undecided: {reason}."
     else:
         message = render_message(rule, evidence, protocol)
     considered: tuple[Record, ...] = ()

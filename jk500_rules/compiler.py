@@ -67,6 +67,7 @@ class Test:
     offset: int = 0
 
     factor: int = 1
+    dated: bool = False  # compares two dates: bounded by `_bounded` when a date may be partial
 
     def condition(self) -> dict:
         if self.other is None:
@@ -162,6 +163,8 @@ class CompiledRule:
     exists_event: str | None  # the event type a `require a`/`forbid a` clause looks for
     engine_rules: tuple[EngineRule, ...]
     has_due: bool
+    # Run only on sessions with a partial date: what such dates make possible (tests on date intervals).
+    possible_rules: tuple[EngineRule, ...] = ()
     trigger_label: str = ""  # what the rule is checked for, in words: "first infusion"
     criteria: tuple[str, ...] = ()
     important: bool = False
@@ -237,6 +240,10 @@ class CompiledProtocol:
     def rulesets(self) -> dict[str, dict]:
         """The exact rule definitions handed to the engine, by engine rule name."""
         return {er.name: er.definition() for rule in self.rules for er in rule.engine_rules}
+
+    def possible_rulesets(self) -> dict[str, dict]:
+        """The rules a session with partial dates is also fed to (see CompiledRule.possible_rules)."""
+        return {er.name: er.definition() for rule in self.rules for er in rule.possible_rules}
 
 
 # ----- typed values during lowering --------------------------------------------------------------
@@ -654,40 +661,42 @@ class _Compiler:
             full += (exists_pattern,)
         keep = (exists_pattern.alias,) if exists_pattern else ()
         engine_rules: list[EngineRule] = []
+        possible_rules: list[EngineRule] = []
         counter = itertools.count(1)
 
-        def name(role: str) -> str:
-            return f"{rule.id}#{role}{next(counter)}"
+        def emit(role: str, patterns: tuple[Pattern, ...], tests: tuple[Test, ...], keep: tuple[str, ...] = (),
+                 reason: str | None = None, need: int = 0) -> None:
+            """Append an engine rule, its date tests bounded for partial dates (see `_bounded`)."""
+            bounded = _bounded(tests, POSSIBLE_ROLES.get(role, "certain"))
+            engine_rules.append(EngineRule(f"{rule.id}#{role}{next(counter)}", role,
+                                           _used(patterns, bounded, keep=keep), bounded, reason, need))
+            if role in ("trigger", "covered", "deviation") and any(t.dated for t in tests):
+                # The same match where partial dates make it possible, for sessions that have any.
+                possible = _bounded(tests, "possible")
+                possible_rules.append(EngineRule(f"{rule.id}#possible_{role}{next(counter)}", f"possible_{role}",
+                                                 _used(patterns, possible, keep=keep), possible, reason, need))
 
         for conj in where:
             where_tests, where_reads = _flatten(conj)
             if where_reads:
                 self.error("a 'where' filter can only read required fields", check.where.span if check.where else rule.span,
                            "records missing the field would be silently left out; test 'is known' in the check instead")
-            engine_rules.append(EngineRule(name("trigger"), "trigger", _used(base + tuple(anchors), where_tests),
-                                           where_tests))
+            emit("trigger", base + tuple(anchors), where_tests)
             if verdict.mode == "require" and verdict.due is not None:
                 cutoff = Pattern("cutoff", "$cutoff")
-                pats = base + tuple(anchors) + (cutoff,)
-                tests = where_tests + tuple(due_tests)
-                engine_rules.append(EngineRule(name("due"), "due", _used(pats, tests, keep=(cutoff.alias,)), tests))
+                emit("due", base + tuple(anchors) + (cutoff,), where_tests + tuple(due_tests), keep=(cutoff.alias,))
             for body_conj in body:
                 conj_all = conj + body_conj
                 for variant_conj, lookup_tests in self._expand_lookups(conj_all):
                     tests, _ = _flatten(variant_conj)
-                    tests = tests + lookup_tests
-                    role = "covered" if verdict.mode == "require" else "deviation"
-                    engine_rules.append(EngineRule(name(role), role, _used(full, tests, keep=keep), tests))
+                    emit("covered" if verdict.mode == "require" else "deviation", full, tests + lookup_tests, keep)
                 for reason, tests in self._unknown_variants(conj_all, state):
-                    engine_rules.append(EngineRule(name("unknown"), "unknown", _used(full, tests, keep=keep),
-                                                   tests, reason))
+                    emit("unknown", full, tests, keep, reason)
             anchored = due_value is not None and due_value.alias != "t"
             if anchored and clauses:
                 # Whether the date the check falls due exists at all (its anchor record may not).
                 assert due_value is not None
-                engine_rules.append(EngineRule(name("anchored"), "anchored",
-                                               _used(base + tuple(anchors), where_tests, keep=(due_value.alias or "",)),
-                                               where_tests))
+                emit("anchored", base + tuple(anchors), where_tests, keep=(due_value.alias or "",))
             for role, index, pattern, conjs, reason in clauses:
                 pats = base + tuple(anchors) + (pattern,)
                 for clause_conj in conjs:
@@ -699,16 +708,11 @@ class _Compiler:
                             # already due before the subject left; without a due date, any excuse counts.
                             before = self._compare_dates(Value("date", rule.span, alias=pattern.alias, field="date"),
                                                          "<=", due_value, rule.span)
-                            engine_rules.append(EngineRule(name(role), role,
-                                                           _used(pats, tests + before.tests, keep=(pattern.alias,)),
-                                                           tests + before.tests, None, index))
+                            emit(role, pats, tests + before.tests, (pattern.alias,), None, index)
                             if anchored:
-                                engine_rules.append(EngineRule(name("unanchored_excuse"), "unanchored_excuse",
-                                                               _used(pats, tests, keep=(pattern.alias,)), tests,
-                                                               None, index))
+                                emit("unanchored_excuse", pats, tests, (pattern.alias,), None, index)
                             continue
-                        engine_rules.append(EngineRule(name(role), role, _used(pats, tests, keep=(pattern.alias,)),
-                                                       tests, reason or None, index))
+                        emit(role, pats, tests, (pattern.alias,), reason or None, index)
         self.plan_events.add(source.event)
         message = rule.message or rule.title
         self._check_message(message, rule, state, verdict)
@@ -725,6 +729,7 @@ class _Compiler:
             trigger_event=source.event,
             exists_event=verdict.exists_event,
             engine_rules=tuple(_dedupe(engine_rules)),
+            possible_rules=tuple(_dedupe(possible_rules)),
             has_due=verdict.due is not None,
             trigger_label=trigger_pattern.label + (f" where {self._text_of(check.where.span)}" if check.where else ""),
             criteria=tuple(c for c, _ in rule.criteria),
@@ -1318,7 +1323,7 @@ class _Compiler:
     def _join_test(left: Value, op: str, right: Value, offset: int) -> Test:
         """`left OP right + offset`; `_place` later moves it onto whichever pattern comes last."""
         return Test(left.alias or "", left.field or "", op, other=right.alias, other_field=right.field, offset=offset,
-                    factor=right.factor)
+                    factor=right.factor, dated=left.type == "date" and right.type == "date")
 
     # --- variants ---
     def _expand_lookups(self, conj: Conj) -> Iterator[tuple[Conj, tuple[Test, ...]]]:
@@ -1365,6 +1370,48 @@ class _Compiler:
 
 
 # ----- helpers -----------------------------------------------------------------------------------
+
+
+# Roles judged on what a partial date makes possible rather than certain (the rest need certainty).
+POSSIBLE_ROLES = {"needs": "possible", "unknown": "possible"}
+_DATE_SUFFIXES = ("__calhi", "__cal")
+
+
+def _upper(field_name: str) -> str:
+    """`date` -> `date__hi`, `birth_date__cal` -> `birth_date__hi__cal`: the last day's encoding."""
+    for suffix in _DATE_SUFFIXES:
+        if field_name.endswith(suffix):
+            return f"{field_name.removesuffix(suffix)}__hi{suffix}"
+    return f"{field_name}__hi"
+
+
+def _bounded(tests: tuple[Test, ...], mode: str) -> tuple[Test, ...]:
+    """Date tests over intervals: true for every day each date may be ("certain"), or for some ("possible").
+
+    A full date is an interval of one day, so both read as the plain test for it.
+    """
+    out: list[Test] = []
+    for t in tests:
+        if not t.dated:
+            out.append(t)
+            continue
+        left_lo, left_hi = t.field, _upper(t.field)
+        right_lo, right_hi = t.other_field or "", _upper(t.other_field or "")
+        certain = mode == "certain"
+        if t.op in ("<", "<="):
+            out.append(replace(t, field=left_hi if certain else left_lo, other_field=right_lo if certain else right_hi,
+                               dated=False))
+        elif t.op in (">", ">="):
+            out.append(replace(t, field=left_lo if certain else left_hi, other_field=right_hi if certain else right_lo,
+                               dated=False))
+        elif t.op == "!=":  # never built for dates: `!=` is lowered to "before or after" first
+            out.append(replace(t, dated=False))
+        else:  # "=": certain only when both are one and the same day; possible when the intervals meet
+            out.append(replace(t, op="<=", field=left_hi if certain else left_lo,
+                               other_field=right_lo if certain else right_hi, dated=False))
+            out.append(replace(t, op=">=", field=left_lo if certain else left_hi,
+                               other_field=right_hi if certain else right_lo, dated=False))
+    return tuple(dict.fromkeys(out))
 
 
 def _place(patterns: tuple[Pattern, ...], tests: tuple[Test, ...]) -> tuple[Test, ...]:

@@ -43,9 +43,15 @@ def calhi(value: dt.date) -> int:
     return cal(value) - value.day + 31 if value.day == last else cal(value)
 
 
-def encode(name: str, value: dt.date) -> dict[str, int]:
-    """The three encodings of one date field, keyed by the engine's field names."""
-    return {name: epoch_day(value), f"{name}__cal": cal(value), f"{name}__calhi": calhi(value)}
+def encode(name: str, value: dt.date, upper: dt.date | None = None) -> dict[str, int]:
+    """The encodings of one date field, keyed by the engine's field names.
+
+    A date known only to the month or year is an interval: `name` holds its first possible day and
+    `name__hi` its last (the same day for a full date), each in the three encodings.
+    """
+    high = value if upper is None else upper
+    return {name: epoch_day(value), f"{name}__cal": cal(value), f"{name}__calhi": calhi(value),
+            f"{name}__hi": epoch_day(high), f"{name}__hi__cal": cal(high), f"{name}__hi__calhi": calhi(high)}
 
 
 def week_start(value: dt.date, first_weekday: str) -> dt.date:
@@ -54,11 +60,28 @@ def week_start(value: dt.date, first_weekday: str) -> dt.date:
     return value - dt.timedelta(days=offset)
 
 
-def parse_iso(text: str) -> dt.date | None:
-    """The calendar date of an ISO 8601 date or datetime as written (local to the record), or None.
+def date_bounds(text: str, time_zone: str | None = None) -> tuple[dt.date, dt.date] | None:
+    """The first and last day an ISO 8601 date, datetime or partial date (`2013-11`, `2013`) can be."""
+    text = text.strip()
+    if len(text) in (4, 7) and is_partial(text):
+        if len(text) == 7 and text[4] != "-":
+            return None
+        year, month = int(text[:4]), int(text[5:7]) if len(text) == 7 else None
+        if year < 1 or month is not None and not 1 <= month <= 12:
+            return None
+        if month is None:
+            return dt.date(year, 1, 1), dt.date(year, 12, 31)
+        return dt.date(year, month, 1), dt.date(year, month, calendar.monthrange(year, month)[1])
+    day = parse_iso(text, time_zone)
+    return None if day is None else (day, day)
 
-    Partial dates (``2013-11``, ``2013``) return None: they are not a day, and treating them as the
-    first of the month would turn an undecidable comparison into a certain one.
+
+def parse_iso(text: str, time_zone: str | None = None) -> dt.date | None:
+    """The calendar date of an ISO 8601 date or datetime, or None.
+
+    A datetime is taken as written, local to its site; with a `time_zone` (the site's, e.g.
+    "Asia/Shanghai"), one that carries a UTC offset is first moved to that zone. Partial dates
+    (``2013-11``, ``2013``) return None here: they are not a day (see `date_bounds`).
     """
     text = text.strip()
     if len(text) == 10:
@@ -68,9 +91,13 @@ def parse_iso(text: str) -> dt.date | None:
             return None
     if len(text) > 10 and text[10] in "T ":
         try:
-            return dt.datetime.fromisoformat(text).date()
+            moment = dt.datetime.fromisoformat(text)
         except ValueError:
             return None
+        if time_zone is not None and moment.tzinfo is not None:
+            local = pendulum.instance(moment).in_timezone(time_zone)
+            return dt.date(local.year, local.month, local.day)
+        return moment.date()
     return None
 
 

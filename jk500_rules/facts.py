@@ -104,13 +104,14 @@ def _ordered_by_event(records: list[Record]) -> dict[str, list[Record]]:
 
 
 def _record_fact(record: Record, spec: EventSpec) -> dict:
-    fact: dict = {"kind": record.event, **encode("date", record.date)}
+    fact: dict = {"kind": record.event, **encode("date", record.date, record.upper.get("date")),
+                  "__partial": 1 if record.upper else 0}
     for name, fspec in spec.fields.items():
         value = record.values.get(name)
         known = value is not None
         fact[f"{name}__known"] = 1 if known else 0
         if fspec.type == "date":
-            fact.update(encode(name, value) if known else {name: 0, f"{name}__cal": 0, f"{name}__calhi": 0})  # type: ignore[arg-type]
+            fact.update(encode(name, value, record.upper.get(name)) if known else _no_date(name))  # type: ignore[arg-type]
         elif fspec.type == "decimal":
             fact[name] = scale_decimal(value) if known else 0  # type: ignore[arg-type]
         elif fspec.type in ("integer", "boolean"):
@@ -120,13 +121,18 @@ def _record_fact(record: Record, spec: EventSpec) -> dict:
     return fact
 
 
+def _no_date(name: str) -> dict[str, int]:
+    return {f"{name}{suffix}": 0 for suffix in ("", "__cal", "__calhi", "__hi", "__hi__cal", "__hi__calhi")}
+
+
 def scale_decimal(value: Decimal) -> int:
     """A decimal as an exact integer count of millionths (rounded half-even past six places)."""
     return int((value * DECIMAL_SCALE).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
 
 
 def _display(record: Record) -> dict[str, str]:
-    return {"date": record.date.isoformat(), **record.raw}
+    # A partial date is shown as written (2013-11), never as the first day it may be.
+    return {"date": record.date_text.strip() if "date" in record.upper else record.date.isoformat(), **record.raw}
 
 
 def _subject_fact(session: Session, by_event: dict[str, list[Record]], protocol: CompiledProtocol) -> dict[str, object]:
@@ -176,7 +182,8 @@ def _add_group_members(session: Session, group: str, items: list[Record], reads:
     for index, record in enumerate(items):
         if "all" not in reads and not (index == 0 and "first" in reads or index == len(items) - 1 and "last" in reads):
             continue
-        fact = {"kind": group, "type": record.event, "type__known": 1, **encode("date", record.date),
+        fact = {"kind": group, "type": record.event, "type__known": 1,
+                **encode("date", record.date, record.upper.get("date")), "__partial": 1 if "date" in record.upper else 0,
                 "seq": index + 1, "rseq": len(items) - index}
         session.add(fact, Evidence((record,), {**_display(record), "type": record.event}))
 

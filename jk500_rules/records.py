@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Iterator
 
 from .compiler import CompiledProtocol, EventSpec
-from .dates import clock_seconds, is_partial, parse_iso
+from .dates import clock_seconds, date_bounds, parse_iso
 from .errors import InputError, did_you_mean
 
 BASE_COLUMNS = ("study", "site", "subject", "date", "event")
@@ -32,8 +32,14 @@ class Record:
     date: dt.date
     date_text: str
     event: str
-    values: dict[str, object]  # typed values of the fields present
+    values: dict[str, object]  # typed values of the fields present (a partial date: its first day)
     raw: dict[str, str]  # the fields as written, for reports
+    # The last day a partial date can be, for the record's date ("date") and date fields; absent when exact.
+    upper: dict[str, dt.date] = field(default_factory=dict)
+
+    @property
+    def partial(self) -> bool:
+        return bool(self.upper)
 
     @property
     def location(self) -> str:
@@ -66,21 +72,21 @@ class LogData:
     sources: list[dict[str, object]] = field(default_factory=list)
 
 
-def read_logs(paths: list[str], protocol: CompiledProtocol) -> LogData:
+def read_logs(paths: list[str], protocol: CompiledProtocol, time_zone: str | None = None) -> LogData:
     """Read every log; unreadable files raise InputError, bad rows become rejections."""
     data = LogData()
     # Records hold no cycles; the collector's passes over millions of them only cost time.
     collecting = gc.isenabled()
     gc.disable()
     try:
-        _read_into(data, paths, protocol)
+        _read_into(data, paths, protocol, time_zone)
     finally:
         if collecting:
             gc.enable()
     return data
 
 
-def _read_into(data: LogData, paths: list[str], protocol: CompiledProtocol) -> None:
+def _read_into(data: LogData, paths: list[str], protocol: CompiledProtocol, time_zone: str | None) -> None:
     for path in paths:
         data.files.append(path)
         for line, row in _rows(path):
@@ -88,7 +94,7 @@ def _read_into(data: LogData, paths: list[str], protocol: CompiledProtocol) -> N
             if isinstance(row, str):
                 data.rejections.append(Rejection(path, line, row))
                 continue
-            outcome = _validate(row, path, line, protocol)
+            outcome = _validate(row, path, line, protocol, time_zone)
             if isinstance(outcome, Record):
                 data.records.append(outcome)
             else:
@@ -168,7 +174,8 @@ def _text(value: object) -> str:
     return str(value).strip()
 
 
-def _validate(row: dict[str, object], path: str, line: int, protocol: CompiledProtocol) -> Record | str:
+def _validate(row: dict[str, object], path: str, line: int, protocol: CompiledProtocol,
+              time_zone: str | None = None) -> Record | str:
     # Most cells of a wide log are empty: drop them before any per-cell work.
     cells = {k: v.strip() if isinstance(v, str) else _text(v) for k, v in row.items() if v != "" and v is not None}
     for column in ("date", "event"):
@@ -190,18 +197,19 @@ def _validate(row: dict[str, object], path: str, line: int, protocol: CompiledPr
     if not event.trial_level and not subject:
         return f"{event_name} needs a subject"
     date_text = cells["date"]
-    date = parse_iso(date_text)
-    if date is None:
-        if is_partial(date_text):
-            return f"partial date '{date_text}': the day is needed to audit this record"
+    bounds = date_bounds(date_text, time_zone)
+    if bounds is None:
         return f"'{date_text}' is not a valid ISO 8601 date"
-    values, raw, problem = _fields(cells, event)
+    upper: dict[str, dt.date] = {} if bounds[0] == bounds[1] else {"date": bounds[1]}
+    values, raw, problem = _fields(cells, event, upper)
     if problem:
         return problem
-    return Record(path, line, study, cells.get("site", ""), subject, date, date_text, event_name, values, raw)
+    return Record(path, line, study, cells.get("site", ""), subject, bounds[0], date_text, event_name, values, raw,
+                  upper)
 
 
-def _fields(cells: dict[str, str], event: EventSpec) -> tuple[dict[str, object], dict[str, str], str | None]:
+def _fields(cells: dict[str, str], event: EventSpec,
+            upper: dict[str, dt.date]) -> tuple[dict[str, object], dict[str, str], str | None]:
     values: dict[str, object] = {}
     raw: dict[str, str] = {}
     for column, text in cells.items():
@@ -210,7 +218,13 @@ def _fields(cells: dict[str, str], event: EventSpec) -> tuple[dict[str, object],
         spec = event.fields.get(column)
         if spec is None:
             return {}, {}, f"{event.name} has no field '{column}' (value '{text}')"
-        value = _typed(text, spec.type)
+        if spec.type == "date":
+            bounds = date_bounds(text)
+            if bounds is not None and bounds[0] != bounds[1]:
+                upper[column] = bounds[1]
+            value = bounds[0] if bounds else None
+        else:
+            value = _typed(text, spec.type)
         if value is None:
             return {}, {}, f"{column} '{text}' is not {_article(spec.type)}"
         values[column] = value

@@ -138,7 +138,7 @@ def test_exit_3_for_rejected_rows_each_listed_with_file_line_and_reason(tmp_path
     bad_rows = [
         "ASTHMA-07,101,S001,2024-01-30,injekcion,,,,100,abdomen,,,,,,\n",  # unknown event type
         "ASTHMA-07,101,S001,2024-02-30,injection,,,,100,abdomen,,,,,,\n",  # impossible date
-        "ASTHMA-07,101,S001,2024-02,spirometry,,,,,,1.9,,,,,\n",  # partial date
+        "ASTHMA-07,101,S001,2024-13,spirometry,,,,,,1.9,,,,,\n",  # a partial date with no 13th month
         "ASTHMA-07,101,S001,2024-01-31,injection,,,,lots,abdomen,,,,,,\n",  # not a number
         "ASTHMA-07,101,,2024-01-31,injection,,,,100,abdomen,,,,,,\n",  # no subject
         "ASTHMA-07,,S001,2024-02-01,dsmb_review,,,2,,,,,,,,proceed\n",  # subject on a trial event
@@ -158,7 +158,7 @@ def test_exit_3_for_rejected_rows_each_listed_with_file_line_and_reason(tmp_path
     reasons = [entry.split(": ", 1)[1] for entry in listed]
     assert reasons[0] == "unknown event type 'injekcion' (did you mean 'injection'?)"
     assert "2024-02-30" in reasons[1]
-    assert reasons[2].startswith("partial date '2024-02'")
+    assert reasons[2] == "'2024-13' is not a valid ISO 8601 date"
     assert "lots" in reasons[3]
     assert reasons[4] == "injection needs a subject"
     assert "trial-level" in reasons[5]

@@ -7,6 +7,8 @@ A protocol writer adds a scenario by editing a .feature file only. The steps the
       | subject | date | event | <field> | ... |
     When the protocol is audited
     When the protocol is audited as of "YYYY-MM-DD"
+    When the protocol is audited in the time zone "Asia/Shanghai"
+    Then there is a possible deviation of <RULE> for subject "<S>" on "<DATE>" because "<part of the reason>"
     Then there is a deviation of <RULE> for subject "<S>" on "<DATE>"
     Then there is a not evaluable finding of <RULE> for subject "<S>" on "<DATE>"
     Then there is a deviation of <RULE> for the trial on "<DATE>"       (trial-level rules)
@@ -58,12 +60,13 @@ RULE = r"(?P<rule>[A-Za-z0-9][\w.-]*)"
 FINDING_RE = re.compile(
     rf'there is an? (?P<status>{"|".join(STATUS_WORDS)}) of {RULE}'
     rf'(?: for subject "(?P<subject>[^"]*)"| for (?P<trial>the trial))'
-    rf' on "(?P<date>[^"]*)"')
+    rf' on "(?P<date>[^"]*)"(?: because "(?P<reason>[^"]*)")?')
 COUNT_RE = re.compile(rf"there (?:is|are) exactly (?P<count>\d+) findings? of {RULE}")
 NONE_RE = re.compile(rf'there are no findings of {RULE}(?: for subject "(?P<subject>[^"]*)")?')
 PENDING_RE = re.compile(rf"{RULE} is pending for (?P<count>\d+) subjects?")
 PENDING_CHECKS_RE = re.compile(rf"{RULE} has (?P<count>\d+) pending checks?")
-STANDING_WORDS = {"passed": "passed", "deviation": "deviation", "not evaluable": "not_evaluable",
+STANDING_WORDS = {"passed": "passed", "possible deviation": "possible_deviation", "deviation": "deviation",
+                  "not evaluable": "not_evaluable",
                   "pending": "pending", "excused": "excused", "not applicable": "not_applicable"}
 STANDING_RE = re.compile(
     rf'the status of {RULE}(?: for subject "(?P<subject>[^"]*)"| for (?P<trial>the trial))'
@@ -119,10 +122,10 @@ def _write_log(rows: list[dict[str, str]], path: Path) -> Path:
 
 
 def _audit(protocol: CompiledProtocol, rows: list[dict[str, str]], tmp_path: Path,
-           as_of: dt.date | None) -> AuditResult:
+           as_of: dt.date | None, time_zone: str | None = None) -> AuditResult:
     assert rows, "the scenario has no visit log"
     path = _write_log(rows, tmp_path / "visit_log.csv")
-    result = audit_files(protocol, [str(path)], as_of=as_of)
+    result = audit_files(protocol, [str(path)], as_of=as_of, time_zone=time_zone)
     rejected = [f"line {r.line}: {r.reason}" for r in result.data.rejections]
     assert not rejected, "visit-log rows were rejected:\n" + "\n".join(rejected)
     return result
@@ -139,6 +142,12 @@ def _when_audited_as_of(protocol: CompiledProtocol, log_rows: list[dict[str, str
     return _audit(protocol, log_rows, tmp_path, dt.date.fromisoformat(as_of))
 
 
+@when(parsers.parse('the protocol is audited in the time zone "{zone}"'), target_fixture="audit_result")
+def _when_audited_in_zone(protocol: CompiledProtocol, log_rows: list[dict[str, str]], tmp_path: Path,
+                          zone: str) -> AuditResult:
+    return _audit(protocol, log_rows, tmp_path, None, zone)
+
+
 def _known_rule(rule: str) -> None:
     assert rule in rule_ids(), f"{rule} is not a rule of {RULES_FILE.name}; rules are {', '.join(rule_ids())}"
 
@@ -151,13 +160,16 @@ def _describe(result: AuditResult, rule: str | None = None) -> str:
 
 @then(parsers.re(FINDING_RE.pattern))
 def _then_finding(audit_result: AuditResult, status: str, rule: str, subject: str | None, trial: str | None,
-                  date: str) -> None:
+                  date: str, reason: str | None) -> None:
     _known_rule(rule)
     wanted = (rule, None if trial else subject, date, STATUS_WORDS[status])
     found = [(f.rule.id, f.subject, f.date, f.status) for f in audit_result.findings]
     assert wanted in found, (f"expected a {STATUS_WORDS[status]} of {rule} for "
                              f"{'the trial' if trial else 'subject ' + repr(subject)} on {date!r}; "
                              f"findings of {rule}:\n{_describe(audit_result, rule)}")
+    if reason is not None:
+        reasons = [f.reason or "" for f in audit_result.findings if (f.rule.id, f.subject, f.date, f.status) == wanted]
+        assert any(reason in r for r in reasons), f"no reason containing {reason!r} in {reasons}"
 
 
 @then(parsers.re(COUNT_RE.pattern))

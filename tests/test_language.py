@@ -426,3 +426,43 @@ def test_a_missing_required_record_lists_the_records_that_did_not_qualify(tmp_pa
     report = json.loads(to_json(result))
     assert [len(f["considered"]) for f in report["findings"]] == [2, 0]
     assert "considered: no premed recorded" in to_text(result)
+
+
+# ----- partial dates ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text, bounds", [
+    ("2013", ("2013-01-01", "2013-12-31")), ("2024-02", ("2024-02-01", "2024-02-29")),
+    ("2023-02", ("2023-02-01", "2023-02-28")), ("2024-02-29", ("2024-02-29", "2024-02-29")),
+    ("2024-13", None), ("2024-00", None), ("0000", None), ("2024-2", None), ("24-02", None),
+])
+def test_date_bounds(text: str, bounds: tuple[str, str] | None) -> None:
+    from jk500_rules.dates import date_bounds
+
+    got = date_bounds(text)
+    assert (None if got is None else (got[0].isoformat(), got[1].isoformat())) == bounds
+
+
+EQUAL = """
+rule R "Premedication exactly 7 days before the first dose" {
+    for first dosing
+        require a premed where date = first dosing.date - 7 days
+}
+"""
+
+
+@pytest.mark.parametrize("premed, dosing, status", [
+    ("2024-01", "2024-01-08", "possible_deviation"),  # 2024-01-01 is in January
+    ("2023-12", "2024-01-08", "deviation"),  # no day of December is 2024-01-01
+    ("2024-01-01", "2024-01-08", None),
+    ("2024-01-01", "2024-01", "possible_deviation"),  # the dose's own date is partial
+])
+def test_equality_with_partial_dates(tmp_path: Path, premed: str, dosing: str, status: str | None) -> None:
+    p = protocol_of(EQUAL)
+    rows = [{"subject": "S1", "date": premed, "event": "premed"}, {"subject": "S1", "date": dosing, "event": "dosing"}]
+    result = audit(p, rows, tmp_path)
+    assert [f.status for f in result.findings] == ([status] if status else [])
+    if status == "possible_deviation":
+        [finding] = result.findings
+        assert "is only known to lie between" in (finding.reason or "")
+        assert standing(result, "S1")[0] == "possible_deviation"
