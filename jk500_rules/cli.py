@@ -9,6 +9,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pendulum
+
 from . import __version__, comparison, matrix
 from .audit import audit_files
 from .compiler import CompiledProtocol, compile_protocol
@@ -16,7 +18,7 @@ from .errors import InputError, Jk500Error
 from .explanation import explain_protocol, explain_rule
 from .formatter import format_source
 from .parser import parse
-from .report import summary, to_json, to_text
+from .report import check_output, parse_formats, summary, write_reports
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_INVALID, EXIT_REJECTED = 0, 1, 2, 3
 
@@ -43,6 +45,14 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"'{text}' is not an ISO date (YYYY-MM-DD)") from None
 
 
+def _zone(name: str) -> str:
+    try:
+        pendulum.timezone(name)
+    except Exception:  # pendulum raises its own not-found error types
+        raise argparse.ArgumentTypeError(f"'{name}' is not a time zone (e.g. Asia/Shanghai, Europe/Paris)") from None
+    return name
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="jk500-rules", description=__doc__)
     parser.add_argument("--version", action="version", version=f"jk500-rules {__version__}")
@@ -52,13 +62,25 @@ def _parser() -> argparse.ArgumentParser:
     audit.add_argument("--rules", required=True, help="the protocol rules file")
     audit.add_argument("logs", nargs="+", metavar="LOG",
                        help="visit logs (.csv or .jsonl), or with --mapping folders of SDTM domains (.xpt, .csv)")
+    audit.add_argument("--time-zone", metavar="ZONE", type=_zone,
+                       help="the site's time zone (e.g. Asia/Shanghai): a datetime with a UTC offset counts on its "
+                            "local date there (default: every date as written)")
     audit.add_argument("--mapping", metavar="FILE",
                        help="how SDTM domains become the protocol's events (a TOML file; see docs/sdtm.md)")
-    audit.add_argument("--format", choices=("text", "json"), default="text")
+    audit.add_argument("--format", type=parse_formats, default="text", metavar="FORMAT[,FORMAT...]",
+                       help="text (the default), json, csv (one row per finding; a cell a spreadsheet would "
+                            "run as a formula starts with '), or dv (SDTM protocol deviations: DV and SUPPDV as "
+                            "CSV and SAS XPORT version 5, one record per subject-level finding, the important "
+                            "flag as SUPPDV QNAM DVIMPFL, trial-level findings apart in dv_trial.csv). Several, "
+                            "comma-separated (e.g. text,json,csv,dv), are written into the folder -o DIR")
     audit.add_argument("--as-of", type=_date, metavar="DATE",
                        help="data cut-off: later records are not used, open windows are not judged "
                             "(default: the latest date in the logs)")
-    audit.add_argument("-o", "--output", metavar="FILE", help="write the report here instead of stdout")
+    audit.add_argument("-o", "--output", metavar="FILE|DIR",
+                       help="write the report here instead of stdout: a FILE for text, json or csv (a folder "
+                            "gets report.txt, report.json or findings.csv); a folder, made if missing, for dv "
+                            "(dv.csv, suppdv.csv, dv.xpt, suppdv.xpt, dv_trial.csv for trial-level findings) "
+                            "and for several formats. Without -o, dv prints dv.csv")
     audit.add_argument("--version", dest="protocol_version", metavar="NAME",
                        help="judge every subject under this protocol version (default: the version in force "
                             "for each subject, see `governed by`)")
@@ -131,16 +153,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _audit(args: argparse.Namespace) -> int:
+    check_output(args.format, args.output)  # before the audit: no point auditing what cannot be written
     protocol = load_protocol(args.rules)
-    result = audit_files(protocol, args.logs, args.as_of, args.protocol_version, args.mapping)
-    report = to_json(result) if args.format == "json" else to_text(result)
-    if args.output:
-        try:
-            Path(args.output).write_text(report, encoding="utf-8")
-        except OSError as exc:
-            raise InputError(args.output, f"cannot be written ({exc.strerror})") from None
-    else:
-        sys.stdout.write(report)
+    result = audit_files(protocol, args.logs, args.as_of, args.protocol_version, args.mapping, args.time_zone)
+    write_reports(result, args.format, args.output)
     if result.data.rejections:
         print(f"{len(result.data.rejections)} row(s) rejected; see the summary.", file=sys.stderr)
         return EXIT_REJECTED

@@ -1,14 +1,24 @@
-"""Audit result -> the monitor's report: a readable table, or one JSON document."""
+"""Audit result -> the monitor's report: a readable table, one JSON document, a CSV of findings.
+
+`write_reports` writes any set of formats at once, SDTM DV included (see dv.py).
+"""
 
 from __future__ import annotations
 
+import argparse
+import csv
+import io
 import json
+import sys
 from collections import Counter
-from typing import Any
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, TextIO
 
 from . import __version__
 from .audit import STANDINGS, STATUSES, AuditResult, Finding
 from .compiler import CompiledRule
+from .errors import InputError, Jk500Error
 from .explanation import finding_explanation
 from .records import Record
 
@@ -165,7 +175,8 @@ def _finding_lines(number: int, f: Finding, result: AuditResult) -> list[str]:
     lines = [f"{number:>3}. {f.rule.id}  {who}  {f.date}  {f.rule.severity}  {f.status.replace('_', ' ')}{version}",
              f"     {f.message}"]
     if f.reason:
-        lines.append(f"     not evaluable: {f.reason}")
+        label = "undecided" if f.status == "possible_deviation" else "not evaluable"
+        lines.append(f"     {label}: {f.reason}")
     lines.append(f"     rule: {p.filename}:{f.rule.span.line}: {explanation(f, result)}")
     for label, records in (("evidence", f.evidence), ("considered", f.considered[:CONSIDERED_SHOWN])):
         for r in records:
@@ -180,3 +191,122 @@ def _finding_lines(number: int, f: Finding, result: AuditResult) -> list[str]:
                          "records (all in the JSON report)")
     lines.append("")
     return lines
+
+
+# ----- CSV -----------------------------------------------------------------------------------------
+
+CSV_COLUMNS = ("rule", "title", "subject", "date", "status", "severity", "important", "category", "criteria",
+               "message", "reason", "protocol_version", "evidence")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet may read as a formula
+
+
+def safe_cell(value: Any) -> Any:
+    """A text cell a spreadsheet could run as a formula gets a leading `'` (CSV injection); numbers stay."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def csv_text(header: Iterable[str], rows: Iterable[Iterable[Any]]) -> str:
+    """RFC 4180 CSV with \\n line ends, every cell through safe_cell."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([safe_cell(h) for h in header])
+    for row in rows:
+        writer.writerow([safe_cell("" if v is None else v) for v in row])
+    return out.getvalue()
+
+
+def finding_row(finding: Finding) -> list[Any]:
+    rule = finding.rule
+    return [rule.id, rule.title, finding.subject or "", finding.date, finding.status, rule.severity,
+            "yes" if rule.important else "no", rule.category, "; ".join(rule.criteria), finding.message,
+            finding.reason or "", finding.version or "", "; ".join(r.location for r in finding.evidence)]
+
+
+def to_csv(result: AuditResult) -> str:
+    """One row per finding, in the report's order; subject empty for a trial-level finding."""
+    return csv_text(CSV_COLUMNS, (finding_row(f) for f in result.findings))
+
+
+# ----- several formats, files and folders ------------------------------------------------------------
+
+FORMATS = ("text", "json", "csv", "dv")
+FILE_NAMES = {"text": "report.txt", "json": "report.json", "csv": "findings.csv"}
+RENDERERS = {"text": to_text, "json": to_json, "csv": to_csv}
+
+
+def parse_formats(text: str) -> tuple[str, ...]:
+    """`--format` value: one format or several, comma-separated (argparse type)."""
+    chosen: list[str] = []
+    for name in (part.strip() for part in text.split(",")):
+        if name not in FORMATS:
+            raise argparse.ArgumentTypeError(f"'{name}' is not a format; choose from {', '.join(FORMATS)}, "
+                                             "or several separated by commas")
+        if name not in chosen:
+            chosen.append(name)
+    return tuple(chosen)
+
+
+def _folder_wanted(formats: tuple[str, ...], output: str | None) -> bool:
+    """Whether -o names a folder: for dv or several formats always, for one file format if it is one."""
+    if output is None:
+        return False
+    return len(formats) > 1 or formats == ("dv",) or Path(output).is_dir() or output.endswith(("/", "\\"))
+
+
+def check_output(formats: tuple[str, ...], output: str | None) -> None:
+    """Fail before the audit runs when the formats cannot be written where -o says."""
+    if len(formats) > 1 and output is None:
+        raise Jk500Error(f"jk500-rules audit: error: --format {','.join(formats)} writes several files; "
+                         "give a folder for them with -o DIR")
+    if output is not None and _folder_wanted(formats, output) and Path(output).exists() \
+            and not Path(output).is_dir():
+        raise InputError(output, "is a file, not a folder; --format "
+                         f"{','.join(formats)} writes several files into the folder -o names")
+    if output is not None and "dv" in formats:
+        from . import dv
+
+        dv.require_xport(output)  # before any file is written
+
+
+def write_reports(result: AuditResult, formats: tuple[str, ...], output: str | None,
+                  stdout: TextIO | None = None, stderr: TextIO | None = None) -> list[Path]:
+    """Render each format; to stdout (one format, no -o), to the file -o names, or into the folder.
+
+    Folder names: report.txt, report.json, findings.csv, and for dv the files of dv.FILES.
+    """
+    from . import dv
+
+    stdout = stdout or sys.stdout
+    stderr = stderr or sys.stderr
+    check_output(formats, output)
+    if output is None:
+        (only,) = formats
+        if only == "dv":
+            datasets = dv.build(result)
+            stdout.write(dv.dv_csv(datasets))
+            if datasets.trial:
+                print(f"{len(datasets.trial)} trial-level finding(s) left out of DV, whose records belong to "
+                      f"subjects; -o DIR writes them to {dv.TRIAL_FILE}.", file=stderr)
+        else:
+            stdout.write(RENDERERS[only](result))
+        return []
+    written: list[Path] = []
+    try:
+        if not _folder_wanted(formats, output):
+            path = Path(output)
+            path.write_text(RENDERERS[formats[0]](result), encoding="utf-8")
+            return [path]
+        folder = Path(output)
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in formats:
+            if name == "dv":
+                written += dv.write(result, folder)
+            else:
+                path = folder / FILE_NAMES[name]
+                path.write_text(RENDERERS[name](result), encoding="utf-8")
+                written.append(path)
+    except OSError as exc:
+        raise InputError(str(exc.filename or output), f"cannot be written ({exc.strerror or exc})") from None
+    return written
