@@ -588,9 +588,14 @@ class _Compiler:
             self.params[decl.name] = decl
 
     def _param_value(self, decl: n.ParamDecl) -> object:
+        """A parameter's value for messages, as the rules text writes it (`5.0 mIU/L`, `1e6 cells/kg`)."""
         if decl.value is not None:
-            return _quantity_text(decl.value)
-        return {str(e.key): _quantity_text(e.value) for e in decl.entries}
+            return self._written(decl.value)
+        return {str(e.key): self._written(e.value) for e in decl.entries}
+
+    def _written(self, q: n.Quantity) -> str:
+        text = " ".join(self._text_of(q.span).split())
+        return text.replace(" %", "%") if text else _quantity_text(q)
 
     def _use_subject(self) -> None:
         self.plan_subject = True
