@@ -90,7 +90,7 @@ def audit_files(protocol: CompiledProtocol, paths: list[str], as_of: dt.date | N
     if mapping is not None:
         from .sdtm import read_study  # only SDTM input needs the XPT reader
 
-        return audit_data(protocol, read_study(paths, mapping, protocol), as_of, version)
+        return audit_data(protocol, read_study(paths, mapping, protocol, time_zone), as_of, version)
     return audit_data(protocol, read_logs(paths, protocol, time_zone), as_of, version)
 
 

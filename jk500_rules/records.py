@@ -94,7 +94,7 @@ def _read_into(data: LogData, paths: list[str], protocol: CompiledProtocol, time
             if isinstance(row, str):
                 data.rejections.append(Rejection(path, line, row))
                 continue
-            outcome = _validate(row, path, line, protocol, time_zone)
+            outcome = validate(row, path, line, protocol, time_zone)
             if isinstance(outcome, Record):
                 data.records.append(outcome)
             else:
@@ -174,8 +174,9 @@ def _text(value: object) -> str:
     return str(value).strip()
 
 
-def _validate(row: dict[str, object], path: str, line: int, protocol: CompiledProtocol,
-              time_zone: str | None = None) -> Record | str:
+def validate(row: dict[str, object], path: str, line: int, protocol: CompiledProtocol,
+             time_zone: str | None = None) -> Record | str:
+    """One row (a visit-log line, or an event an SDTM mapping made) as a Record, or the reason it is rejected."""
     # Most cells of a wide log are empty: drop them before any per-cell work.
     cells = {k: v.strip() if isinstance(v, str) else _text(v) for k, v in row.items() if v != "" and v is not None}
     for column in ("date", "event"):

@@ -44,6 +44,8 @@ def summary(result: AuditResult) -> dict[str, Any]:
         "records_rejected": len(data.rejections),
         "not_used_reasons": dict(sorted(result.not_used.items())),
         "rejections": [{"location": r.location, "reason": r.reason} for r in data.rejections],
+        # SDTM input: every row of every domain file read, by what became of it (records count events).
+        "sources": [dict(source) for source in data.sources],
         "subjects": result.subjects,
         "data_cutoff": result.cutoff.isoformat() if result.cutoff else None,
         "findings": len(result.findings),
@@ -145,6 +147,12 @@ def to_text(result: AuditResult) -> str:
     lines.append(f"    rejected:        {s['records_rejected']}")
     for rejection in result.data.rejections:
         lines.append(f"      {rejection.location}: {rejection.reason}")
+    if s["sources"]:
+        lines.append("  SDTM domain rows (records count events: a questionnaire's items make one):")
+        lines.append(f"    {'file':<40} {'rows':>7} {'mapped':>7} {'not used':>8} {'rejected':>8}")
+        for source in s["sources"]:
+            lines.append(f"    {str(source['source']):<40} {source['rows']:>7} {source['mapped']:>7} "
+                         f"{source['not_mapped']:>8} {source['rejected']:>8}")
     lines.append(f"  subjects:          {s['subjects']}")
     lines.append(f"  data cut-off:      {s['data_cutoff'] or '(no dated records)'}")
     lines.append(f"  findings:          {s['findings']} ({s['findings_important']} important)")

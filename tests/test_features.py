@@ -8,6 +8,13 @@ A protocol writer adds a scenario by editing a .feature file only. The steps the
     When the protocol is audited
     When the protocol is audited as of "YYYY-MM-DD"
     When the protocol is audited in the time zone "Asia/Shanghai"
+
+SDTM input (one scenario's own mapping, in TOML as in docs/sdtm.md, and domain files as tables):
+
+    Given the SDTM mapping:  (a docstring)
+    And the SDTM domain "ex.csv":  (a table; columns are SDTM variables)
+    When the SDTM domains are audited
+    Then the rows of "cm.csv" are 2 mapped, 1 not used and 0 rejected
     Then there is a possible deviation of <RULE> for subject "<S>" on "<DATE>" because "<part of the reason>"
     Then there is a deviation of <RULE> for subject "<S>" on "<DATE>"
     Then there is a not evaluable finding of <RULE> for subject "<S>" on "<DATE>"
@@ -92,6 +99,38 @@ scenarios(str(FEATURES_DIR))
 @pytest.fixture
 def log_rows() -> list[dict[str, str]]:
     return []
+
+
+@pytest.fixture
+def sdtm_folder(tmp_path: Path) -> Path:
+    folder = tmp_path / "sdtm"
+    folder.mkdir()
+    return folder
+
+
+@given("the SDTM mapping:")
+def _given_mapping(docstring: str, sdtm_folder: Path) -> None:
+    (sdtm_folder.parent / "mapping.toml").write_text(docstring + "\n", encoding="utf-8")
+
+
+@given(parsers.parse('the SDTM domain "{name}":'))
+def _given_domain(datatable: list[list[str]], name: str, sdtm_folder: Path) -> None:
+    with (sdtm_folder / name).open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        for cells in datatable:
+            writer.writerow([cell.strip() for cell in cells])
+
+
+@when("the SDTM domains are audited", target_fixture="audit_result")
+def _when_sdtm_audited(protocol: CompiledProtocol, sdtm_folder: Path) -> AuditResult:
+    return audit_files(protocol, [str(sdtm_folder)], mapping=str(sdtm_folder.parent / "mapping.toml"))
+
+
+@then(parsers.parse('the rows of "{name}" are {mapped:d} mapped, {unused:d} not used and {rejected:d} rejected'))
+def _then_rows(audit_result: AuditResult, name: str, mapped: int, unused: int, rejected: int) -> None:
+    [source] = [s for s in audit_result.data.sources if Path(str(s["source"])).name == name]
+    assert (source["mapped"], source["not_mapped"], source["rejected"]) == (mapped, unused, rejected), source
+    assert source["rows"] == mapped + unused + rejected
 
 
 @given("the JK500 protocol rules", target_fixture="protocol")
