@@ -90,6 +90,7 @@ def _parser() -> argparse.ArgumentParser:
     diff.add_argument("new", metavar="NEW", help="a rules file, or FILE@VERSION")
     diff.add_argument("logs", nargs="+", metavar="LOG", help="visit logs (.csv or .jsonl)")
     diff.add_argument("--as-of", type=_date, metavar="DATE", help="data cut-off for both audits")
+    diff.add_argument("--mapping", metavar="FILE", help="read SDTM folders among the LOGs with this mapping")
     diff.add_argument("--format", choices=("text", "json"), default="text")
 
     compile_ = commands.add_parser("compile", help="print the rulesets handed to the engine, as JSON")
@@ -116,6 +117,7 @@ def _parser() -> argparse.ArgumentParser:
     trace.add_argument("--report", metavar="FILE", help="a JSON report of an earlier audit (audit --format json)")
     trace.add_argument("logs", nargs="*", metavar="LOG", help="visit logs to audit now instead of --report")
     trace.add_argument("--as-of", type=_date, metavar="DATE", help="data cut-off for auditing LOGs")
+    trace.add_argument("--mapping", metavar="FILE", help="read SDTM folders among the LOGs with this mapping")
     trace.add_argument("--format", choices=("text", "json", "csv"), default="text")
     return parser
 
@@ -176,7 +178,8 @@ def _matrix(args: argparse.Namespace) -> int:
         figures = matrix.figures_from_report(args.report)
     elif args.logs:
         figures = matrix.figures_from_summary(", ".join(args.logs),
-                                              summary(audit_files(protocol, args.logs, args.as_of)))
+                                              summary(audit_files(protocol, args.logs, args.as_of,
+                                                                  mapping=args.mapping)))
     document = matrix.build(protocol, matrix.read_scenarios(features), figures)
     render = {"text": matrix.to_text, "json": matrix.to_json, "csv": matrix.to_csv}[args.format]
     sys.stdout.write(render(document))
@@ -187,7 +190,7 @@ def _diff(args: argparse.Namespace) -> int:
     audits = []
     for spec in (args.old, args.new):
         path, _, version = spec.partition("@")
-        audits.append(audit_files(load_protocol(path), args.logs, args.as_of, version or None))
+        audits.append(audit_files(load_protocol(path), args.logs, args.as_of, version or None, args.mapping))
     old, new = audits
     result = comparison.compare(old, new, args.old, args.new)
     sys.stdout.write(comparison.to_json(result) if args.format == "json" else comparison.to_text(result))

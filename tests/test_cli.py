@@ -342,3 +342,14 @@ def test_each_finding_carries_the_rules_explanation(tmp_path: Path) -> None:
     assert code == EXIT_FINDINGS
     for finding in report["findings"]:
         assert finding["explanation"].startswith("A deviation is reported"), finding["rule"]
+
+
+def test_matrix_and_diff_read_sdtm_folders_too() -> None:
+    sdtm = ROOT / "examples" / "jk500_sdtm"
+    mapping = str(sdtm / "mapping.toml")
+    logs = [str(sdtm), str(sdtm / "src_decisions.csv")]
+    same = run("diff", "protocol.rules", "protocol.rules", *logs, "--mapping", mapping, cwd=ROOT)
+    assert same.returncode == EXIT_CLEAN and "unchanged: 44" in same.stdout
+    trace = run("matrix", "--rules", "protocol.rules", "--format", "json", "--mapping", mapping, *logs, cwd=ROOT)
+    rules = {r["id"]: r for c in json.loads(trace.stdout)["criteria"] for r in c["rules"]}
+    assert sum(r["findings"]["deviation"] + r["findings"]["not_evaluable"] for r in rules.values()) == 44
