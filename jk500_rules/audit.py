@@ -202,17 +202,19 @@ def _judge_sessions(part: _Part, records: list[Record], cutoff: dt.date, result:
     source = records if part.trial else part.records
     sessions = build_sessions([r for r in source if r.event in read_events], protocol, cutoff)
     sessions = [s for s in sessions if s.subject in part.subjects or s.subject is None and part.trial]
-    engine_rules = {er.name: (rule, er) for rule in protocol.rules for er in rule.engine_rules + rule.possible_rules}
-    possible_definitions = protocol.possible_rulesets()
-    possible_engine: Engine | None = None
+    plain_rules = {er.name: (rule, er) for rule in protocol.rules for er in rule.engine_rules}
+    interval_rules = {er.name: (rule, er) for rule in protocol.rules for er in rule.interval_rules}
+    interval_engine: Engine | None = None
     try:
         with Engine(protocol.rulesets()) as engine:
             for session in sessions:
-                matches = engine.feed(session.name, session.facts)
-                if possible_definitions and any(fact.get("__partial") for fact in session.facts):
-                    if possible_engine is None:
-                        possible_engine = Engine(possible_definitions)
-                    matches += possible_engine.feed(session.name, session.facts)
+                # A session with a partial date goes to the rules over date intervals instead.
+                if session.partial:
+                    if interval_engine is None:
+                        interval_engine = Engine(protocol.interval_rulesets())
+                    matches, engine_rules = interval_engine.feed(session.name, session.facts), interval_rules
+                else:
+                    matches, engine_rules = engine.feed(session.name, session.facts), plain_rules
                 by_rule: dict[str, list[tuple[Any, dict[str, int]]]] = defaultdict(list)
                 for name, match in matches:
                     rule, er = engine_rules[name]
@@ -225,8 +227,8 @@ def _judge_sessions(part: _Part, records: list[Record], cutoff: dt.date, result:
                     result.findings += [replace(f, version=part.name) for f in judged]
                     result.standings.append(replace(standing, version=part.name))
     finally:
-        if possible_engine is not None:
-            possible_engine.close()
+        if interval_engine is not None:
+            interval_engine.close()
 
 
 @dataclass

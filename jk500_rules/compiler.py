@@ -163,8 +163,9 @@ class CompiledRule:
     exists_event: str | None  # the event type a `require a`/`forbid a` clause looks for
     engine_rules: tuple[EngineRule, ...]
     has_due: bool
-    # Run only on sessions with a partial date: what such dates make possible (tests on date intervals).
-    possible_rules: tuple[EngineRule, ...] = ()
+    # The same rules for sessions with a partial date: date tests over intervals (see `_bounded`), plus
+    # `possible_*` rules for what such dates make possible but not certain.
+    interval_rules: tuple[EngineRule, ...] = ()
     trigger_label: str = ""  # what the rule is checked for, in words: "first infusion"
     criteria: tuple[str, ...] = ()
     important: bool = False
@@ -241,9 +242,9 @@ class CompiledProtocol:
         """The exact rule definitions handed to the engine, by engine rule name."""
         return {er.name: er.definition() for rule in self.rules for er in rule.engine_rules}
 
-    def possible_rulesets(self) -> dict[str, dict]:
-        """The rules a session with partial dates is also fed to (see CompiledRule.possible_rules)."""
-        return {er.name: er.definition() for rule in self.rules for er in rule.possible_rules}
+    def interval_rulesets(self) -> dict[str, dict]:
+        """The rules a session with a partial date is fed to instead (see CompiledRule.interval_rules)."""
+        return {er.name: er.definition() for rule in self.rules for er in rule.interval_rules}
 
 
 # ----- typed values during lowering --------------------------------------------------------------
@@ -666,19 +667,21 @@ class _Compiler:
             full += (exists_pattern,)
         keep = (exists_pattern.alias,) if exists_pattern else ()
         engine_rules: list[EngineRule] = []
-        possible_rules: list[EngineRule] = []
+        interval_rules: list[EngineRule] = []
         counter = itertools.count(1)
 
         def emit(role: str, patterns: tuple[Pattern, ...], tests: tuple[Test, ...], keep: tuple[str, ...] = (),
                  reason: str | None = None, need: int = 0) -> None:
-            """Append an engine rule, its date tests bounded for partial dates (see `_bounded`)."""
+            """Append an engine rule for full dates, and its interval twin for sessions with partial dates."""
+            number = next(counter)
+            engine_rules.append(EngineRule(f"{rule.id}#{role}{number}", role, _used(patterns, tests, keep=keep),
+                                           tests, reason, need))
             bounded = _bounded(tests, POSSIBLE_ROLES.get(role, "certain"))
-            engine_rules.append(EngineRule(f"{rule.id}#{role}{next(counter)}", role,
-                                           _used(patterns, bounded, keep=keep), bounded, reason, need))
+            interval_rules.append(EngineRule(f"{rule.id}#{role}{number}", role, _used(patterns, bounded, keep=keep),
+                                             bounded, reason, need))
             if role in ("trigger", "covered", "deviation") and any(t.dated for t in tests):
-                # The same match where partial dates make it possible, for sessions that have any.
                 possible = _bounded(tests, "possible")
-                possible_rules.append(EngineRule(f"{rule.id}#possible_{role}{next(counter)}", f"possible_{role}",
+                interval_rules.append(EngineRule(f"{rule.id}#possible_{role}{number}", f"possible_{role}",
                                                  _used(patterns, possible, keep=keep), possible, reason, need))
 
         for conj in where:
@@ -734,7 +737,7 @@ class _Compiler:
             trigger_event=source.event,
             exists_event=verdict.exists_event,
             engine_rules=tuple(_dedupe(engine_rules)),
-            possible_rules=tuple(_dedupe(possible_rules)),
+            interval_rules=tuple(_dedupe(interval_rules)),
             has_due=verdict.due is not None,
             trigger_label=trigger_pattern.label + (f" where {self._text_of(check.where.span)}" if check.where else ""),
             criteria=tuple(c for c, _ in rule.criteria),

@@ -47,11 +47,21 @@ def encode(name: str, value: dt.date, upper: dt.date | None = None) -> dict[str,
     """The encodings of one date field, keyed by the engine's field names.
 
     A date known only to the month or year is an interval: `name` holds its first possible day and
-    `name__hi` its last (the same day for a full date), each in the three encodings.
+    `name__hi` its last, each in the three encodings.
     """
-    high = value if upper is None else upper
-    return {name: epoch_day(value), f"{name}__cal": cal(value), f"{name}__calhi": calhi(value),
-            f"{name}__hi": epoch_day(high), f"{name}__hi__cal": cal(high), f"{name}__hi__calhi": calhi(high)}
+    low = {name: epoch_day(value), f"{name}__cal": cal(value), f"{name}__calhi": calhi(value)}
+    if upper is None:  # a full date: `with_upper_bounds` adds its `__hi` copies when a session needs them
+        return low
+    return {**low, f"{name}__hi": epoch_day(upper), f"{name}__hi__cal": cal(upper), f"{name}__hi__calhi": calhi(upper)}
+
+
+def with_upper_bounds(fact: dict) -> None:
+    """Give every full date of a fact its `__hi` encodings (equal to its own), as interval rules read them."""
+    for name in [key.removesuffix("__calhi") for key in fact if key.endswith("__calhi") and "__hi__" not in key]:
+        if f"{name}__hi" not in fact:
+            fact[f"{name}__hi"] = fact[name]
+            fact[f"{name}__hi__cal"] = fact[f"{name}__cal"]
+            fact[f"{name}__hi__calhi"] = fact[f"{name}__calhi"]
 
 
 def week_start(value: dt.date, first_weekday: str) -> dt.date:

@@ -15,7 +15,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Iterable
 
 from .compiler import DECIMAL_SCALE, CompiledProtocol, EventSpec, Window
-from .dates import add_months, encode, week_start
+from .dates import add_months, encode, week_start, with_upper_bounds
 from .records import Record
 
 TRIAL_SESSION = "trial"
@@ -35,6 +35,7 @@ class Session:
     subject: str | None
     facts: list[dict] = field(default_factory=list)
     evidence: list[Evidence] = field(default_factory=list)
+    partial: bool = False  # some record has a partial date: judged by the rules over date intervals
 
     def add(self, fact: dict, evidence: Evidence) -> None:
         fact["ref"] = len(self.evidence)
@@ -81,6 +82,7 @@ def build_sessions(records: Iterable[Record], protocol: CompiledProtocol, cutoff
         for window in sorted(plan.windows):
             _add_windows(session, by_event, window)
         session.add(dict(cutoff_fact), cutoff_evidence)
+        _mark_partial(session, any(r.upper for r in by_subject[subject]))
         sessions.append(session)
 
     trial = Session(TRIAL_SESSION, None)
@@ -92,8 +94,16 @@ def build_sessions(records: Iterable[Record], protocol: CompiledProtocol, cutoff
     for event, which, attribute in sorted(plan.ranks):
         _add_rank_facts(trial, ordered, attributes, event, which, attribute)
     trial.add(dict(cutoff_fact), cutoff_evidence)
+    _mark_partial(trial, any(r.upper for r in trial_records))
     sessions.append(trial)
     return sessions
+
+
+def _mark_partial(session: Session, partial: bool) -> None:
+    if partial:
+        session.partial = True
+        for fact in session.facts:
+            with_upper_bounds(fact)
 
 
 def _ordered_by_event(records: list[Record]) -> dict[str, list[Record]]:
@@ -104,8 +114,7 @@ def _ordered_by_event(records: list[Record]) -> dict[str, list[Record]]:
 
 
 def _record_fact(record: Record, spec: EventSpec) -> dict:
-    fact: dict = {"kind": record.event, **encode("date", record.date, record.upper.get("date")),
-                  "__partial": 1 if record.upper else 0}
+    fact: dict = {"kind": record.event, **encode("date", record.date, record.upper.get("date"))}
     for name, fspec in spec.fields.items():
         value = record.values.get(name)
         known = value is not None
@@ -122,7 +131,7 @@ def _record_fact(record: Record, spec: EventSpec) -> dict:
 
 
 def _no_date(name: str) -> dict[str, int]:
-    return {f"{name}{suffix}": 0 for suffix in ("", "__cal", "__calhi", "__hi", "__hi__cal", "__hi__calhi")}
+    return {f"{name}{suffix}": 0 for suffix in ("", "__cal", "__calhi")}
 
 
 def scale_decimal(value: Decimal) -> int:
@@ -183,7 +192,7 @@ def _add_group_members(session: Session, group: str, items: list[Record], reads:
         if "all" not in reads and not (index == 0 and "first" in reads or index == len(items) - 1 and "last" in reads):
             continue
         fact = {"kind": group, "type": record.event, "type__known": 1,
-                **encode("date", record.date, record.upper.get("date")), "__partial": 1 if "date" in record.upper else 0,
+                **encode("date", record.date, record.upper.get("date")),
                 "seq": index + 1, "rseq": len(items) - index}
         session.add(fact, Evidence((record,), {**_display(record), "type": record.event}))
 

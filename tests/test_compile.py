@@ -281,3 +281,19 @@ def test_changing_a_number_changes_rules_not_facts(tmp_path: Path, rules: Path, 
         for sessions, (interval, horizon) in ((windows_before, windows[0]), (windows_after, windows[1])):
             per_subject = {len(facts) for _, subject, facts in sessions if subject is not None and facts}
             assert per_subject == {len(before.plan.windows) * horizon // interval}, log  # one fact per window
+
+
+@pytest.mark.parametrize("path", RULES_FILES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_the_interval_rules_keep_the_same_shape_limits(path: Path) -> None:
+    """The rules for sessions with partial dates: the same engine rules over date intervals, plus
+    `possible_*` ones, within the same structural limits as the plain ones."""
+    from jk500_rules.cli import load_protocol
+
+    protocol = load_protocol(str(path))
+    plain, interval = protocol.rulesets(), protocol.interval_rulesets()
+    assert set(plain) <= set(interval)
+    assert {name for name in interval if name not in plain} == {
+        er.name for rule in protocol.rules for er in rule.interval_rules if er.role.startswith("possible_")}
+    for name, rule in interval.items():
+        assert not set(keys(rule)) & FORBIDDEN_KEYS, name
+        assert 1 <= len(rule["all"]) <= MAX_PATTERNS, name
