@@ -101,16 +101,22 @@ def _read_into(data: LogData, paths: list[str], protocol: CompiledProtocol, time
                 data.rejections.append(Rejection(path, line, outcome))
 
 
-def _rows(path: str) -> Iterator[tuple[int, dict[str, object] | str]]:
+def read_text(path: str) -> str:
+    """A UTF-8 text file (a byte-order mark is dropped), or InputError saying why it cannot be read."""
     p = Path(path)
     if not p.is_file():
         raise InputError(path, "no such file" if not p.exists() else "not a file")
     try:
-        text = p.read_text(encoding="utf-8-sig")
+        return p.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(path, f"not UTF-8 text (byte {exc.start})") from None
     except OSError as exc:
         raise InputError(path, exc.strerror or "cannot be read") from None
+
+
+def _rows(path: str) -> Iterator[tuple[int, dict[str, object] | str]]:
+    p = Path(path)
+    text = read_text(path)
     if p.suffix.lower() in (".jsonl", ".ndjson", ".json"):
         yield from _json_rows(text)
     else:

@@ -554,15 +554,7 @@ def _shown(value: object) -> str:
 
 def load_mapping(path: str, protocol: CompiledProtocol) -> Mapping:
     """Read and check a mapping file against the protocol's vocabulary (InputError on any problem)."""
-    p = Path(path)
-    if not p.is_file():
-        raise InputError(path, "no such file" if not p.exists() else "not a file")
-    try:
-        source = p.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(path, f"not UTF-8 text (byte {exc.start})") from None
-    except OSError as exc:
-        raise InputError(path, exc.strerror or "cannot be read") from None
+    source = records.read_text(path)
     try:
         document = tomllib.loads(source)
     except tomllib.TOMLDecodeError as exc:
