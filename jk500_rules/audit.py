@@ -349,14 +349,21 @@ def _judge(rule: CompiledRule, matches: list[tuple[Any, dict[str, int]]], sessio
 
 def _possible(rule: CompiledRule, refs: dict[str, int], session: Session, protocol: CompiledProtocol) -> Finding:
     """A finding a partial date leaves undecided: what is missing, and the interval each such date spans."""
-    records = [r for ref in sorted(set(refs.values())) for r in session.evidence[ref].records]
+    # Only the dates the rule's date tests read: a partial date the rule never compares is no reason.
+    compared = {(alias, name) for er in rule.interval_rules for t in er.tests
+                for alias, name in ((t.alias, t.field), (t.other, t.other_field)) if alias and name and "__hi" in name}
+    dated_fields = {(alias, name.split("__")[0]) for alias, name in compared}
     parts = []
-    for record in records:
-        for name, high in sorted(record.upper.items()):
-            low = record.date if name == "date" else record.values[name]
-            written = record.date_text if name == "date" else record.raw.get(name, "")
-            what = f"{record.event} date" if name == "date" else f"{record.event} {name}"
-            parts.append(f"{what} {written} is only known to lie between {low} and {high}")
+    for alias, ref in sorted(refs.items(), key=lambda item: item[1]):
+        for record in session.evidence[ref].records:
+            names = {name for a, name in dated_fields if a == alias}
+            for name, high in sorted(record.upper.items()):
+                if name not in names:
+                    continue
+                low = record.date if name == "date" else record.values[name]
+                written = record.date_text if name == "date" else record.raw.get(name, "")
+                what = f"{record.event} date" if name == "date" else f"{record.event} {name}"
+                parts.append(f"{what} {written} is only known to lie between {low} and {high}")
     reason = "; ".join(dict.fromkeys(parts)) or "a date the check depends on is only partly known"
     return _finding(rule, "possible_deviation", refs, session, protocol, reason)
 

@@ -31,6 +31,7 @@ event lab { test: text required  result: decimal required  uln: decimal }
 event visit { purpose: text }
 event stop { reason: text required }
 event note { flag: boolean }
+event course { stop: date }
 
 group procedure "Any procedure" = dosing, lab
 
@@ -466,3 +467,12 @@ def test_equality_with_partial_dates(tmp_path: Path, premed: str, dosing: str, s
         [finding] = result.findings
         assert "is only known to lie between" in (finding.reason or "")
         assert standing(result, "S1")[0] == "possible_deviation"
+
+
+def test_a_possible_deviation_names_only_the_partial_dates_the_rule_compares(tmp_path: Path) -> None:
+    p = protocol_of('rule R "r" { for first dosing forbid a course where date within 7 days before first dosing }')
+    rows = [{"subject": "S1", "date": "2024-01", "event": "course", "stop": "2023"},
+            {"subject": "S1", "date": "2024-01-05", "event": "dosing"}]
+    [finding] = audit(p, rows, tmp_path).findings
+    assert (finding.status, finding.date) == ("possible_deviation", "2024-01")
+    assert finding.reason == "course date 2024-01 is only known to lie between 2024-01-01 and 2024-01-31"
