@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import hashlib
+import json
 import re
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -32,6 +35,16 @@ class Finding:
     # For `require a X`: the subject's (or the trial's) X records, none of which met the condition.
     considered: tuple[Record, ...] = ()
     version: str | None = None  # the protocol version it was judged under
+    change: str | None = None  # against a previous report (--since): new | persisting
+    review: dict[str, str] | None = None  # a monitor's decision (--reviewed): acknowledged | waived, why, who, when
+
+    @property
+    def id(self) -> str:
+        """Stable across runs and input order: the rule, the subject, the date and the evidence's content
+        (never a file name, line number or row position)."""
+        key = json.dumps([self.rule.id, self.subject or "", self.date,
+                          [[str(part) for part in r.content_key()] for r in self.evidence]])
+        return "F-" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:12]
 
     def sort_key(self, rule_order: dict[str, int]) -> tuple:
         return (rule_order[self.rule.id], self.subject or "", self.date, self.status,
@@ -63,6 +76,10 @@ class AuditResult:
     versions: dict[str, list[str]] = field(default_factory=dict)  # version -> the subjects it judged
     trial_version: str | None = None  # the version trial-level rules were judged under
     explanations: dict[tuple[str | None, str], str] = field(default_factory=dict)  # report's cache
+    provenance: dict[str, Any] = field(default_factory=dict)  # tool, rules and input hashes, run time
+    resolved: list[dict[str, Any]] = field(default_factory=list)  # findings of the previous report now gone
+    orphan_reviews: list[dict[str, Any]] = field(default_factory=list)  # decisions whose finding is gone
+    judged_subjects: int = 0
 
     @property
     def rules(self) -> list[CompiledRule]:
@@ -81,7 +98,8 @@ class AuditResult:
 
 
 def audit_files(protocol: CompiledProtocol, paths: list[str], as_of: dt.date | None = None,
-                version: str | None = None, mapping: str | None = None, time_zone: str | None = None) -> AuditResult:
+                version: str | None = None, mapping: str | None = None, time_zone: str | None = None,
+                progress: Callable[[int, int], None] | None = None) -> AuditResult:
     """Audit visit logs, or (with a mapping) folders of SDTM domains plus any visit logs.
 
     `time_zone` is the site's (e.g. "Asia/Shanghai"): a datetime with a UTC offset counts on its date
@@ -90,8 +108,8 @@ def audit_files(protocol: CompiledProtocol, paths: list[str], as_of: dt.date | N
     if mapping is not None:
         from .sdtm import read_study  # only SDTM input needs the XPT reader
 
-        return audit_data(protocol, read_study(paths, mapping, protocol, time_zone), as_of, version)
-    return audit_data(protocol, read_logs(paths, protocol, time_zone), as_of, version)
+        return audit_data(protocol, read_study(paths, mapping, protocol, time_zone), as_of, version, progress)
+    return audit_data(protocol, read_logs(paths, protocol, time_zone), as_of, version, progress)
 
 
 @dataclass
@@ -106,7 +124,7 @@ class _Part:
 
 
 def audit_data(protocol: CompiledProtocol, data: LogData, as_of: dt.date | None = None,
-               version: str | None = None) -> AuditResult:
+               version: str | None = None, progress: Callable[[int, int], None] | None = None) -> AuditResult:
     """Audit validated records: the engine matches, Python only takes set differences.
 
     Each subject is judged under the protocol version in force on the date of their first record of
@@ -137,8 +155,9 @@ def audit_data(protocol: CompiledProtocol, data: LogData, as_of: dt.date | None 
     collecting = gc.isenabled()
     gc.disable()
     try:
+        total = sum(len(part.subjects) for part in parts)
         for part in parts:
-            _judge_sessions(part, in_time, cutoff, result)
+            _judge_sessions(part, in_time, cutoff, result, progress, total)
     finally:
         if collecting:
             gc.enable()
@@ -193,7 +212,8 @@ def _parts(protocol: CompiledProtocol, records: list[Record], cutoff: dt.date | 
     return [p for p in parts if p.subjects or p.trial]
 
 
-def _judge_sessions(part: _Part, records: list[Record], cutoff: dt.date, result: AuditResult) -> None:
+def _judge_sessions(part: _Part, records: list[Record], cutoff: dt.date, result: AuditResult,
+                    progress: Callable[[int, int], None] | None = None, total: int = 0) -> None:
     """Build and judge the sessions of one version's subjects (and the trial, if it is that version's)."""
     protocol = part.protocol
     read_events = protocol.plan.read_events
@@ -220,6 +240,10 @@ def _judge_sessions(part: _Part, records: list[Record], cutoff: dt.date, result:
                     rule, er = engine_rules[name]
                     by_rule[rule.id].append((er, match))
                 level = "subject" if session.subject is not None else "trial"
+                if progress is not None and session.subject is not None:
+                    result.judged_subjects += 1
+                    if result.judged_subjects % 100 == 0 or result.judged_subjects == total:
+                        progress(result.judged_subjects, total)
                 for rule in protocol.rules:
                     if rule.level != level:
                         continue

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pendulum
 
-from . import __version__, comparison, matrix
+from . import __version__, comparison, matrix, monitoring
 from .audit import audit_files
 from .compiler import CompiledProtocol, compile_protocol
 from .errors import InputError, Jk500Error
@@ -84,6 +84,17 @@ def _parser() -> argparse.ArgumentParser:
     audit.add_argument("--version", dest="protocol_version", metavar="NAME",
                        help="judge every subject under this protocol version (default: the version in force "
                             "for each subject, see `governed by`)")
+    audit.add_argument("--since", metavar="PREVIOUS.json",
+                       help="an earlier JSON report: mark each finding new or persisting, list the resolved ones")
+    audit.add_argument("--reviewed", metavar="FILE",
+                       help="a monitor's decisions (CSV or JSON: finding_id, decision acknowledged|waived, reason, "
+                            "by, at): shown with their findings; decisions on findings now gone are reported")
+    audit.add_argument("--fail-on", choices=monitoring.FAIL_ON, default="any",
+                       help="which findings make the exit code 1: any (default), important, new (needs --since), "
+                            "new-important, never; waived findings never do")
+    audit.add_argument("--run-time", metavar="TIME",
+                       help="the run time the reports carry (default: now, UTC); fix it to compare reports byte "
+                            "for byte")
 
     diff = commands.add_parser("diff", help="findings that appear, disappear or change between two rules versions")
     diff.add_argument("old", metavar="OLD", help="a rules file, or FILE@VERSION for one version of it")
@@ -156,13 +167,29 @@ def main(argv: list[str] | None = None) -> int:
 
 def _audit(args: argparse.Namespace) -> int:
     check_output(args.format, args.output)  # before the audit: no point auditing what cannot be written
+    if args.fail_on.startswith("new") and not args.since:
+        print(f"jk500-rules audit: --fail-on {args.fail_on} needs --since PREVIOUS.json", file=sys.stderr)
+        return EXIT_INVALID
     protocol = load_protocol(args.rules)
-    result = audit_files(protocol, args.logs, args.as_of, args.protocol_version, args.mapping, args.time_zone)
+    progress = _progress if sys.stderr.isatty() and not (args.output is None and "json" in args.format) else None
+    result = audit_files(protocol, args.logs, args.as_of, args.protocol_version, args.mapping, args.time_zone,
+                         progress)
+    if progress:
+        print(file=sys.stderr)
+    monitoring.attach_provenance(result, args.rules, args.run_time or monitoring.run_time_now())
+    if args.since:
+        monitoring.mark_changes(result, args.since)
+    if args.reviewed:
+        monitoring.apply_reviews(result, args.reviewed)
     write_reports(result, args.format, args.output)
     if result.data.rejections:
         print(f"{len(result.data.rejections)} row(s) rejected; see the summary.", file=sys.stderr)
         return EXIT_REJECTED
-    return EXIT_FINDINGS if result.findings else EXIT_CLEAN
+    return EXIT_FINDINGS if monitoring.failing(result, args.fail_on) else EXIT_CLEAN
+
+
+def _progress(done: int, total: int) -> None:
+    print(f"\raudited {done} of {total} subjects", end="", file=sys.stderr, flush=True)
 
 
 def _matrix(args: argparse.Namespace) -> int:

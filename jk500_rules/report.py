@@ -53,8 +53,17 @@ def summary(result: AuditResult) -> dict[str, Any]:
         "findings_other": len(result.findings) - important,
         "findings_by_rule": per_rule,
         "protocol_versions": {name: len(subjects) for name, subjects in result.versions.items()},
+        "changes": changes(result),
         "trial_level_version": result.trial_version,
     }
+
+
+def changes(result: AuditResult) -> dict[str, int] | None:
+    """New, persisting and resolved counts against a previous report (None without one)."""
+    if not any(f.change for f in result.findings) and not result.resolved:
+        return None
+    counted = Counter(f.change for f in result.findings)
+    return {"new": counted["new"], "persisting": counted["persisting"], "resolved": len(result.resolved)}
 
 
 def citation(rule: CompiledRule, result: AuditResult) -> str:
@@ -80,6 +89,7 @@ def finding_dict(finding: Finding, result: AuditResult) -> dict[str, Any]:
     rule = finding.rule
     rules_file = result.protocol.filename
     return {
+        "id": finding.id,
         "rule": rule.id,
         "title": rule.title,
         "subject": finding.subject,
@@ -88,6 +98,8 @@ def finding_dict(finding: Finding, result: AuditResult) -> dict[str, Any]:
         "important": rule.important,
         "category": rule.category,
         "status": finding.status,
+        "change": finding.change,
+        "review": finding.review,
         "protocol_version": finding.version,
         "message": finding.message,
         "reason": finding.reason,
@@ -109,7 +121,10 @@ def to_json(result: AuditResult) -> str:
         "tool": {"name": "jk500-rules", "version": __version__},
         "protocol": {"name": result.protocol.name, "registry": result.protocol.registry,
                      "rules_file": result.protocol.filename},
+        "provenance": result.provenance,
         "findings": [finding_dict(f, result) for f in result.findings],
+        "resolved": result.resolved,
+        "orphan_reviews": result.orphan_reviews,
         "standings": [{"rule": s.rule.id, "subject": s.subject, "status": s.status, "reason": s.reason,
                        "protocol_version": s.version} for s in result.standings],
         "summary": summary(result),
@@ -122,6 +137,17 @@ def to_text(result: AuditResult) -> str:
     p = result.protocol
     title = f"Deviation audit: {p.name or p.filename}" + (f" ({p.registry})" if p.registry else "")
     lines += [title, "=" * len(title), ""]
+    provenance = result.provenance
+    if provenance:
+        lines.append(f"{provenance['tool']}; run {provenance['run_time']}")
+        lines.append(f"rules: {provenance['rules']['file']} (sha256 {provenance['rules']['sha256']})")
+        for item in provenance["inputs"]:
+            lines.append(f"input: {item['file']} (sha256 {item['sha256']})")
+        lines.append("")
+    counted = changes(result)
+    if counted:
+        lines += [f"Since the previous report: {counted['new']} new, {counted['persisting']} persisting, "
+                  f"{counted['resolved']} resolved", ""]
     important = [f for f in result.findings if f.rule.important]
     other = [f for f in result.findings if not f.rule.important]
     if result.findings:
@@ -137,6 +163,16 @@ def to_text(result: AuditResult) -> str:
             lines += _finding_lines(number, f, result)
     if not result.findings:
         lines += ["No findings.", ""]
+    if result.resolved:
+        lines += [f"Resolved since the previous report: {len(result.resolved)}", ""]
+        lines += [f"  {r['id']}  {r['rule']}  {r['subject'] or 'trial level'}  {r['date']}  {r['message']}"
+                  for r in result.resolved]
+        lines.append("")
+    if result.orphan_reviews:
+        lines += [f"Reviews of findings no longer reported: {len(result.orphan_reviews)}", ""]
+        lines += [f"  {r['id']}  {r['decision']} by {r['by'] or '?'} on {r['at'] or '?'}: {r['reason']}"
+                  for r in result.orphan_reviews]
+        lines.append("")
     s = summary(result)
     lines.append("Summary")
     lines.append(f"  records read:      {s['records_read']}")
@@ -180,12 +216,18 @@ def _finding_lines(number: int, f: Finding, result: AuditResult) -> list[str]:
     p = result.protocol
     who = f"subject {f.subject}" if f.subject else "trial level"
     version = f"  (version {f.version})" if len(result.versions) > 1 else ""
-    lines = [f"{number:>3}. {f.rule.id}  {who}  {f.date}  {f.rule.severity}  {f.status.replace('_', ' ')}{version}",
+    change = f"  [{f.change}]" if f.change else ""
+    lines = [f"{number:>3}. {f.rule.id}  {who}  {f.date}  {f.rule.severity}  {f.status.replace('_', ' ')}{version}"
+             f"{change}  {f.id}",
              f"     {f.message}"]
     if f.reason:
         label = "undecided" if f.status == "possible_deviation" else "not evaluable"
         lines.append(f"     {label}: {f.reason}")
     lines.append(f"     rule: {p.filename}:{f.rule.span.line}: {explanation(f, result)}")
+    if f.review:
+        review = f.review
+        lines.append(f"     reviewed: {review['decision']} by {review['by'] or '?'} on {review['at'] or '?'}"
+                     + (f": {review['reason']}" if review["reason"] else ""))
     for label, records in (("evidence", f.evidence), ("considered", f.considered[:CONSIDERED_SHOWN])):
         for r in records:
             values = ", ".join(f"{k}={v}" for k, v in sorted(r.raw.items()))

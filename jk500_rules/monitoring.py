@@ -1,0 +1,138 @@
+"""What a monitor brings to an audit besides the data: where the report came from, what changed since
+the last report, and the decisions already taken on findings.
+
+- Provenance: the tool's version, the SHA-256 of the rules file and of every input file read, the
+  protocol versions applied, and the run time (fixed with `--run-time`, so that two runs on the same
+  inputs give byte-identical reports).
+- Changes (`--since PREVIOUS.json`): each finding is new or persisting by its stable id; the previous
+  report's findings that are gone are resolved.
+- Reviews (`--reviewed FILE`): a monitor's decision per finding id (acknowledged, or waived with a
+  reason), by whom and when. Reviewed findings stay in the report, marked; a decision whose finding has
+  disappeared is reported, never silently dropped.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import json
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .audit import AuditResult
+from .errors import InputError
+
+DECISIONS = ("acknowledged", "waived")
+FAIL_ON = ("any", "important", "new", "new-important", "never")
+
+
+def run_time_now() -> str:
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def attach_provenance(result: AuditResult, rules_path: str, run_time: str) -> None:
+    """Record the tool, the rules file, every input file read (by content hash) and the run time."""
+    files = list(dict.fromkeys([*result.data.files, *(str(s["source"]) for s in result.data.sources)]))
+    versions = sorted(result.versions) or ([result.protocol.versions[-1].name] if result.protocol.versions else [])
+    result.provenance = {
+        "tool": f"jk500-rules {__version__}",
+        "rules": {"file": rules_path, "sha256": _sha256(Path(rules_path))},
+        "inputs": [{"file": name, "sha256": _sha256(Path(name))} for name in files if Path(name).is_file()],
+        "protocol_versions": versions,
+        "trial_level_version": result.trial_version,
+        "run_time": run_time,
+    }
+
+
+def mark_changes(result: AuditResult, previous_path: str) -> None:
+    """New or persisting, by finding id; what the previous report had and this one lacks is resolved."""
+    previous = _load_json(previous_path)
+    try:
+        earlier = {f["id"]: f for f in previous["findings"]}
+    except (KeyError, TypeError):
+        raise InputError(previous_path, "is not a JSON audit report with finding ids (audit --format json)") from None
+    result.findings = [replace(f, change="persisting" if f.id in earlier else "new") for f in result.findings]
+    now = {f.id for f in result.findings}
+    result.resolved = [{key: f.get(key) for key in ("id", "rule", "subject", "date", "status", "message")}
+                       for finding_id, f in sorted(earlier.items()) if finding_id not in now]
+
+
+def apply_reviews(result: AuditResult, reviews_path: str) -> None:
+    """Mark each reviewed finding with its decision; keep decisions whose finding is gone as orphans."""
+    decisions = _load_reviews(reviews_path)
+    ids = {f.id for f in result.findings}
+    result.findings = [replace(f, review=decisions[f.id]) if f.id in decisions else f for f in result.findings]
+    result.orphan_reviews = [{"id": finding_id, **decision} for finding_id, decision in sorted(decisions.items())
+                             if finding_id not in ids]
+
+
+def _load_reviews(path: str) -> dict[str, dict[str, str]]:
+    """A JSON list of objects, or a CSV: finding_id, decision, reason, by, at."""
+    text = _read(path)
+    if path.lower().endswith(".json"):
+        try:
+            rows = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InputError(path, f"is not JSON ({exc.msg})", exc.lineno) from None
+        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+            raise InputError(path, "holds a list of decisions: [{\"finding_id\": ..., \"decision\": ...}, ...]")
+        numbered = [(i + 1, {k: str(v) for k, v in r.items()}) for i, r in enumerate(rows)]
+    else:
+        reader = csv.DictReader(io.StringIO(text))
+        numbered = [(i + 2, {k: (v or "").strip() for k, v in r.items() if k}) for i, r in enumerate(reader)]
+    decisions: dict[str, dict[str, str]] = {}
+    for line, row in numbered:
+        finding_id, decision = row.get("finding_id", ""), row.get("decision", "").lower()
+        if not finding_id:
+            raise InputError(path, "a decision without a finding_id", line)
+        if decision not in DECISIONS:
+            raise InputError(path, f"decision '{decision}' is not one of {', '.join(DECISIONS)}", line)
+        if decision == "waived" and not row.get("reason"):
+            raise InputError(path, f"the waiver of {finding_id} gives no reason", line)
+        if finding_id in decisions:
+            raise InputError(path, f"{finding_id} is decided twice", line)
+        decisions[finding_id] = {"decision": decision, "reason": row.get("reason", ""), "by": row.get("by", ""),
+                                 "at": row.get("at", "")}
+    return decisions
+
+
+def failing(result: AuditResult, fail_on: str) -> bool:
+    """Whether the findings should fail a scheduled job: waived findings never do."""
+    open_findings = [f for f in result.findings if not (f.review and f.review["decision"] == "waived")]
+    if fail_on == "never":
+        return False
+    if fail_on == "important":
+        return any(f.rule.important for f in open_findings)
+    if fail_on == "new":
+        return any(f.change == "new" for f in open_findings)
+    if fail_on == "new-important":
+        return any(f.change == "new" and f.rule.important for f in open_findings)
+    return bool(open_findings)
+
+
+def _load_json(path: str) -> Any:
+    try:
+        return json.loads(_read(path))
+    except json.JSONDecodeError as exc:
+        raise InputError(path, f"is not JSON ({exc.msg})", exc.lineno) from None
+
+
+def _read(path: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise InputError(path, "no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(path, f"cannot be read ({exc})") from None
