@@ -324,7 +324,8 @@ def write_reports(result: AuditResult, formats: tuple[str, ...], output: str | N
                   stdout: TextIO | None = None, stderr: TextIO | None = None) -> list[Path]:
     """Render each format; to stdout (one format, no -o), to the file -o names, or into the folder.
 
-    Folder names: report.txt, report.json, findings.csv, and for dv the files of dv.FILES.
+    Folder names: report.txt, report.json, findings.csv, for dv the files of dv.FILES, and
+    provenance.json (the tool, input hashes and run time, which CSV and XPT cannot carry).
     """
     from . import dv
 
@@ -350,6 +351,10 @@ def write_reports(result: AuditResult, formats: tuple[str, ...], output: str | N
             return [path]
         folder = Path(output)
         folder.mkdir(parents=True, exist_ok=True)
+        if result.provenance:  # CSV and DV files have no place for it: it goes beside them
+            path = folder / "provenance.json"
+            path.write_text(json.dumps(result.provenance, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+            written.append(path)
         for name in formats:
             if name == "dv":
                 written += dv.write(result, folder)

@@ -28,7 +28,7 @@ LOG = TRIAL / "visits.csv"
 EXIT_FINDINGS, EXIT_INVALID = 1, 2
 INJECTION = "=cmd|' /C calc'!A0"
 DV_FILES = {"dv.csv", "suppdv.csv", "dv.xpt", "suppdv.xpt", "dv_trial.csv"}
-ALL_FILES = {"report.txt", "report.json", "findings.csv"} | DV_FILES
+ALL_FILES = {"report.txt", "report.json", "findings.csv", "provenance.json"} | DV_FILES
 
 
 RUN_TIME = "2026-01-01T00:00:00Z"  # reports carry their run time; fixed, whole outputs compare byte for byte
@@ -258,7 +258,7 @@ def test_dv_trial_is_a_header_alone_without_trial_findings(tmp_path: Path) -> No
     done = run("audit", "--rules", str(amendment / "protocol.rules"), str(amendment / "visits.csv"),
                "--format", "dv", "-o", str(out))
     assert done.returncode == EXIT_FINDINGS, done.stderr
-    assert {p.name for p in out.iterdir()} == DV_FILES
+    assert {p.name for p in out.iterdir()} == DV_FILES | {"provenance.json"}
     assert (out / "dv_trial.csv").read_text(encoding="utf-8").count("\n") == 1
     rows = read_csv((out / "dv.csv").read_text(encoding="utf-8"))
     assert len(rows) == 6 and {r["STUDYID"] for r in rows} == {"AMEND-DEMO"}
