@@ -68,7 +68,9 @@ def _parser() -> argparse.ArgumentParser:
     audit.add_argument("--mapping", metavar="FILE",
                        help="how SDTM domains become the protocol's events (a TOML file; see docs/sdtm.md)")
     audit.add_argument("--format", type=parse_formats, default="text", metavar="FORMAT[,FORMAT...]",
-                       help="text (the default), json, csv (one row per finding; a cell a spreadsheet would "
+                       help="text (the default), json, html (one self-contained page: summary, a sortable and "
+                            "filterable findings table, a timeline per subject), csv (one row per finding; a cell a "
+                            "spreadsheet would "
                             "run as a formula starts with '), or dv (SDTM protocol deviations: DV and SUPPDV as "
                             "CSV and SAS XPORT version 5, one record per subject-level finding, the important "
                             "flag as SUPPDV QNAM DVIMPFL, trial-level findings apart in dv_trial.csv). Several, "

@@ -281,9 +281,15 @@ def to_csv(result: AuditResult) -> str:
 
 # ----- several formats, files and folders ------------------------------------------------------------
 
-FORMATS = ("text", "json", "csv", "dv")
-FILE_NAMES = {"text": "report.txt", "json": "report.json", "csv": "findings.csv"}
-RENDERERS = {"text": to_text, "json": to_json, "csv": to_csv}
+def to_html(result: AuditResult) -> str:
+    from .html_report import render_html  # jinja2 is needed only for this format
+
+    return render_html(result)
+
+
+FORMATS = ("text", "json", "csv", "dv", "html")
+FILE_NAMES = {"text": "report.txt", "json": "report.json", "csv": "findings.csv", "html": "report.html"}
+RENDERERS = {"text": to_text, "json": to_json, "csv": to_csv, "html": to_html}
 
 
 def parse_formats(text: str) -> tuple[str, ...]:
