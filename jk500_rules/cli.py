@@ -18,23 +18,15 @@ from .errors import InputError, Jk500Error
 from .explanation import explain_protocol, explain_rule
 from .formatter import format_source
 from .parser import parse
+from .records import read_text
 from .report import check_output, parse_formats, summary, write_reports
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_INVALID, EXIT_REJECTED = 0, 1, 2, 3
 
 
-def read_rules_text(path: str) -> str:
-    try:
-        return Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(path, "no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(path, f"cannot be read ({exc})") from None
-
-
 def load_protocol(path: str) -> CompiledProtocol:
     """Read, parse and compile a rules file (RulesError or InputError on failure)."""
-    source = read_rules_text(path)
+    source = read_text(path)
     return compile_protocol(parse(source, path), path, source)
 
 
@@ -235,7 +227,7 @@ def _fmt(args: argparse.Namespace) -> int:
     changes: list[tuple[Path, str]] = []
     for name in args.files:
         path = Path(name)
-        text = read_rules_text(name)
+        text = read_text(name)
         formatted = format_source(text, name)
         if formatted != text:
             changes.append((path, formatted))

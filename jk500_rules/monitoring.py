@@ -25,6 +25,7 @@ from typing import Any
 from . import __version__
 from .audit import AuditResult
 from .errors import InputError
+from .records import read_text
 
 DECISIONS = ("acknowledged", "waived")
 FAIL_ON = ("any", "important", "new", "new-important", "never")
@@ -80,7 +81,7 @@ def apply_reviews(result: AuditResult, reviews_path: str) -> None:
 
 def _load_reviews(path: str) -> dict[str, dict[str, str]]:
     """A JSON list of objects, or a CSV: finding_id, decision, reason, by, at."""
-    text = _read(path)
+    text = read_text(path)
     if path.lower().endswith(".json"):
         try:
             rows = json.loads(text)
@@ -124,15 +125,6 @@ def failing(result: AuditResult, fail_on: str) -> bool:
 
 def _load_json(path: str) -> Any:
     try:
-        return json.loads(_read(path))
+        return json.loads(read_text(path))
     except json.JSONDecodeError as exc:
         raise InputError(path, f"is not JSON ({exc.msg})", exc.lineno) from None
-
-
-def _read(path: str) -> str:
-    try:
-        return Path(path).read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError(path, "no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(path, f"cannot be read ({exc})") from None
