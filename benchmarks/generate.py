@@ -23,6 +23,12 @@ With deviation_rate=0 the audit finds nothing. Otherwise a seeded fraction of su
 sentinel) carries one planted deviation, each found by exactly one rule (PLANTED_RULE; a lab
 deviation by the rule of the lab's test), and the gate for dose group 3 is decided inside the DLT
 window (one trial-level finding). `Generated.expected` holds the findings expected per rule.
+
+Rows are written in date order without holding the log in memory: each subject's rows are formatted
+as CSV lines as they are drawn, sorted in chunks of CHUNK_ROWS, spilled to temporary run files and
+merged (an external merge sort, stable, so the output is byte for byte what sorting every row in
+memory gave). Memory stays about constant from 10k to 10M records (the subject plans, 167k at 10M,
+are the only part that grows).
 """
 
 from __future__ import annotations
@@ -30,10 +36,15 @@ from __future__ import annotations
 import calendar
 import csv
 import datetime as dt
+import heapq
+import io
+import os
 import random
 import re
+import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -122,6 +133,11 @@ LIVE = ("MMR", "varicella", "rotavirus", "BCG")
 RESPONSES = ("CR", "CRi", "PR", "SD", "PD")
 
 
+# Rows sorted in memory at a time; a larger log is sorted in runs of this many rows and merged
+# (about 60 MB of Python objects per run).
+CHUNK_ROWS = 200_000
+
+
 @dataclass
 class Generated:
     csv_path: Path
@@ -132,6 +148,10 @@ class Generated:
     planted: Counter = field(default_factory=Counter)  # planted deviations by kind
     dose_groups: Counter = field(default_factory=Counter)
     expected: Counter = field(default_factory=Counter)  # expected deviation findings by rule id
+    largest_subject: int = 0  # records of the subject with the most (what a per-subject audit must hold)
+    trial_rows: int = 0  # records without a subject (SRC decisions)
+    file_bytes: int = 0
+    runs: int = 1  # sorted runs merged into the file (1: sorted in memory)
 
 
 def rules_text() -> str:
@@ -189,14 +209,23 @@ def _clock(minutes: int) -> str:
 
 
 class _Writer:
-    """Collects (date, subject, order, row) so that the log can be written in date order."""
+    """Formats each row as a CSV line as it is added and keeps at most `chunk_rows` of them.
 
-    def __init__(self, cols: list[str]):
+    A full buffer is sorted by (date, subject) and spilled to a run file; `write` merges the runs.
+    Sorting is stable and runs are merged earliest first, so rows with the same date and subject keep
+    the order they were added in: the file is the one a single in-memory sort would give.
+    """
+
+    def __init__(self, cols: list[str], run_dir: Path, chunk_rows: int = CHUNK_ROWS):
         self.index = {c: i for i, c in enumerate(cols)}
         self.width = len(cols)
-        self.rows: list[tuple[str, str, int, list[str]]] = []
+        self.header = _line(list(cols), self.width)
+        self.buffer: list[tuple[str, str, str]] = []  # (date, subject, line)
         self.events: Counter = Counter()
-        self._n = 0
+        self.rows = 0
+        self.chunk_rows = max(1, chunk_rows)
+        self.run_dir = run_dir
+        self.runs: list[Path] = []
 
     def add(self, site: str, subject: str, date: dt.date, event: str, **values: object) -> None:
         row = [""] * self.width
@@ -210,9 +239,61 @@ class _Writer:
             elif isinstance(value, dt.date):
                 value = value.isoformat()
             row[self.index[name]] = str(value)
-        self._n += 1
-        self.rows.append((iso, subject, self._n, row))
+        self.rows += 1
+        self.buffer.append((iso, subject, _line(row, self.width)))
         self.events[event] += 1
+        if len(self.buffer) >= self.chunk_rows:
+            self._spill()
+
+    def _spill(self) -> None:
+        self.buffer.sort(key=_BY_DATE_SUBJECT)
+        path = self.run_dir / f"run{len(self.runs):05d}.txt"
+        with path.open("w", encoding="utf-8", newline="") as fh:
+            fh.writelines(entry[2] + "\n" for entry in self.buffer)
+        self.runs.append(path)
+        self.buffer = []
+
+    def write(self, path: Path) -> int:
+        """Write the header and every row in (date, subject, order added) order; return the runs merged."""
+        tmp = path.with_name(path.name + ".part")
+        with tmp.open("w", encoding="utf-8", newline="") as out:
+            out.write(self.header + "\n")
+            if not self.runs:
+                self.buffer.sort(key=_BY_DATE_SUBJECT)
+                out.writelines(entry[2] + "\n" for entry in self.buffer)
+            else:
+                if self.buffer:
+                    self._spill()
+                files = [run.open(encoding="utf-8", newline="", buffering=1 << 18) for run in self.runs]
+                try:
+                    # heapq.merge yields equal keys from the earlier run first: stable across runs.
+                    out.writelines(heapq.merge(*files, key=_line_key))
+                finally:
+                    for fh in files:
+                        fh.close()
+        os.replace(tmp, path)
+        return max(1, len(self.runs))
+
+
+_BY_DATE_SUBJECT = itemgetter(0, 1)
+
+
+def _line_key(line: str) -> tuple[str, str]:
+    """(date, subject) of a formatted row: study, site and subject never hold a comma or a quote."""
+    _, _, subject, date, _ = line.split(",", 4)
+    return date, subject
+
+
+def _line(row: list[str], width: int) -> str:
+    """The row as csv.writer (QUOTE_MINIMAL, no line terminator) writes it; plain join when nothing needs quoting."""
+    line = ",".join(row)
+    if "\n" in line or "\r" in line:  # runs are spilled one line per row
+        raise ValueError(f"generated value with a line break: {row}")
+    if line.count(",") == width - 1 and '"' not in line:
+        return line
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerow(row)
+    return buf.getvalue()[:-1]
 
 
 @dataclass
@@ -369,8 +450,12 @@ def _subject(w: _Writer, p: _Plan, rng: random.Random) -> str | None:
     return expected
 
 
-def generate(n_records: int, seed: int, out_dir: Path, deviation_rate: float = 0.02) -> Generated:
-    """Write `visits-<n>-seed<seed>.csv` and `jk500-bench.rules` into out_dir; about n_records rows."""
+def generate(n_records: int, seed: int, out_dir: Path, deviation_rate: float = 0.02,
+             chunk_rows: int = CHUNK_ROWS) -> Generated:
+    """Write `visits-<n>-seed<seed>.csv` and `jk500-bench.rules` into out_dir; about n_records rows.
+
+    `chunk_rows` only sets how many rows are sorted in memory at a time: the file is the same for any value.
+    """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     rules_path = write_rules(out_dir)
@@ -387,18 +472,22 @@ def generate(n_records: int, seed: int, out_dir: Path, deviation_rate: float = 0
     if deviation_rate > 0 and any(p.group == 3 for p in plans):
         planted["src_gate"] += 1  # the group 3 gate, decided inside the DLT window
         expected[PLANTED_RULE["src_gate"]] += 1
-    w = _Writer(cols)
-    for p in plans:
-        rule = _subject(w, p, rng)
-        if rule:
-            expected[rule] += 1
-    for when, group, decision in decisions:
-        w.add("", "", when, "src_decision", dose_group=group, decision=decision)
-    w.rows.sort(key=lambda r: (r[0], r[1], r[2]))
     csv_path = out_dir / f"visits-{n_records}-seed{seed}.csv"
-    with csv_path.open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.writer(fh, lineterminator="\n")
-        writer.writerow(cols)
-        writer.writerows(r[3] for r in w.rows)
-    return Generated(csv_path, rules_path, len(w.rows), len(plans), w.events, planted,
-                     Counter(p.group for p in plans), expected)
+    largest = 0
+    with tempfile.TemporaryDirectory(prefix=".runs-", dir=out_dir) as run_dir:
+        w = _Writer(cols, Path(run_dir), chunk_rows)
+        for p in plans:
+            before = w.rows
+            rule = _subject(w, p, rng)
+            largest = max(largest, w.rows - before)
+            if rule:
+                expected[rule] += 1
+        before = w.rows
+        for when, group, decision in decisions:
+            w.add("", "", when, "src_decision", dose_group=group, decision=decision)
+        trial_rows = w.rows - before
+        runs = w.write(csv_path)
+    return Generated(csv_path, rules_path, w.rows, len(plans), w.events, planted,
+                     Counter(p.group for p in plans), expected, largest, trial_rows,
+                     csv_path.stat().st_size, runs)
+

@@ -8,15 +8,20 @@ import hashlib
 import json
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .compiler import CompiledProtocol, CompiledRule
+from .dates import date_bounds
 from .engine import Engine
 from .errors import InputError
-from .facts import Evidence, Session, build_sessions
-from .records import LogData, Record, read_logs
+from .executor import Executor, local_executor
+from .facts import Evidence, Marks, Session, subject_marks, subject_session, trial_session
+from .partition import ROWS_IN_MEMORY, Group, SubjectRows, chunks
+from .records import LogData, LogFile, Record, Rejection, validate
+
+CHUNK_ROWS = 4_000  # rows per unit of work handed to a worker
 
 STATUSES = ("deviation", "possible_deviation", "not_evaluable")
 # A subject's standing under a rule, worst first: the first that applies to any check is the subject's.
@@ -68,7 +73,7 @@ class AuditResult:
     data: LogData
     cutoff: dt.date | None
     findings: list[Finding] = field(default_factory=list)
-    standings: list[Standing] = field(default_factory=list)
+    standings: StandingTable | list[Standing] = field(default_factory=list)
     audited: int = 0
     not_used: Counter = field(default_factory=Counter)
     pending: Counter = field(default_factory=Counter)
@@ -79,7 +84,7 @@ class AuditResult:
     provenance: dict[str, Any] = field(default_factory=dict)  # tool, rules and input hashes, run time
     resolved: list[dict[str, Any]] = field(default_factory=list)  # findings of the previous report now gone
     orphan_reviews: list[dict[str, Any]] = field(default_factory=list)  # decisions whose finding is gone
-    judged_subjects: int = 0
+    records_kept: bool = True  # data.records holds every record (audit_files drops them unless asked)
 
     @property
     def rules(self) -> list[CompiledRule]:
@@ -99,160 +104,448 @@ class AuditResult:
 
 def audit_files(protocol: CompiledProtocol, paths: list[str], as_of: dt.date | None = None,
                 version: str | None = None, mapping: str | None = None, time_zone: str | None = None,
-                progress: Callable[[int, int], None] | None = None) -> AuditResult:
+                progress: Callable[[int, int], None] | None = None, jobs: int = 1,
+                executor: Executor | None = None, rows_in_memory: int = ROWS_IN_MEMORY,
+                keep_records: bool = False) -> AuditResult:
     """Audit visit logs, or (with a mapping) folders of SDTM domains plus any visit logs.
 
     `time_zone` is the site's (e.g. "Asia/Shanghai"): a datetime with a UTC offset counts on its date
     there. Without one, and for every datetime without an offset, the date is taken as written.
+
+    Subjects are judged `jobs` at a time in worker processes (or by `executor`); the result is the
+    same for any number. A log is streamed and regrouped by subject, sorted externally beyond
+    `rows_in_memory` rows, so memory follows the largest subject rather than the input. Records are
+    kept in `result.data.records` (the HTML report's timelines need them) only with `keep_records`.
     """
     if mapping is not None:
         from .sdtm import read_study  # only SDTM input needs the XPT reader
 
-        return audit_data(protocol, read_study(paths, mapping, protocol, time_zone), as_of, version, progress)
-    return audit_data(protocol, read_logs(paths, protocol, time_zone), as_of, version, progress)
-
-
-@dataclass
-class _Part:
-    """One protocol version and what it judges: some subjects, and perhaps the trial-level rules."""
-
-    name: str | None
-    protocol: CompiledProtocol
-    subjects: set[str] = field(default_factory=set)
-    trial: bool = False
-    records: list[Record] = field(default_factory=list)
+        data = read_study(paths, mapping, protocol, time_zone)
+        return audit_data(protocol, data, as_of, version, progress, jobs=jobs, executor=executor)
+    logs = [LogFile(path) for path in paths]
+    data = LogData(files=list(paths))
+    trial_rows: list[tuple[int, int, dict[str, object]]] = []
+    latest: dt.date | None = None
+    collecting = gc.isenabled()
+    gc.disable()  # rows and records hold no reference cycles: the collector's passes only cost time
+    try:
+        with SubjectRows(rows_in_memory) as rows:
+            for index, log in enumerate(logs):
+                for line, text, parsed in log.entries():
+                    data.read += 1
+                    if isinstance(parsed, str):
+                        data.rejections.append(Rejection(log.path, line, parsed))
+                        continue
+                    key, event, date_text = log.base(parsed)
+                    if not key:
+                        trial_rows.append((index, line, log.as_dict(parsed)))
+                        continue
+                    rows.add(key, (index, line, text))
+                    if as_of is None and event in protocol.events:
+                        # The latest date of a row that may be valid: the cut-off, unless that row is
+                        # rejected, which the workers' own latest date shows (then it is judged again).
+                        bounds = date_bounds(date_text, time_zone)
+                        if bounds is not None and (latest is None or bounds[0] > latest):
+                            latest = bounds[0]
+            trial_records: list[Record] = []
+            for index, line, row in trial_rows:
+                outcome = validate(row, logs[index].path, line, protocol, time_zone)
+                if isinstance(outcome, Record):
+                    trial_records.append(outcome)
+                else:
+                    data.rejections.append(Rejection(logs[index].path, line, outcome))
+            if trial_records and as_of is None:
+                trial_latest = max(r.date for r in trial_records)
+                latest = trial_latest if latest is None or trial_latest > latest else latest
+            cutoff = as_of or latest
+            job = AuditJob(protocol.filename, protocol.source, version, cutoff, time_zone,
+                           tuple(log.path for log in logs), tuple(log.header for log in logs),
+                           tuple(log.json for log in logs), keep_records)
+            result = _audit_groups(protocol, job, rows.groups, trial_records, data, progress, jobs, executor,
+                                   exact_cutoff=as_of is not None)
+    finally:
+        if collecting:
+            gc.enable()
+    return result
 
 
 def audit_data(protocol: CompiledProtocol, data: LogData, as_of: dt.date | None = None,
-               version: str | None = None, progress: Callable[[int, int], None] | None = None) -> AuditResult:
-    """Audit validated records: the engine matches, Python only takes set differences.
+               version: str | None = None, progress: Callable[[int, int], None] | None = None,
+               jobs: int = 1, executor: Executor | None = None) -> AuditResult:
+    """Audit records already validated (an SDTM study, or `read_logs`); the records stay in `data`.
 
     Each subject is judged under the protocol version in force on the date of their first record of
     the `governed by` event type (their first record of any type without one); trial-level rules under
     the version in force at the data cut-off. `version` judges everyone under that one version.
     """
     cutoff = as_of or max((r.date for r in data.records), default=None)
-    result = AuditResult(protocol, data, cutoff)
-    result.subjects = len({r.subject for r in data.records
-                           if r.subject is not None and (cutoff is None or r.date <= cutoff)})
-    in_time = [r for r in data.records if cutoff is None or r.date <= cutoff]
-    result.not_used["dated after the data cut-off"] = len(data.records) - len(in_time)
-    if not result.not_used["dated after the data cut-off"]:
-        del result.not_used["dated after the data cut-off"]
-    parts = _parts(protocol, in_time, cutoff, version)
-    result.versions = {part.name: sorted(part.subjects) for part in parts if part.name is not None}
-    result.trial_version = next((part.name for part in parts if part.trial), None)
-    for part in parts:
-        read_events = part.protocol.plan.read_events
-        for record in part.records:
-            if record.event in read_events:
-                result.audited += 1
-            else:
-                result.not_used[f"{record.event}: no rule reads it"] += 1
-    if cutoff is None:
-        return result
-    # Facts and matches hold no reference cycles: the collector's passes over them only cost time.
+    by_subject: dict[str, list[Record]] = defaultdict(list)
+    trial_records: list[Record] = []
+    for record in data.records:
+        if record.subject is None:
+            trial_records.append(record)
+        else:
+            by_subject[record.subject].append(record)
+    job = AuditJob(protocol.filename, protocol.source, version, cutoff, None, (), (), (), False)
     collecting = gc.isenabled()
     gc.disable()
     try:
-        total = sum(len(part.subjects) for part in parts)
-        for part in parts:
-            _judge_sessions(part, in_time, cutoff, result, progress, total)
+        return _audit_groups(protocol, job, lambda: ((s, by_subject[s]) for s in sorted(by_subject)),
+                             trial_records, data, progress, jobs, executor, exact_cutoff=True)
     finally:
         if collecting:
             gc.enable()
-    order = {rule.id: i for i, rule in enumerate(result.rules)}
-    result.findings.sort(key=lambda f: f.sort_key(order))
-    result.standings.sort(key=lambda s: (order[s.rule.id], s.subject or ""))
+
+
+@dataclass(frozen=True)
+class AuditJob:
+    """What every partition of one audit shares: small and picklable, so any worker can take it."""
+
+    rules_file: str
+    rules_source: str
+    version: str | None  # judge everyone under this version (audit --version)
+    cutoff: dt.date | None
+    time_zone: str | None
+    files: tuple[str, ...]  # the logs whose rows partitions hold, by index
+    headers: tuple[tuple[str, ...], ...]
+    json: tuple[bool, ...]
+    keep_records: bool
+
+
+@dataclass
+class SubjectOutcome:
+    """One subject judged: what the parent needs to join the partitions and the trial level."""
+
+    subject: str
+    version: str | None
+    judged: bool  # has records up to the cut-off
+    findings: list[Finding]  # rule given by id (see _pack), to travel light between processes
+    standings: tuple[tuple[str, str | None], ...]  # per subject-level rule of the version, in rule order
+    marks: Marks
+    pending: Counter
+    audited: int
+    not_used: Counter
+    records: list[Record]  # only when the job keeps records
+
+
+@dataclass
+class PartitionResult:
+    outcomes: list[SubjectOutcome]
+    rejections: list[Rejection]
+    latest: dt.date | None  # the latest date of a valid record: confirms the cut-off
+
+
+class _Versions:
+    """Which protocol version judges a subject, and which the trial level."""
+
+    def __init__(self, protocol: CompiledProtocol, version: str | None):
+        versions = protocol.versions
+        if version is not None:
+            chosen = next((v for v in versions if v.name == version), None)
+            if chosen is None:
+                known = ", ".join(v.name for v in versions) or "none (the rules declare no versions)"
+                raise InputError(protocol.filename, f"no protocol version '{version}'; versions: {known}")
+            versions = (chosen,)
+        self.protocol = protocol
+        self.versions = versions
+        self.single: tuple[str | None, CompiledProtocol] | None = None
+        if len(versions) <= 1:
+            only = versions[0] if versions else None
+            self.single = (only.name if only else None, only.protocol if only else protocol)
+
+    def in_force(self, day: dt.date) -> tuple[str | None, CompiledProtocol]:
+        if self.single is not None:
+            return self.single
+        chosen = self.versions[0]
+        for v in self.versions:
+            if v.effective is None or v.effective <= day:
+                chosen = v
+        return chosen.name, chosen.protocol
+
+    def for_subject(self, records: list[Record]) -> tuple[str | None, CompiledProtocol]:
+        if self.single is not None:
+            return self.single
+        governing = [r.date for r in records if r.event == self.protocol.governed_by]
+        return self.in_force(min(governing) if governing else min(r.date for r in records))
+
+    def by_name(self) -> dict[str | None, CompiledProtocol]:
+        if self.single is not None:
+            return {self.single[0]: self.single[1]}
+        return {v.name: v.protocol for v in self.versions}
+
+
+_PROTOCOLS: dict[tuple[str, str], CompiledProtocol] = {}
+
+
+def _protocol_key(job: AuditJob) -> tuple[str, str]:
+    return job.rules_file, hashlib.sha256(job.rules_source.encode("utf-8")).hexdigest()
+
+
+def _job_protocol(job: AuditJob) -> CompiledProtocol:
+    """The job's protocol: the parent's own object in-process or after a fork, compiled once elsewhere."""
+    key = _protocol_key(job)
+    if key not in _PROTOCOLS:
+        from .compiler import compile_protocol
+        from .parser import parse
+
+        _PROTOCOLS[key] = compile_protocol(parse(job.rules_source, job.rules_file), job.rules_file, job.rules_source)
+    return _PROTOCOLS[key]
+
+
+class Engines:
+    """One engine per protocol version (and one for partial dates), made when first needed."""
+
+    def __init__(self) -> None:
+        self._engines: dict[tuple[int, bool], tuple[Engine, dict[str, tuple[CompiledRule, Any]]]] = {}
+
+    def get(self, protocol: CompiledProtocol, partial: bool) -> tuple[Engine, dict[str, tuple[CompiledRule, Any]]]:
+        """The engine, and each of its engine rules' (rule, engine rule) by name."""
+        key = (id(protocol), partial)
+        if key not in self._engines:
+            engine = Engine(protocol.interval_rulesets() if partial else protocol.rulesets())
+            names = {er.name: (rule, er) for rule in protocol.rules
+                     for er in (rule.interval_rules if partial else rule.engine_rules)}
+            self._engines[key] = (engine, names)
+        return self._engines[key]
+
+    def close(self) -> None:
+        for engine, _ in self._engines.values():
+            engine.close()
+        self._engines.clear()
+
+
+_WORKER_ENGINES: Engines | None = None  # a worker process's own, kept for its lifetime
+
+
+def judge_partition(job: AuditJob, groups: list[Group], engines: Engines | None = None) -> PartitionResult:
+    """Validate and judge a chunk of subjects: the work a worker does, given only the job and the rows."""
+    global _WORKER_ENGINES
+    if engines is None:
+        if _WORKER_ENGINES is None:
+            _WORKER_ENGINES = Engines()
+        engines = _WORKER_ENGINES
+    protocol = _job_protocol(job)
+    versions = _Versions(protocol, job.version)
+    trial_protocol = versions.in_force(job.cutoff)[1] if job.cutoff is not None else protocol
+    logs: dict[int, LogFile] = {}
+    outcomes: list[SubjectOutcome] = []
+    rejections: list[Rejection] = []
+    latest: dt.date | None = None
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        for subject, items in groups:
+            records: list[Record] = []
+            for item in items:
+                if isinstance(item, Record):
+                    records.append(item)
+                    continue
+                index, line, text = item
+                if index not in logs:
+                    logs[index] = LogFile.known(job.files[index], job.headers[index], job.json[index])
+                log = logs[index]
+                parsed = log.parse(text)
+                outcome = parsed if isinstance(parsed, str) else validate(
+                    log.as_dict(parsed), log.path, line, protocol, job.time_zone)
+                if isinstance(outcome, Record):
+                    records.append(outcome)
+                else:
+                    rejections.append(Rejection(log.path, line, outcome))
+            if records:
+                top = max(r.date for r in records)
+                latest = top if latest is None or top > latest else latest
+            if records and job.cutoff is not None:  # without a cut-off, the parent asks again with one
+                outcomes.append(_judge_subject(job, subject, records, versions, trial_protocol, engines))
+    finally:
+        if collecting:
+            gc.enable()
+    return PartitionResult(outcomes, rejections, latest)
+
+
+def _judge_subject(job: AuditJob, subject: str, records: list[Record], versions: _Versions,
+                   trial_protocol: CompiledProtocol, engines: Engines) -> SubjectOutcome:
+    cutoff = job.cutoff
+    assert cutoff is not None
+    in_time = [r for r in records if r.date <= cutoff]
+    not_used: Counter = Counter()
+    if len(in_time) < len(records):
+        not_used["dated after the data cut-off"] = len(records) - len(in_time)
+    kept = records if job.keep_records else []
+    if not in_time:
+        return SubjectOutcome(subject, None, False, [], (), {}, Counter(), 0, not_used, kept)
+    name, protocol = versions.for_subject(in_time)
+    read_events = protocol.plan.read_events
+    used = [r for r in in_time if r.event in read_events]
+    for record in in_time:
+        if record.event not in read_events:
+            not_used[f"{record.event}: no rule reads it"] += 1
+    session, marks = subject_session(subject, used, protocol, cutoff)
+    if trial_protocol is not protocol:
+        marks = subject_marks([r for r in in_time if r.event in trial_protocol.plan.read_events], trial_protocol)
+    pending: Counter = Counter()
+    findings, standings = _judge_session(session, protocol, engines, pending)
+    return SubjectOutcome(subject, name, True, [_pack(f, name) for f in findings],
+                          tuple((st.status, st.reason) for st in standings), marks, pending, len(used), not_used,
+                          kept)
+
+
+def _judge_session(session: Session, protocol: CompiledProtocol, engines: Engines,
+                   pending: Counter) -> tuple[list[Finding], list[Standing]]:
+    """Feed one session to the engine and judge every rule of its level, in rule order."""
+    engine, rules = engines.get(protocol, session.partial)
+    by_rule: dict[str, list[tuple[Any, dict[str, int]]]] = defaultdict(list)
+    for name, match in engine.feed(session.name, session.facts):
+        rule, er = rules[name]
+        by_rule[rule.id].append((er, match))
+    level = "subject" if session.subject is not None else "trial"
+    findings: list[Finding] = []
+    standings: list[Standing] = []
+    for rule in protocol.rules:
+        if rule.level == level:
+            judged, standing = _judge(rule, by_rule.get(rule.id, []), session, protocol, pending)
+            findings += judged
+            standings.append(standing)
+    return findings, standings
+
+
+def _pack(finding: Finding, version: str | None) -> Finding:
+    return replace(finding, rule=finding.rule.id, version=version)  # type: ignore[arg-type]
+
+
+def _audit_groups(protocol: CompiledProtocol, job: AuditJob, groups: Callable[[], Iterable[Group]],
+                  trial_records: list[Record], data: LogData, progress: Callable[[int, int], None] | None,
+                  jobs: int, executor: Executor | None, exact_cutoff: bool) -> AuditResult:
+    """Judge the subjects' partitions (again, if a rejected row had set the cut-off), then the trial."""
+    versions = _Versions(protocol, job.version)  # an unknown --version fails here, before any work
+    _PROTOCOLS[_protocol_key(job)] = protocol
+    local = executor is None
+    executor = executor or local_executor(jobs)
+    engines = Engines()
+    try:
+        while True:
+            parts = _judge_partitions(job, groups, executor, engines, progress)
+            latest = max((p.latest for p in parts if p.latest is not None), default=None)
+            trial_latest = max((r.date for r in trial_records), default=None)
+            latest = max((d for d in (latest, trial_latest) if d is not None), default=None)
+            if exact_cutoff or latest == job.cutoff:
+                break
+            job = replace(job, cutoff=latest)
+        result = _join(protocol, job, versions, parts, trial_records, data, engines)
+    finally:
+        engines.close()
+        if local:
+            executor.close()
     return result
 
 
-def _parts(protocol: CompiledProtocol, records: list[Record], cutoff: dt.date | None,
-           version: str | None) -> list[_Part]:
-    """The records each protocol version judges: every record lands in exactly one part."""
-    versions = protocol.versions
-    if version is not None:
-        chosen = next((v for v in versions if v.name == version), None)
-        if chosen is None:
-            known = ", ".join(v.name for v in versions) or "none (the rules declare no versions)"
-            raise InputError(protocol.filename, f"no protocol version '{version}'; versions: {known}")
-        versions = (chosen,)
-    if len(versions) <= 1:
-        only = versions[0] if versions else None
-        return [_Part(only.name if only else None, only.protocol if only else protocol,
-                      {r.subject for r in records if r.subject is not None}, True, list(records))]
-    parts = [_Part(v.name, v.protocol) for v in versions]
+def _judge_partitions(job: AuditJob, groups: Callable[[], Iterable[Group]], executor: Executor, engines: Engines,
+                      progress: Callable[[int, int], None] | None) -> list[PartitionResult]:
+    work = list(chunks(iter(groups()), CHUNK_ROWS)) if progress is not None else chunks(iter(groups()), CHUNK_ROWS)
+    total = sum(len(chunk) for chunk in work) if progress is not None else 0
+    parts: list[PartitionResult] = []
+    done = 0
+    for part in executor.map(judge_partition, job, work, engines):
+        parts.append(part)
+        if progress is not None:
+            for _ in part.outcomes:
+                done += 1
+                if done % 100 == 0 or done == total:
+                    progress(done, total)
+    return parts
 
-    def in_force(day: dt.date) -> _Part:
-        index = 0
-        for i, v in enumerate(versions):
-            if v.effective is None or v.effective <= day:
-                index = i
-        return parts[index]
 
-    first: dict[str, dt.date] = {}
-    governing: dict[str, dt.date] = {}
-    for record in records:
-        if record.subject is None:
-            continue
-        if record.subject not in first or record.date < first[record.subject]:
-            first[record.subject] = record.date
-        if record.event == protocol.governed_by and (
-                record.subject not in governing or record.date < governing[record.subject]):
-            governing[record.subject] = record.date
-    for subject, day in first.items():
-        in_force(governing.get(subject, day)).subjects.add(subject)
-    if cutoff is not None:
-        in_force(cutoff).trial = True
-    for record in records:
-        if record.subject is None:
-            next(p for p in parts if p.trial).records.append(record)
+def _join(protocol: CompiledProtocol, job: AuditJob, versions: _Versions, parts: list[PartitionResult],
+          trial_records: list[Record], data: LogData, engines: Engines) -> AuditResult:
+    """The partitions' outcomes, and the trial level judged from the subjects' marks, as one result."""
+    cutoff = job.cutoff
+    result = AuditResult(protocol, data, cutoff)
+    by_name = versions.by_name()
+    trial_name, trial_protocol = versions.in_force(cutoff) if cutoff is not None else (None, protocol)
+    result.standings = StandingTable(result.rules, by_name)
+    marks: dict[str, Marks] = {}
+    judged_by: dict[str | None, list[str]] = defaultdict(list)
+    kept: list[Record] = []
+    for part in parts:
+        data.rejections += part.rejections
+        for outcome in part.outcomes:
+            result.not_used.update(outcome.not_used)
+            kept += outcome.records
+            if not outcome.judged:
+                continue
+            result.subjects += 1
+            result.audited += outcome.audited
+            result.pending.update(outcome.pending)
+            judged_by[outcome.version].append(outcome.subject)
+            marks[outcome.subject] = outcome.marks
+            rules = {rule.id: rule for rule in by_name[outcome.version].rules}
+            result.findings += [replace(f, rule=rules[f.rule]) for f in outcome.findings]  # type: ignore[index]
+            result.standings.add(outcome.subject, outcome.version, outcome.standings)
+    if job.files:  # rows streamed from logs: records exist only where a worker was asked to keep them
+        data.records = kept + trial_records
+        result.records_kept = job.keep_records
+    data.rejections.sort(key=lambda r: (_file_order(data, r.file), r.line))
+    in_time = [r for r in trial_records if cutoff is not None and r.date <= cutoff]
+    if len(in_time) < len(trial_records):
+        result.not_used["dated after the data cut-off"] += len(trial_records) - len(in_time)
+    read_events = trial_protocol.plan.read_events
+    for record in in_time:
+        if record.event in read_events:
+            result.audited += 1
         else:
-            next(p for p in parts if record.subject in p.subjects).records.append(record)
-    return [p for p in parts if p.subjects or p.trial]
+            result.not_used[f"{record.event}: no rule reads it"] += 1
+    if cutoff is not None:
+        session = trial_session([r for r in in_time if r.event in read_events], marks, trial_protocol, cutoff)
+        findings, standings = _judge_session(session, trial_protocol, engines, result.pending)
+        result.findings += [replace(f, version=trial_name) for f in findings]
+        result.standings.add(None, trial_name, tuple((st.status, st.reason) for st in standings))
+        judged_by.setdefault(trial_name, [])
+        result.trial_version = trial_name
+    result.versions = {name: sorted(judged_by[name]) for name in by_name if name is not None and name in judged_by}
+    order = {rule.id: i for i, rule in enumerate(result.rules)}
+    result.findings.sort(key=lambda f: f.sort_key(order))
+    return result
 
 
-def _judge_sessions(part: _Part, records: list[Record], cutoff: dt.date, result: AuditResult,
-                    progress: Callable[[int, int], None] | None = None, total: int = 0) -> None:
-    """Build and judge the sessions of one version's subjects (and the trial, if it is that version's)."""
-    protocol = part.protocol
-    read_events = protocol.plan.read_events
-    # The trial session's group facts (a dose group's first infusion, the nth subject to finish) read
-    # every subject's records; a subject's own session only theirs.
-    source = records if part.trial else part.records
-    sessions = build_sessions([r for r in source if r.event in read_events], protocol, cutoff)
-    sessions = [s for s in sessions if s.subject in part.subjects or s.subject is None and part.trial]
-    plain_rules = {er.name: (rule, er) for rule in protocol.rules for er in rule.engine_rules}
-    interval_rules = {er.name: (rule, er) for rule in protocol.rules for er in rule.interval_rules}
-    interval_engine: Engine | None = None
+def _file_order(data: LogData, file: str) -> int:
     try:
-        with Engine(protocol.rulesets()) as engine:
-            for session in sessions:
-                # A session with a partial date goes to the rules over date intervals instead.
-                if session.partial:
-                    if interval_engine is None:
-                        interval_engine = Engine(protocol.interval_rulesets())
-                    matches, engine_rules = interval_engine.feed(session.name, session.facts), interval_rules
-                else:
-                    matches, engine_rules = engine.feed(session.name, session.facts), plain_rules
-                by_rule: dict[str, list[tuple[Any, dict[str, int]]]] = defaultdict(list)
-                for name, match in matches:
-                    rule, er = engine_rules[name]
-                    by_rule[rule.id].append((er, match))
-                level = "subject" if session.subject is not None else "trial"
-                if progress is not None and session.subject is not None:
-                    result.judged_subjects += 1
-                    if result.judged_subjects % 100 == 0 or result.judged_subjects == total:
-                        progress(result.judged_subjects, total)
-                for rule in protocol.rules:
-                    if rule.level != level:
-                        continue
-                    judged, standing = _judge(rule, by_rule.get(rule.id, []), session, protocol, result)
-                    result.findings += [replace(f, version=part.name) for f in judged]
-                    result.standings.append(replace(standing, version=part.name))
-    finally:
-        if interval_engine is not None:
-            interval_engine.close()
+        return data.files.index(file)
+    except ValueError:
+        return len(data.files)
+
+
+class StandingTable:
+    """Where each subject (None: the trial) stands under every rule of their version.
+
+    A subject's row is a tuple of (status, reason) per rule, shared with every subject who stands
+    the same way, so that a portfolio's standings take little more memory than its subject ids.
+    Iterates as Standings sorted by rule order, then subject.
+    """
+
+    def __init__(self, rules: list[CompiledRule], by_version: dict[str | None, CompiledProtocol]):
+        self._order = [rule.id for rule in rules]
+        self._levels: dict[tuple[str | None, bool], tuple[CompiledRule, ...]] = {
+            (name, trial): tuple(r for r in protocol.rules if (r.level == "trial") == trial)
+            for name, protocol in by_version.items() for trial in (False, True)}
+        self._rows: dict[str | None, tuple[str | None, tuple[tuple[str, str | None], ...]]] = {}
+        self._shared: dict[tuple, tuple] = {}
+
+    def add(self, subject: str | None, version: str | None, row: tuple[tuple[str, str | None], ...]) -> None:
+        self._rows[subject] = (version, self._shared.setdefault(row, row))
+
+    def __len__(self) -> int:
+        return sum(len(row) for _, row in self._rows.values())
+
+    def __iter__(self) -> Iterator[Standing]:
+        subjects = sorted(self._rows, key=lambda s: s or "")
+        positions = {key: {rule.id: (i, rule) for i, rule in enumerate(rules)} for key, rules in self._levels.items()}
+        for rule_id in self._order:
+            for subject in subjects:
+                version, row = self._rows[subject]
+                found = positions[version, subject is None].get(rule_id)
+                if found is not None:
+                    index, rule = found
+                    status, reason = row[index]
+                    yield Standing(rule, subject, status, reason, version)
 
 
 @dataclass
@@ -311,7 +604,7 @@ def _sort_matches(matches: list[tuple[Any, dict[str, int]]]) -> _Matches:
 
 
 def _judge(rule: CompiledRule, matches: list[tuple[Any, dict[str, int]]], session: Session,
-           protocol: CompiledProtocol, result: AuditResult) -> tuple[list[Finding], Standing]:
+           protocol: CompiledProtocol, pending_counts: Counter) -> tuple[list[Finding], Standing]:
     """Findings for one rule and one session, and where the session's subject stands.
 
     Each check (trigger) ends in one outcome: excused (an `unless` record), passed (covered, or no
@@ -325,7 +618,7 @@ def _judge(rule: CompiledRule, matches: list[tuple[Any, dict[str, int]]], sessio
     findings: list[Finding] = []
     if rule.has_due:
         pending = triggers - m.due - set(m.excused)
-        result.pending[rule.id] += len(pending)
+        pending_counts[rule.id] += len(pending)
         outcomes += [("pending", f"judged from {rule.due_text}, after the data cut-off")] * len(pending)
         triggers -= pending
     for t in sorted(triggers):

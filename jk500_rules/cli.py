@@ -12,12 +12,15 @@ from pathlib import Path
 import pendulum
 
 from . import __version__, comparison, matrix, monitoring
+from . import executor as executors
 from .audit import audit_files
 from .compiler import CompiledProtocol, compile_protocol
 from .errors import InputError, Jk500Error
+from .executor import default_jobs
 from .explanation import explain_protocol, explain_rule
 from .formatter import format_source
 from .parser import parse
+from .partition import ROWS_IN_MEMORY
 from .records import read_text
 from .report import check_output, parse_formats, summary, write_reports
 
@@ -35,6 +38,16 @@ def _date(text: str) -> dt.date:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"'{text}' is not an ISO date (YYYY-MM-DD)") from None
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number of at least 1")
+    return value
 
 
 def _zone(name: str) -> str:
@@ -86,6 +99,17 @@ def _parser() -> argparse.ArgumentParser:
     audit.add_argument("--fail-on", choices=monitoring.FAIL_ON, default="any",
                        help="which findings make the exit code 1: any (default), important, new (needs --since), "
                             "new-important, never; waived findings never do")
+    audit.add_argument("--jobs", type=_positive, default=None, metavar="N",
+                       help=f"judge subjects in N worker processes (default: the core count, {default_jobs()} here); "
+                            "the report is the same for any N")
+    audit.add_argument("--rows-in-memory", type=_positive, default=ROWS_IN_MEMORY, metavar="N",
+                       help="rows held in memory while regrouping the logs by subject; beyond, they are sorted "
+                            f"externally in temporary files (default {ROWS_IN_MEMORY:,})")
+    audit.add_argument("--executor", choices=("local", "dask"), default="local",
+                       help="where subjects are judged: local processes (default), or a Dask cluster (needs "
+                            "--scheduler and the dask extra: pip install 'jk500-rules[dask]')")
+    audit.add_argument("--scheduler", metavar="ADDRESS",
+                       help="the Dask scheduler's address (e.g. tcp://10.0.0.5:8786), with --executor dask")
     audit.add_argument("--run-time", metavar="TIME",
                        help="the run time the reports carry (default: now, UTC); fix it to compare reports byte "
                             "for byte")
@@ -124,6 +148,38 @@ def _parser() -> argparse.ArgumentParser:
     trace.add_argument("--as-of", type=_date, metavar="DATE", help="data cut-off for auditing LOGs")
     trace.add_argument("--mapping", metavar="FILE", help="read SDTM folders among the LOGs with this mapping")
     trace.add_argument("--format", choices=("text", "json", "csv"), default="text")
+
+    from .watch import seconds  # the watch subcommand's own argument type
+
+    watch = commands.add_parser(
+        "watch", help="audit growing visit logs: one line per finding that appears or is resolved, as rows arrive",
+        description="Audit the logs once (a summary line), then poll them: each appended whole line is audited "
+                    "at once, re-judging only the subjects it touches (and the trial level when its facts change), "
+                    "and every new, changed or resolved finding is printed. Ctrl-C stops it with a closing summary "
+                    "(exit code 0).")
+    watch.add_argument("--rules", required=True, help="the protocol rules file")
+    watch.add_argument("paths", nargs="+", metavar="PATH",
+                       help="visit logs (.csv or .jsonl) followed as they grow, or folders: their .csv and .jsonl "
+                            "files, and any that appear later, are read in full and then followed. A file that "
+                            "shrinks or whose part already read changes is refused (an error line; restart the "
+                            "watch to audit it afresh)")
+    watch.add_argument("--as-of", type=_date, metavar="DATE",
+                       help="data cut-off: later records are not used, open windows are not judged. Default: "
+                            "today at the site (--time-zone, else UTC), moving with the calendar: on a new day "
+                            "every subject is judged once again, so that checks falling due that day are reported")
+    watch.add_argument("--time-zone", metavar="ZONE", type=_zone,
+                       help="the site's time zone (e.g. Asia/Shanghai): for datetimes with a UTC offset, as in "
+                            "audit, and for today's date as the default cut-off")
+    watch.add_argument("--version", dest="protocol_version", metavar="NAME",
+                       help="judge every subject under this protocol version (default: the version in force "
+                            "for each subject)")
+    watch.add_argument("--interval", type=seconds, default=1.0, metavar="SECONDS",
+                       help="how often the logs are polled for new lines (default 1)")
+    watch.add_argument("--format", choices=("text", "jsonl"), default="text",
+                       help="text: NEW|RESOLVED|CHANGED ID RULE SUBJECT DATE STATUS: MESSAGE lines; jsonl: one JSON "
+                            "object per event, with its time and the latency from reading the row to printing")
+    watch.add_argument("--exit-after", type=seconds, metavar="SECONDS",
+                       help="stop after this long, with the closing summary (default: run until Ctrl-C)")
     return parser
 
 
@@ -140,6 +196,8 @@ def main(argv: list[str] | None = None) -> int:
             return _fmt(args)
         if args.command == "explain":
             return _explain(args)
+        if args.command == "watch":
+            return _watch(args)
         protocol = load_protocol(args.rules)
         if args.command == "compile":
             sys.stdout.write(json.dumps(protocol.rulesets(), indent=2, sort_keys=True) + "\n")
@@ -164,10 +222,19 @@ def _audit(args: argparse.Namespace) -> int:
     if args.fail_on.startswith("new") and not args.since:
         print(f"jk500-rules audit: --fail-on {args.fail_on} needs --since PREVIOUS.json", file=sys.stderr)
         return EXIT_INVALID
+    if (args.executor == "dask") != (args.scheduler is not None):
+        print("jk500-rules audit: --executor dask and --scheduler ADDRESS go together", file=sys.stderr)
+        return EXIT_INVALID
     protocol = load_protocol(args.rules)
     progress = _progress if sys.stderr.isatty() and not (args.output is None and "json" in args.format) else None
-    result = audit_files(protocol, args.logs, args.as_of, args.protocol_version, args.mapping, args.time_zone,
-                         progress)
+    executor = executors.dask_executor(args.scheduler) if args.executor == "dask" else None
+    try:
+        result = audit_files(protocol, args.logs, args.as_of, args.protocol_version, args.mapping, args.time_zone,
+                             progress, jobs=args.jobs or default_jobs(), executor=executor,
+                             rows_in_memory=args.rows_in_memory, keep_records="html" in args.format)
+    finally:
+        if executor is not None:
+            executor.close()
     if progress:
         print(file=sys.stderr)
     monitoring.attach_provenance(result, args.rules, args.run_time or monitoring.run_time_now())
@@ -255,3 +322,10 @@ def _explain(args: argparse.Namespace) -> int:
                for line in text.splitlines()]
     sys.stdout.write("\n".join(wrapped) + "\n")
     return EXIT_CLEAN
+
+
+def _watch(args: argparse.Namespace) -> int:
+    from .watch import watch  # the watch loop, only for this command
+
+    return watch(load_protocol(args.rules), args.paths, args.as_of, args.time_zone, args.protocol_version,
+                 args.interval, args.format, args.exit_after)

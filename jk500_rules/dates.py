@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import functools
 
 import pendulum
 
@@ -49,10 +50,17 @@ def encode(name: str, value: dt.date, upper: dt.date | None = None) -> dict[str,
     A date known only to the month or year is an interval: `name` holds its first possible day and
     `name__hi` its last, each in the three encodings.
     """
-    low = {name: epoch_day(value), f"{name}__cal": cal(value), f"{name}__calhi": calhi(value)}
+    day, in_months, in_months_hi = _codes(value)
+    low = {name: day, f"{name}__cal": in_months, f"{name}__calhi": in_months_hi}
     if upper is None:  # a full date: `with_upper_bounds` adds its `__hi` copies when a session needs them
         return low
-    return {**low, f"{name}__hi": epoch_day(upper), f"{name}__hi__cal": cal(upper), f"{name}__hi__calhi": calhi(upper)}
+    day, in_months, in_months_hi = _codes(upper)
+    return {**low, f"{name}__hi": day, f"{name}__hi__cal": in_months, f"{name}__hi__calhi": in_months_hi}
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _codes(value: dt.date) -> tuple[int, int, int]:
+    return epoch_day(value), cal(value), calhi(value)
 
 
 def with_upper_bounds(fact: dict) -> None:
@@ -70,6 +78,7 @@ def week_start(value: dt.date, first_weekday: str) -> dt.date:
     return value - dt.timedelta(days=offset)
 
 
+@functools.lru_cache(maxsize=1 << 16)  # a log's dates repeat: a trial runs over a few thousand days
 def date_bounds(text: str, time_zone: str | None = None) -> tuple[dt.date, dt.date] | None:
     """The first and last day an ISO 8601 date, datetime or partial date (`2013-11`, `2013`) can be."""
     text = text.strip()

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import re
 from typing import Any, Iterable
 
 import durable_rules_engine as _dre  # the C engine behind `durable`
@@ -25,7 +24,7 @@ _ruleset_numbers = itertools.count(1)
 # The engine hands back each matched fact as the JSON text it was given. Every fact is sent with "id"
 # as its first key, so a match's `"alias":{"id": N` is found without decoding the whole fact; a data
 # value cannot fake it, since a quote inside a JSON string is always escaped.
-_ALIAS_ID = re.compile(r'"([^"]+)":\{"id": (\d+),')
+_ID_OPENING = '{"id": '
 _FNV_OFFSET, _FNV_PRIME = 0x811C9DC5, 0x01000193
 
 
@@ -138,13 +137,18 @@ class Engine:
 
 def _parse_matches(message: str) -> list[tuple[str, dict[str, int]]]:
     """`{"rule":{"alias":{"id": N, ...}, ...}}` -> [(rule, {alias: N - 1})], skipping the marker rule."""
-    out: list[tuple[str, dict[str, int]]] = []
     # One action message holds one rule's match; its name is ours and has no quote in it.
     rule_name = message[2:message.index('"', 2)]
     if rule_name == _BEGIN_RULE:
-        return out
-    refs = {alias: int(number) - 1 for alias, number in _ALIAS_ID.findall(message, len(rule_name) + 4)}
+        return []
+    refs: dict[str, int] = {}
+    find = message.find
+    at = find(_ID_OPENING, len(rule_name) + 4)
+    while at != -1:  # each `"alias":{"id": N,` in turn: the alias is the string closing just before
+        alias_start = message.rfind('"', 0, at - 2) + 1
+        number_end = find(",", at + len(_ID_OPENING))
+        refs[message[alias_start:at - 2]] = int(message[at + len(_ID_OPENING):number_end]) - 1
+        at = find(_ID_OPENING, number_end)
     if not refs:
         raise EngineError(f"cannot read the engine's match message: {message[:200]}")
-    out.append((rule_name, refs))
-    return out
+    return [(rule_name, refs)]

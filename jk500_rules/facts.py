@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import Iterable
 
-from .compiler import DECIMAL_SCALE, CompiledProtocol, EventSpec, Window
+from .compiler import DECIMAL_SCALE, CompiledProtocol, EventSpec, FactPlan, Window
 from .dates import add_months, encode, week_start, with_upper_bounds
 from .records import Record
 
@@ -43,9 +43,13 @@ class Session:
         self.evidence.append(evidence)
 
 
+# A subject's place in the trial-level facts: per (event, which, attribute) the plan asks for, the
+# subject's group value and its first (or last) record of the event.
+Marks = dict[tuple[str, str, str], tuple[object, Record]]
+
+
 def build_sessions(records: Iterable[Record], protocol: CompiledProtocol, cutoff: dt.date) -> list[Session]:
     """Sessions in a fixed order (subjects sorted, then the trial), whatever the input order."""
-    plan = protocol.plan
     by_subject: dict[str, list[Record]] = defaultdict(list)
     trial_records: list[Record] = []
     for record in records:
@@ -53,50 +57,87 @@ def build_sessions(records: Iterable[Record], protocol: CompiledProtocol, cutoff
             trial_records.append(record)
         else:
             by_subject[record.subject].append(record)
-    cutoff_fact = {"kind": "$cutoff", **encode("date", cutoff)}
-    cutoff_evidence = Evidence((), {"date": cutoff.isoformat()})
-
     sessions: list[Session] = []
-    attributes: dict[str, dict[str, object]] = {}
-    ordered: dict[str, dict[str, list[Record]]] = {}
+    marks: dict[str, Marks] = {}
     for subject in sorted(by_subject):
-        session = Session(f"subject:{subject}", subject)
-        by_event = _ordered_by_event(by_subject[subject])
-        ordered[subject] = by_event
-        for event, items in by_event.items():
-            if event not in plan.events:
-                continue
-            spec = protocol.events[event]
-            for index, record in enumerate(items):
-                fact = _record_fact(record, spec)
-                fact["seq"], fact["rseq"] = index + 1, len(items) - index
-                session.add(fact, Evidence((record,), _display(record)))
-        for group, members, reads in plan.groups:
-            merged = sorted((r for m in members for r in by_event.get(m, [])), key=Record.content_key)
-            by_event[group] = merged  # counts and windows may be over a group too
-            _add_group_members(session, group, merged, reads)
-        if plan.subject:
-            attributes[subject] = _subject_fact(session, by_event, protocol)
-        for event, period, start in sorted(plan.counts):
-            _add_counts(session, by_event.get(event, []), event, period, start, cutoff)
-        for window in sorted(plan.windows):
-            _add_windows(session, by_event, window)
-        session.add(dict(cutoff_fact), cutoff_evidence)
-        _mark_partial(session, any(r.upper for r in by_subject[subject]))
+        session, marks[subject] = subject_session(subject, by_subject[subject], protocol, cutoff)
         sessions.append(session)
+    sessions.append(trial_session(trial_records, marks, protocol, cutoff))
+    return sessions
 
+
+def _cutoff_fact(cutoff: dt.date) -> tuple[dict, Evidence]:
+    return {"kind": "$cutoff", **encode("date", cutoff)}, Evidence((), {"date": cutoff.isoformat()})
+
+
+def subject_session(subject: str, records: list[Record], protocol: CompiledProtocol,
+                    cutoff: dt.date) -> tuple[Session, Marks]:
+    """One subject's facts, built from their records alone, and their marks for the trial session."""
+    plan = protocol.plan
+    session = Session(f"subject:{subject}", subject)
+    by_event = _ordered_by_event(records)
+    for event, items in by_event.items():
+        if event not in plan.events:
+            continue
+        spec = protocol.events[event]
+        for index, record in enumerate(items):
+            fact = _record_fact(record, spec)
+            fact["seq"], fact["rseq"] = index + 1, len(items) - index
+            session.add(fact, Evidence((record,), _display(record)))
+    for group, members, reads in plan.groups:
+        merged = sorted((r for m in members for r in by_event.get(m, [])), key=Record.content_key)
+        by_event[group] = merged  # counts and windows may be over a group too
+        _add_group_members(session, group, merged, reads)
+    attributes = _subject_fact(session, by_event, protocol) if plan.subject else {}
+    for event, period, start in sorted(plan.counts):
+        _add_counts(session, by_event.get(event, []), event, period, start, cutoff)
+    for window in sorted(plan.windows):
+        _add_windows(session, by_event, window)
+    fact, evidence = _cutoff_fact(cutoff)
+    session.add(fact, evidence)
+    _mark_partial(session, any(r.upper for r in records))
+    return session, _marks(by_event, attributes, plan)
+
+
+def subject_marks(records: list[Record], protocol: CompiledProtocol) -> Marks:
+    """A subject's marks under a protocol other than the one their own session was built under."""
+    plan = protocol.plan
+    if not (plan.group_firsts or plan.ranks):
+        return {}
+    by_event = _ordered_by_event(records)
+    for group, members, _ in plan.groups:
+        by_event[group] = sorted((r for m in members for r in by_event.get(m, [])), key=Record.content_key)
+    attributes = _attribute_values(by_event, protocol)[0] if plan.subject else {}
+    return _marks(by_event, attributes, plan)
+
+
+def _marks(by_event: dict[str, list[Record]], attributes: dict[str, object], plan: FactPlan) -> Marks:
+    marks: Marks = {}
+    for key in plan.group_firsts | plan.ranks:
+        event, which, attribute = key
+        items = by_event.get(event)
+        group = attributes.get(attribute)
+        if items and group is not None:
+            marks[key] = (group, items[0] if which == "first" else items[-1])
+    return marks
+
+
+def trial_session(trial_records: list[Record], marks: dict[str, Marks], protocol: CompiledProtocol,
+                  cutoff: dt.date) -> Session:
+    """The trial's facts: its own records, and per dose group (or other attribute) the subjects' marks."""
+    plan = protocol.plan
     trial = Session(TRIAL_SESSION, None)
     for record in sorted(trial_records, key=Record.content_key):
         if record.event in plan.events:
             trial.add(_record_fact(record, protocol.events[record.event]), Evidence((record,), _display(record)))
-    for event, which, attribute in sorted(plan.group_firsts):
-        _add_group_facts(trial, ordered, attributes, event, which, attribute)
-    for event, which, attribute in sorted(plan.ranks):
-        _add_rank_facts(trial, ordered, attributes, event, which, attribute)
-    trial.add(dict(cutoff_fact), cutoff_evidence)
+    for key in sorted(plan.group_firsts):
+        _add_group_facts(trial, marks, *key)
+    for key in sorted(plan.ranks):
+        _add_rank_facts(trial, marks, *key)
+    fact, evidence = _cutoff_fact(cutoff)
+    trial.add(fact, evidence)
     _mark_partial(trial, any(r.upper for r in trial_records))
-    sessions.append(trial)
-    return sessions
+    return trial
 
 
 def _mark_partial(session: Session, partial: bool) -> None:
@@ -144,8 +185,9 @@ def _display(record: Record) -> dict[str, str]:
     return {"date": record.date_text.strip() if "date" in record.upper else record.date.isoformat(), **record.raw}
 
 
-def _subject_fact(session: Session, by_event: dict[str, list[Record]], protocol: CompiledProtocol) -> dict[str, object]:
-    """One fact of subject attributes, each from the subject's earliest record that gives it."""
+def _attribute_values(by_event: dict[str, list[Record]],
+                      protocol: CompiledProtocol) -> tuple[dict[str, object], dict, list[Record]]:
+    """Subject attributes, each from the subject's earliest record that gives it: (values, fact, sources)."""
     fact: dict = {"kind": "$subject"}
     values: dict[str, object] = {}
     sources: list[Record] = []
@@ -161,6 +203,12 @@ def _subject_fact(session: Session, by_event: dict[str, list[Record]], protocol:
         values[name] = value
         if source not in sources:
             sources.append(source)
+    return values, fact, sources
+
+
+def _subject_fact(session: Session, by_event: dict[str, list[Record]], protocol: CompiledProtocol) -> dict[str, object]:
+    """One fact of subject attributes; returns the attribute values."""
+    values, fact, sources = _attribute_values(by_event, protocol)
     display = {name: str(value) for name, value in values.items()}
     session.add(fact, Evidence(tuple(sources), display))
     return values
@@ -230,19 +278,16 @@ def _add_windows(session: Session, by_event: dict[str, list[Record]], window: Wi
         start = stop
 
 
-def _subject_marks(ordered: dict[str, dict[str, list[Record]]], attributes: dict[str, dict[str, object]],
-                   event: str, which: str, attribute: str) -> dict[object, list[tuple[dt.date, str, Record]]]:
-    """Per group value: each subject's first (or last) record of `event`, earliest first."""
+def _subject_marks(marks: dict[str, Marks], key: tuple[str, str, str]) -> dict[object, list[tuple[dt.date, str, Record]]]:
+    """Per group value: each subject's mark for `key`, earliest first (ties by subject)."""
     groups: dict[object, list[tuple[dt.date, str, Record]]] = defaultdict(list)
-    for subject, by_event in ordered.items():
-        items = by_event.get(event)
-        group = attributes.get(subject, {}).get(attribute)
-        if not items or group is None:
-            continue
-        record = items[0] if which == "first" else items[-1]
-        groups[group].append((record.date, subject, record))
-    for marks in groups.values():
-        marks.sort(key=lambda m: (m[0], m[1]))
+    for subject, subject_marks_ in marks.items():
+        mark = subject_marks_.get(key)
+        if mark is not None:
+            group, record = mark
+            groups[group].append((record.date, subject, record))
+    for items in groups.values():
+        items.sort(key=lambda m: (m[0], m[1]))
     return groups
 
 
@@ -250,19 +295,19 @@ def _group_value(value: object) -> object:
     return value if isinstance(value, str) else int(value)  # type: ignore[call-overload]
 
 
-def _add_group_facts(trial: Session, ordered: dict, attributes: dict, event: str, which: str, attribute: str) -> None:
-    for group, marks in sorted(_subject_marks(ordered, attributes, event, which, attribute).items(),
+def _add_group_facts(trial: Session, marks: dict[str, Marks], event: str, which: str, attribute: str) -> None:
+    for group, items in sorted(_subject_marks(marks, (event, which, attribute)).items(),
                                key=lambda item: str(item[0])):
-        date, subject, record = marks[0] if which == "first" else marks[-1]
+        date, subject, record = items[0] if which == "first" else items[-1]
         fact = {"kind": "$group", "event": event, "which": which, "attribute": attribute,
                 "group": _group_value(group), **encode("date", date)}
         trial.add(fact, Evidence((record,), {attribute: str(group), "date": record.date.isoformat(), "subject": subject}))
 
 
-def _add_rank_facts(trial: Session, ordered: dict, attributes: dict, event: str, which: str, attribute: str) -> None:
-    for group, marks in sorted(_subject_marks(ordered, attributes, event, which, attribute).items(),
+def _add_rank_facts(trial: Session, marks: dict[str, Marks], event: str, which: str, attribute: str) -> None:
+    for group, items in sorted(_subject_marks(marks, (event, which, attribute)).items(),
                                key=lambda item: str(item[0])):
-        for rank, (date, subject, record) in enumerate(marks, start=1):
+        for rank, (date, subject, record) in enumerate(items, start=1):
             fact = {"kind": "$rank", "event": event, "which": which, "attribute": attribute,
                     "group": _group_value(group), "rank": rank, **encode("date", date)}
             trial.add(fact, Evidence((record,), {attribute: str(group), "date": record.date.isoformat(),

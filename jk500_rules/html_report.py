@@ -44,6 +44,8 @@ _PARTIAL = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
 
 def render_html(result: AuditResult) -> str:
     """The audit as one HTML document (a str), for `audit --format html`."""
+    if not result.records_kept:
+        raise ValueError("the HTML report's timelines need every record: audit with keep_records=True")
     template = _environment().get_template("report.html.j2")
     return template.render(**_context(result))
 

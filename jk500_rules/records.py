@@ -6,10 +6,10 @@ import csv
 import datetime as dt
 import gc
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Iterator
 
 from .compiler import CompiledProtocol, EventSpec
 from .dates import clock_seconds, date_bounds, parse_iso
@@ -79,26 +79,20 @@ def read_logs(paths: list[str], protocol: CompiledProtocol, time_zone: str | Non
     collecting = gc.isenabled()
     gc.disable()
     try:
-        _read_into(data, paths, protocol, time_zone)
+        for path in paths:
+            data.files.append(path)
+            log = LogFile(path)
+            for line, row in log.rows():
+                data.read += 1
+                outcome = row if isinstance(row, str) else validate(log.as_dict(row), path, line, protocol, time_zone)
+                if isinstance(outcome, Record):
+                    data.records.append(outcome)
+                else:
+                    data.rejections.append(Rejection(path, line, outcome))
     finally:
         if collecting:
             gc.enable()
     return data
-
-
-def _read_into(data: LogData, paths: list[str], protocol: CompiledProtocol, time_zone: str | None) -> None:
-    for path in paths:
-        data.files.append(path)
-        for line, row in _rows(path):
-            data.read += 1
-            if isinstance(row, str):
-                data.rejections.append(Rejection(path, line, row))
-                continue
-            outcome = validate(row, path, line, protocol, time_zone)
-            if isinstance(outcome, Record):
-                data.records.append(outcome)
-            else:
-                data.rejections.append(Rejection(path, line, outcome))
 
 
 def read_text(path: str) -> str:
@@ -114,62 +108,133 @@ def read_text(path: str) -> str:
         raise InputError(path, exc.strerror or "cannot be read") from None
 
 
-def _rows(path: str) -> Iterator[tuple[int, dict[str, object] | str]]:
-    p = Path(path)
-    text = read_text(path)
-    if p.suffix.lower() in (".jsonl", ".ndjson", ".json"):
-        yield from _json_rows(text)
-    else:
-        yield from _csv_rows(text, path)
+class LogFile:
+    """One visit log (CSV, or JSON Lines by its suffix), streamed row by row without holding the file.
 
+    A row comes as its text (`texts`) or parsed (`rows`): CSV cells in header order, or a JSON object.
+    The text form is what partitions keep and ship to workers: a short string per row, parsed again
+    where it is validated.
+    """
 
-def _json_rows(text: str) -> Iterator[tuple[int, dict[str, object] | str]]:
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
+    def __init__(self, path: str):
+        self.path = path
+        self.json = Path(path).suffix.lower() in (".jsonl", ".ndjson", ".json")
+        self.header: tuple[str, ...] = ()
+        self._base_columns: tuple[int, ...] = ()
+        p = Path(path)
+        if not p.is_file():
+            raise InputError(path, "no such file" if not p.exists() else "not a file")
+
+    @classmethod
+    def known(cls, path: str, header: tuple[str, ...], json_lines: bool) -> LogFile:
+        """A log already opened elsewhere (a worker parsing rows it was sent): nothing is read here."""
+        log = cls.__new__(cls)
+        log.path, log.header, log.json, log._base_columns = path, header, json_lines, ()
+        return log
+
+    def rows(self) -> Iterator[tuple[int, list[str] | dict[str, object] | str]]:
+        """(line, CSV cells or JSON object) per row; a row that cannot be parsed comes as its reason."""
+        for line, _, parsed in self.entries():
+            yield line, parsed
+
+    def entries(self) -> Iterator[tuple[int, str, list[str] | dict[str, object] | str]]:
+        """(line, text, parsed row or the reason it is not one) per row."""
+        for line, text, parsed in self.texts():
+            yield line, text, self.parse(text) if parsed is None else self._checked(parsed)
+
+    def parse(self, text: str) -> list[str] | dict[str, object] | str:
+        """One row's text (from `texts`) parsed: cells, an object, or why it is not a row."""
+        if self.json:
+            try:
+                row = json.loads(text)
+            except json.JSONDecodeError as exc:
+                return f"not valid JSON ({exc.msg} at column {exc.colno})"
+            return row if isinstance(row, dict) else "a JSON Lines row must be an object"
         try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            yield number, f"not valid JSON ({exc.msg} at column {exc.colno})"
-            continue
-        if not isinstance(row, dict):
-            yield number, "a JSON Lines row must be an object"
-            continue
-        yield number, row
-
-
-def _csv_rows(text: str, path: str) -> Iterator[tuple[int, dict[str, object] | str]]:
-    reader = csv.reader(text.splitlines(keepends=True))
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise InputError(path, "the file is empty; a visit log starts with a header row", 1) from None
-    except csv.Error as exc:
-        raise InputError(path, f"the header row is not valid CSV ({exc})", 1) from None
-    header = [h.strip() for h in header]
-    missing = [c for c in BASE_COLUMNS if c not in header]
-    if missing:
-        raise InputError(path, f"the header lacks column{'s' if len(missing) > 1 else ''} {', '.join(missing)}", 1)
-    duplicates = sorted({h for h in header if header.count(h) > 1})
-    if duplicates:
-        raise InputError(path, f"the header repeats column {', '.join(duplicates)}", 1)
-    start = reader.line_num + 1
-    while True:
-        try:
-            cells = next(reader)
-        except StopIteration:
-            return
+            cells = next(csv.reader([text]))
         except csv.Error as exc:
-            yield start, f"not valid CSV ({exc})"
-            start = reader.line_num + 1
-            continue
-        line, start = start, reader.line_num + 1
-        if not any(c.strip() for c in cells):
-            continue
-        if len(cells) != len(header):
-            yield line, f"has {len(cells)} cells; the header has {len(header)}"
-            continue
-        yield line, dict(zip(header, cells))
+            return f"not valid CSV ({exc})"
+        return self._checked(cells)
+
+    def _checked(self, cells: list[str] | str) -> list[str] | str:
+        if isinstance(cells, str):
+            return cells
+        if len(cells) != len(self.header):
+            return f"has {len(cells)} cells; the header has {len(self.header)}"
+        return cells
+
+    def as_dict(self, row: list[str] | dict[str, object]) -> dict[str, object]:
+        """A row as `validate` takes it; a CSV row's empty cells (most of a wide log's) are left out."""
+        return row if isinstance(row, dict) else {name: cell for name, cell in zip(self.header, row) if cell}
+
+    def base(self, row: list[str] | dict[str, object]) -> tuple[str, str, str]:
+        """A row's subject, event and date as written (stripped), without building the whole row."""
+        if isinstance(row, dict):
+            return _text(row.get("subject")), _text(row.get("event")), _text(row.get("date"))
+        if not self._base_columns:
+            self._base_columns = tuple(self.header.index(c) for c in ("subject", "event", "date"))
+        subject, event, date = self._base_columns
+        return row[subject].strip(), row[event].strip(), row[date].strip()
+
+    def texts(self) -> Iterator[tuple[int, str, list[str] | str | None]]:
+        """(first line number, text, parsed) per non-blank row in file order.
+
+        `parsed` is the CSV cells as read, the reason a row is broken, or None where the text is still
+        to be parsed (JSON Lines).
+        """
+        try:
+            with open(self.path, encoding="utf-8-sig", newline="") as handle:
+                yield from (self._json_texts(handle) if self.json else self._csv_texts(handle))
+        except UnicodeDecodeError as exc:
+            raise InputError(self.path, f"not UTF-8 text (byte {exc.start} of a block)") from None
+        except OSError as exc:
+            raise InputError(self.path, exc.strerror or "cannot be read") from None
+
+    def _json_texts(self, handle: Iterator[str]) -> Iterator[tuple[int, str, list[str] | str | None]]:
+        for number, line in enumerate(handle, start=1):
+            if line.strip():
+                yield number, line, None
+
+    def _csv_texts(self, handle: Iterator[str]) -> Iterator[tuple[int, str, list[str] | str | None]]:
+        consumed: list[str] = []
+
+        def lines() -> Iterator[str]:
+            for line in handle:
+                consumed.append(line)
+                yield line
+
+        reader = csv.reader(lines())
+        try:
+            header = next(reader)
+        except StopIteration:
+            raise InputError(self.path, "the file is empty; a visit log starts with a header row", 1) from None
+        except csv.Error as exc:
+            raise InputError(self.path, f"the header row is not valid CSV ({exc})", 1) from None
+        self.header = tuple(h.strip() for h in header)
+        missing = [c for c in BASE_COLUMNS if c not in self.header]
+        if missing:
+            raise InputError(self.path, f"the header lacks column{'s' if len(missing) > 1 else ''} "
+                                        f"{', '.join(missing)}", 1)
+        duplicates = sorted({h for h in self.header if self.header.count(h) > 1})
+        if duplicates:
+            raise InputError(self.path, f"the header repeats column {', '.join(duplicates)}", 1)
+        consumed.clear()
+        start = reader.line_num + 1
+        while True:
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                yield start, "", f"not valid CSV ({exc})"
+                consumed.clear()
+                start = reader.line_num + 1
+                continue
+            line, start = start, reader.line_num + 1
+            text = "".join(consumed)
+            consumed.clear()
+            if any(c.strip() for c in cells):
+                yield line, text, cells
 
 
 def _text(value: object) -> str:

@@ -11,7 +11,7 @@ import io
 import json
 import sys
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -116,7 +116,15 @@ def _record_dict(r: Record) -> dict[str, Any]:
     return {"location": r.location, "event": r.event, "subject": r.subject, "date": r.date_text, "values": r.raw}
 
 
+_STANDINGS_PLACE = "\u0000standings\u0000"
+
+
 def to_json(result: AuditResult) -> str:
+    return "".join(json_parts(result))
+
+
+def json_parts(result: AuditResult) -> Iterator[str]:
+    """The JSON report in pieces, standings streamed one by one: a portfolio's run to millions of them."""
     document = {
         "tool": {"name": "jk500-rules", "version": __version__},
         "protocol": {"name": result.protocol.name, "registry": result.protocol.registry,
@@ -125,11 +133,21 @@ def to_json(result: AuditResult) -> str:
         "findings": [finding_dict(f, result) for f in result.findings],
         "resolved": result.resolved,
         "orphan_reviews": result.orphan_reviews,
-        "standings": [{"rule": s.rule.id, "subject": s.subject, "status": s.status, "reason": s.reason,
-                       "protocol_version": s.version} for s in result.standings],
+        "standings": _STANDINGS_PLACE,
         "summary": summary(result),
     }
-    return json.dumps(document, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+    text = json.dumps(document, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+    head, tail = text.split(json.dumps(_STANDINGS_PLACE), 1)
+    yield head
+    # As json.dumps(indent=2) lays out a list of objects one level down: each line indented 4 more.
+    opening = "["
+    for s in result.standings:
+        item = json.dumps({"rule": s.rule.id, "subject": s.subject, "status": s.status, "reason": s.reason,
+                           "protocol_version": s.version}, indent=2, ensure_ascii=False)
+        yield opening + "\n    " + item.replace("\n", "\n    ")
+        opening = ","
+    yield "[]" if opening == "[" else "\n  ]"
+    yield tail
 
 
 def to_text(result: AuditResult) -> str:
@@ -346,6 +364,8 @@ def write_reports(result: AuditResult, formats: tuple[str, ...], output: str | N
             if datasets.trial:
                 print(f"{len(datasets.trial)} trial-level finding(s) left out of DV, whose records belong to "
                       f"subjects; -o DIR writes them to {dv.TRIAL_FILE}.", file=stderr)
+        elif only == "json":
+            stdout.writelines(json_parts(result))
         else:
             stdout.write(RENDERERS[only](result))
         return []
@@ -353,7 +373,7 @@ def write_reports(result: AuditResult, formats: tuple[str, ...], output: str | N
     try:
         if not _folder_wanted(formats, output):
             path = Path(output)
-            path.write_text(RENDERERS[formats[0]](result), encoding="utf-8")
+            _write(path, formats[0], result)
             return [path]
         folder = Path(output)
         folder.mkdir(parents=True, exist_ok=True)
@@ -366,8 +386,16 @@ def write_reports(result: AuditResult, formats: tuple[str, ...], output: str | N
                 written += dv.write(result, folder)
             else:
                 path = folder / FILE_NAMES[name]
-                path.write_text(RENDERERS[name](result), encoding="utf-8")
+                _write(path, name, result)
                 written.append(path)
     except OSError as exc:
         raise InputError(str(exc.filename or output), f"cannot be written ({exc.strerror or exc})") from None
     return written
+
+
+def _write(path: Path, name: str, result: AuditResult) -> None:
+    if name == "json":
+        with path.open("w", encoding="utf-8") as handle:
+            handle.writelines(json_parts(result))
+    else:
+        path.write_text(RENDERERS[name](result), encoding="utf-8")

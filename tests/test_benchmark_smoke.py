@@ -1,13 +1,18 @@
 """Smoke test of the benchmark: the generator's event mix, and an audit that reads every record.
 
-No timing here: `python -m benchmarks` measures; this only keeps the generator and the audit agreeing:
-a log without planted deviations has no finding, and with them the audit finds exactly those planted.
+No timing here: `python -m benchmarks` measures; this only keeps the generator, the audit and the
+benchmark's own machinery agreeing: a log without planted deviations has no finding, with them the
+audit finds exactly those planted; the generator's file does not depend on how it was sorted; the
+jobs comparison sees identical reports; and a missing phase hook point is n/a, not a crash.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
+import inspect
 import sys
+import types
 from collections import Counter
 from pathlib import Path
 
@@ -15,6 +20,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root holds `benchmarks`
 
+from benchmarks import child, run  # noqa: E402
 from benchmarks.generate import (  # noqa: E402
     EXTRA_EVENT_NAMES,
     NOT_READ_BY_RULES,
@@ -27,6 +33,8 @@ from benchmarks.generate import (  # noqa: E402
 from jk500_rules.audit import audit_files  # noqa: E402
 from jk500_rules.cli import load_protocol  # noqa: E402
 from jk500_rules.report import summary  # noqa: E402
+
+API_JOBS = "jobs" in inspect.signature(audit_files).parameters
 
 
 def _events(path: Path) -> Counter:
@@ -90,3 +98,71 @@ def test_planted_deviations_are_found_exactly(tmp_path: Path, seed: int) -> None
     assert {f.status for f in result.findings} == {"deviation"}
     assert found == gen.expected
     assert s["findings"] == sum(gen.planted.values())
+
+
+def test_the_log_does_not_depend_on_how_it_was_sorted(tmp_path: Path) -> None:
+    """Sorted in memory or in 13 spilled runs merged: the same bytes (10M records need the runs)."""
+    whole = generate(3000, seed=3, out_dir=tmp_path / "whole", deviation_rate=0.9)
+    runs = generate(3000, seed=3, out_dir=tmp_path / "runs", deviation_rate=0.9, chunk_rows=229)
+    assert whole.runs == 1 and runs.runs == -(-whole.records // 229)
+    digest = [hashlib.sha256(g.csv_path.read_bytes()).hexdigest() for g in (whole, runs)]
+    assert digest[0] == digest[1]
+    assert (whole.records, whole.events, whole.planted, whole.expected) == \
+        (runs.records, runs.events, runs.planted, runs.expected)
+    assert not list((tmp_path / "runs").glob(".runs-*"))  # the run files are gone
+    # what the memory table reports beside the peak: the largest subject, the trial rows, the bytes
+    with whole.csv_path.open(encoding="utf-8", newline="") as fh:
+        per_subject = Counter(row["subject"] for row in csv.DictReader(fh))
+    assert whole.trial_rows == per_subject.pop("")
+    assert whole.largest_subject == max(per_subject.values()) == RECORDS_PER_SUBJECT
+    assert whole.file_bytes == whole.csv_path.stat().st_size
+
+
+def test_missing_or_streaming_hook_points_are_not_applicable(monkeypatch: pytest.MonkeyPatch) -> None:
+    """After a rewrite of the audit the phase hooks may find nothing to wrap, or iterators."""
+    monkeypatch.setattr(child, "MARKS", {"calls": Counter(), "seconds": Counter(), "streaming": set()})
+    monkeypatch.setattr(child, "_REAL", {})
+    monkeypatch.setattr(child, "reset_peak", lambda: False)  # not this test process's high-water mark
+    assert child.install_hooks(types.SimpleNamespace()) == []
+    fake = types.SimpleNamespace(read_logs=lambda *a: iter(()), build_sessions=lambda *a: ["s1", "s2"])
+    assert child.install_hooks(fake) == ["read_logs", "build_sessions"]
+    fake.read_logs()
+    assert fake.build_sessions() == ["s1", "s2"]
+    assert child._phase("read_logs") is None  # it returned an iterator: its own time says nothing
+    assert child._phase("build_sessions") is not None
+    assert child.MARKS["sessions"] == 2
+    assert child._phase("subject_session") is None  # not there at all
+
+
+def test_pilot_without_data_is_skipped_with_a_message(tmp_path: Path) -> None:
+    out = run.pilot(tmp_path / "cdiscpilot01", repeat=1)
+    assert "no CDISC pilot data" in out["skipped"]
+
+
+def test_benchmark_run_reports_as_planted_and_identical_across_jobs(tmp_path: Path) -> None:
+    """One small size through the real machinery: fresh child processes, the floor, the CLI, the tables.
+
+    With a parallel audit (audit_files takes `jobs`, the CLI --jobs) the reports of jobs 1 and 2 must be
+    the same bytes; without one the run falls back to jobs 1 and says there was nothing to compare.
+    """
+    caps = run.capabilities()
+    jobs = [1, 2] if caps["api_jobs"] else [1]
+    cli_jobs: list[int | None] = [1, 2] if caps["cli_jobs"] else [None]
+    row = run.measure(1200, seed=3, out_dir=tmp_path, repeat=1, deviation_rate=0.9, api_jobs=jobs,
+                      cli_jobs=cli_jobs)
+    assert row["expected"] and row["as_planted"]
+    assert [a["jobs"] for a in row["audits"]] == jobs
+    assert {a["jobs_passed"] for a in row["audits"]} == {caps["api_jobs"]}
+    assert row["counts"]["read"] == row["records"] and row["counts"]["rejected"] == 0
+    assert row["api_identical"] is (True if caps["api_jobs"] else None)
+    assert row["cli_identical"] is (True if caps["cli_jobs"] else None)
+    assert {code for c in row["cli"] for code in c["exit_codes"]} == {1}  # findings
+    for a in row["audits"]:
+        assert a["peak_rss_audit"] and a["peak_rss"] >= a["peak_rss_audit"]
+        assert run._upper_bound(a) >= a["peak_rss_audit"]
+    text = run.render({"machine": run.machine(), "seed": 3, "repeat": 1, "repeat_large": 1, "command": "test",
+                       "sizes": [row]})
+    comparisons = caps["api_jobs"] + caps["cli_jobs"]
+    verdict = f"{comparisons} comparison(s) | yes |" if comparisons else "0 comparison(s) | n/a (one jobs value) |"
+    assert f"| identical output for every --jobs N | {verdict}" in text
+    assert "NOT AS PLANTED" not in text

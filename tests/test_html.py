@@ -86,7 +86,7 @@ def parse(html: str) -> Page:
 
 @pytest.fixture(scope="module")
 def result() -> AuditResult:
-    return audit_files(load_protocol(str(RULES)), [str(LOG)])
+    return audit_files(load_protocol(str(RULES)), [str(LOG)], keep_records=True)
 
 
 @pytest.fixture(scope="module")
@@ -207,7 +207,7 @@ def test_no_network_fetches(html: str) -> None:
 
 
 def test_deterministic(result: AuditResult, html: str) -> None:
-    again = audit_files(load_protocol(str(RULES)), [str(LOG)])
+    again = audit_files(load_protocol(str(RULES)), [str(LOG)], keep_records=True)
     assert render_html(again) == html
     assert render_html(result) == html
     assert "object at 0x" not in html and "built-in method" not in html

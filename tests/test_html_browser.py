@@ -61,7 +61,7 @@ def driver():
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory: pytest.TempPathFactory):
-    result = audit_files(load_protocol(str(RULES)), [str(LOG)])
+    result = audit_files(load_protocol(str(RULES)), [str(LOG)], keep_records=True)
     path = tmp_path_factory.mktemp("html") / "report.html"
     path.write_text(render_html(result), encoding="utf-8")
     return result, path

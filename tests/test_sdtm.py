@@ -639,7 +639,7 @@ def test_a_single_entry_may_be_a_plain_table_and_files_narrow_a_domain(tmp_path:
 @pytest.fixture(scope="module")
 def jk500() -> tuple:
     protocol = load_protocol(str(ROOT / "protocol.rules"))
-    log = audit_files(protocol, [str(ROOT / "examples" / "jk500_visits.csv")])
+    log = audit_files(protocol, [str(ROOT / "examples" / "jk500_visits.csv")], keep_records=True)
     study = audit_files(protocol, [str(EXAMPLE), str(EXAMPLE / "src_decisions.csv")],
                         mapping=str(EXAMPLE / "mapping.toml"))
     return log, study

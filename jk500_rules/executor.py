@@ -1,0 +1,183 @@
+"""Where partitions are judged: in this process, in local worker processes, or on a cluster.
+
+An executor maps `judge_partition(job, chunk)` over chunks of subjects and yields the results in
+chunk order, with a bounded number of chunks in flight, so that memory does not follow the input.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, Protocol
+
+from .errors import InputError
+
+
+class Executor(Protocol):
+    def map(self, fn: Callable[..., Any], job: Any, chunks: Iterable[Any], engines: Any) -> Iterator[Any]: ...
+
+    def close(self) -> None: ...
+
+
+def default_jobs() -> int:
+    """The cores this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def local_executor(jobs: int) -> Executor:
+    if jobs < 1:
+        raise ValueError("jobs must be at least 1")
+    return SerialExecutor() if jobs == 1 else ProcessExecutor(jobs)
+
+
+class SerialExecutor:
+    """Every chunk in this process, one after the other, with the audit's own engines."""
+
+    def map(self, fn: Callable[..., Any], job: Any, chunks: Iterable[Any], engines: Any) -> Iterator[Any]:
+        for chunk in chunks:
+            yield fn(job, chunk, engines)
+
+    def close(self) -> None:
+        pass
+
+
+class ProcessExecutor:
+    """`jobs` forked worker processes, each with its own engines; the parent only reads and joins.
+
+    Fork, not spawn: a worker starts with the parent's compiled protocol already in memory.
+    """
+
+    def __init__(self, jobs: int):
+        self.jobs = jobs
+        self._pool: Any = None
+
+    def map(self, fn: Callable[..., Any], job: Any, chunks: Iterable[Any], engines: Any) -> Iterator[Any]:
+        if self._pool is None:
+            self._pool = multiprocessing.get_context("fork").Pool(self.jobs)
+        in_flight: deque[Any] = deque()
+        for chunk in chunks:
+            in_flight.append(self._pool.apply_async(fn, (job, chunk)))
+            if len(in_flight) >= 2 * self.jobs:
+                yield in_flight.popleft().get()
+        while in_flight:
+            yield in_flight.popleft().get()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+            self._pool.join()
+            self._pool = None
+
+
+DASK_TIMEOUT = 10.0  # seconds to reach the scheduler, and for it to have a worker
+
+
+def dask_executor(address: str, timeout: float = DASK_TIMEOUT) -> Executor:
+    """Partitions judged on the Dask cluster whose scheduler is at `address`.
+
+    Fails as an InputError (exit code 2, no traceback) when dask is not installed, the address is not
+    one, the scheduler cannot be reached within `timeout` seconds, or it has no worker by then.
+    """
+    try:
+        from distributed import Client
+    except ImportError:
+        raise InputError(address, "the Dask executor needs dask: pip install 'jk500-rules[dask]'") from None
+    _reach(address, timeout)
+    client = Client(address, timeout=timeout, set_as_default=False)
+    try:
+        client.wait_for_workers(1, timeout=timeout)
+    except (OSError, TimeoutError):
+        client.close()
+        raise InputError(address, f"the Dask scheduler has no worker after {timeout:g} s; start one per core "
+                                  f"with: dask worker --nthreads 1 {address}") from None
+    return DaskExecutor(client)
+
+
+def _reach(address: str, timeout: float) -> None:
+    """Connect once and hang up, before any Client exists: a Client that failed to start is left
+    half-made, and at exit it prints a traceback and holds the process for seconds."""
+    import asyncio
+
+    from distributed.comm import connect
+    from distributed.security import Security
+
+    async def knock() -> None:  # with the client's settings from dask's config (TLS, for one)
+        comm = await connect(address, timeout=timeout, **Security().get_connection_args("client"))
+        await comm.close()
+
+    outcome: list[BaseException] = []
+
+    def run() -> None:  # a thread of its own: the caller may already be inside an event loop (Jupyter)
+        try:
+            asyncio.run(knock())
+        except BaseException as exc:  # noqa: BLE001 - handed back to the caller's thread
+            outcome.append(exc)
+
+    thread = threading.Thread(target=run, name="jk500-dask-reach", daemon=True)
+    thread.start()
+    thread.join(timeout + 5)
+    if thread.is_alive():
+        raise InputError(address, f"cannot reach the Dask scheduler within {timeout:g} s")
+    if not outcome:
+        return
+    exc = outcome[0]
+    reason = " ".join(str(exc).split()) or type(exc).__name__
+    if isinstance(exc, (ValueError, TypeError)):
+        raise InputError(address, f"not a Dask scheduler address ({reason}); e.g. tcp://10.0.0.5:8786")
+    if isinstance(exc, (OSError, TimeoutError)):
+        why = "" if reason.startswith("Timed out") else f" ({reason})"
+        raise InputError(address, f"cannot reach the Dask scheduler within {timeout:g} s{why}")
+    raise exc
+
+
+class DaskExecutor:
+    """Chunks submitted to a Dask cluster, a bounded window at a time; results taken in chunk order.
+
+    The job goes to every worker once (scattered), the chunks one task each. A worker process judges
+    one chunk at a time whatever its thread count (see `_one_at_a_time`), so the window is two chunks
+    per worker process: one judged, one waiting.
+    """
+
+    def __init__(self, client: Any):
+        self.client = client
+
+    def window(self) -> int:
+        return 2 * max(1, len(self.client.nthreads()))
+
+    def map(self, fn: Callable[..., Any], job: Any, chunks: Iterable[Any], engines: Any) -> Iterator[Any]:
+        # `engines` are this process's own: a worker uses its process-wide ones.
+        shared_job = self.client.scatter(job, broadcast=True, hash=False)
+        window = self.window()
+        in_flight: deque[Any] = deque()
+        try:
+            for chunk in chunks:
+                # pure=False: two equal chunks are still two tasks, and no result is shared between audits.
+                in_flight.append(self.client.submit(_one_at_a_time, fn, shared_job, chunk, pure=False))
+                if len(in_flight) >= window:
+                    yield in_flight.popleft().result()
+            while in_flight:
+                yield in_flight.popleft().result()
+        finally:
+            if in_flight:  # stopped early (an error, or the consumer gave up): free the cluster
+                self.client.cancel(list(in_flight))
+            self.client.cancel([shared_job])
+
+    def close(self) -> None:
+        """Closes the connection; the cluster goes on."""
+        self.client.close()
+
+
+_JUDGING = threading.Lock()
+
+
+def _one_at_a_time(fn: Callable[..., Any], job: Any, chunk: Any) -> Any:
+    """Runs on a worker. durable-rules' engines and the audit's process-wide engine cache are not
+    thread-safe, and a Dask worker may run several tasks at once in threads: they take turns."""
+    with _JUDGING:
+        return fn(job, chunk)
