@@ -22,6 +22,8 @@ from .partition import ROWS_IN_MEMORY, Group, SubjectRows, chunks
 from .records import LogData, LogFile, Record, Rejection, validate
 
 CHUNK_ROWS = 4_000  # rows per unit of work handed to a worker
+# Below this many rows, starting worker processes costs more than it saves: the audit stays in-process.
+PARALLEL_FROM = 20_000
 
 STATUSES = ("deviation", "possible_deviation", "not_evaluable")
 # A subject's standing under a rule, worst first: the first that applies to any check is the subject's.
@@ -122,6 +124,7 @@ def audit_files(protocol: CompiledProtocol, paths: list[str], as_of: dt.date | N
 
         data = read_study(paths, mapping, protocol, time_zone)
         return audit_data(protocol, data, as_of, version, progress, jobs=jobs, executor=executor)
+    _Versions(protocol, version)  # an unknown --version fails before any row is read
     logs = [LogFile(path) for path in paths]
     data = LogData(files=list(paths))
     trial_rows: list[tuple[int, int, dict[str, object]]] = []
@@ -162,7 +165,7 @@ def audit_files(protocol: CompiledProtocol, paths: list[str], as_of: dt.date | N
                            tuple(log.path for log in logs), tuple(log.header for log in logs),
                            tuple(log.json for log in logs), keep_records)
             result = _audit_groups(protocol, job, rows.groups, trial_records, data, progress, jobs, executor,
-                                   exact_cutoff=as_of is not None)
+                                   exact_cutoff=as_of is not None, subjects=rows.keys, rows=rows.rows)
     finally:
         if collecting:
             gc.enable()
@@ -191,7 +194,8 @@ def audit_data(protocol: CompiledProtocol, data: LogData, as_of: dt.date | None 
     gc.disable()
     try:
         return _audit_groups(protocol, job, lambda: ((s, by_subject[s]) for s in sorted(by_subject)),
-                             trial_records, data, progress, jobs, executor, exact_cutoff=True)
+                             trial_records, data, progress, jobs, executor, exact_cutoff=True,
+                             subjects=len(by_subject), rows=len(data.records))
     finally:
         if collecting:
             gc.enable()
@@ -414,96 +418,124 @@ def _pack(finding: Finding, version: str | None) -> Finding:
 
 def _audit_groups(protocol: CompiledProtocol, job: AuditJob, groups: Callable[[], Iterable[Group]],
                   trial_records: list[Record], data: LogData, progress: Callable[[int, int], None] | None,
-                  jobs: int, executor: Executor | None, exact_cutoff: bool) -> AuditResult:
-    """Judge the subjects' partitions (again, if a rejected row had set the cut-off), then the trial."""
+                  jobs: int, executor: Executor | None, exact_cutoff: bool, subjects: int, rows: int) -> AuditResult:
+    """Judge the subjects' partitions (again, if a rejected row had set the cut-off), then the trial.
+
+    Each partition's outcomes are joined as they arrive, so that the parent holds one shared row of
+    standings per subject, not every subject's outcome.
+    """
     versions = _Versions(protocol, job.version)  # an unknown --version fails here, before any work
     _PROTOCOLS[_protocol_key(job)] = protocol
     local = executor is None
-    executor = executor or local_executor(jobs)
+    executor = executor or local_executor(jobs if rows >= PARALLEL_FROM else 1)
     engines = Engines()
     try:
         while True:
-            parts = _judge_partitions(job, groups, executor, engines, progress)
-            latest = max((p.latest for p in parts if p.latest is not None), default=None)
-            trial_latest = max((r.date for r in trial_records), default=None)
-            latest = max((d for d in (latest, trial_latest) if d is not None), default=None)
+            joined = _Join(protocol, job, versions)
+            for part in executor.map(judge_partition, job, chunks(iter(groups()), CHUNK_ROWS), engines):
+                joined.add(part)
+                if progress is not None:
+                    for done in range(joined.seen - len(part.outcomes) + 1, joined.seen + 1):
+                        if done % 100 == 0 or done == subjects:
+                            progress(done, subjects)
+            latest = max((d for d in (joined.latest, *(r.date for r in trial_records)) if d is not None),
+                         default=None)
             if exact_cutoff or latest == job.cutoff:
                 break
             job = replace(job, cutoff=latest)
-        result = _join(protocol, job, versions, parts, trial_records, data, engines)
+        return joined.finish(trial_records, data, engines)
     finally:
         engines.close()
         if local:
             executor.close()
-    return result
 
 
-def _judge_partitions(job: AuditJob, groups: Callable[[], Iterable[Group]], executor: Executor, engines: Engines,
-                      progress: Callable[[int, int], None] | None) -> list[PartitionResult]:
-    work = list(chunks(iter(groups()), CHUNK_ROWS)) if progress is not None else chunks(iter(groups()), CHUNK_ROWS)
-    total = sum(len(chunk) for chunk in work) if progress is not None else 0
-    parts: list[PartitionResult] = []
-    done = 0
-    for part in executor.map(judge_partition, job, work, engines):
-        parts.append(part)
-        if progress is not None:
-            for _ in part.outcomes:
-                done += 1
-                if done % 100 == 0 or done == total:
-                    progress(done, total)
-    return parts
-
-
-def _join(protocol: CompiledProtocol, job: AuditJob, versions: _Versions, parts: list[PartitionResult],
+def _join(protocol: CompiledProtocol, job: AuditJob, versions: _Versions, parts: Iterable[PartitionResult],
           trial_records: list[Record], data: LogData, engines: Engines) -> AuditResult:
-    """The partitions' outcomes, and the trial level judged from the subjects' marks, as one result."""
-    cutoff = job.cutoff
-    result = AuditResult(protocol, data, cutoff)
-    by_name = versions.by_name()
-    trial_name, trial_protocol = versions.in_force(cutoff) if cutoff is not None else (None, protocol)
-    result.standings = StandingTable(result.rules, by_name)
-    marks: dict[str, Marks] = {}
-    judged_by: dict[str | None, list[str]] = defaultdict(list)
-    kept: list[Record] = []
+    """Partition results already in hand, and the trial level, as one result."""
+    joined = _Join(protocol, job, versions)
     for part in parts:
-        data.rejections += part.rejections
+        joined.add(part)
+    return joined.finish(trial_records, data, engines)
+
+
+class _Join:
+    """The partitions' outcomes as they arrive, then the trial level judged from the subjects' marks."""
+
+    def __init__(self, protocol: CompiledProtocol, job: AuditJob, versions: _Versions):
+        self.job = job
+        self.versions = versions
+        self.by_name = versions.by_name()
+        self.result = AuditResult(protocol, LogData(), job.cutoff)
+        self.result.standings = StandingTable(self.result.rules, self.by_name)
+        self.rules = {name: {rule.id: rule for rule in p.rules} for name, p in self.by_name.items()}
+        self.marks: dict[str, Marks] = {}
+        self.judged_by: dict[str | None, list[str]] = defaultdict(list)
+        self.kept: list[Record] = []
+        self.rejections: list[Rejection] = []
+        self.latest: dt.date | None = None
+        self.seen = 0
+        self._strings: dict[str, str] = {}
+
+    def add(self, part: PartitionResult) -> None:
+        result = self.result
+        self.rejections += part.rejections
+        if part.latest is not None and (self.latest is None or part.latest > self.latest):
+            self.latest = part.latest
         for outcome in part.outcomes:
+            self.seen += 1
             result.not_used.update(outcome.not_used)
-            kept += outcome.records
+            self.kept += outcome.records
             if not outcome.judged:
                 continue
             result.subjects += 1
             result.audited += outcome.audited
             result.pending.update(outcome.pending)
-            judged_by[outcome.version].append(outcome.subject)
-            marks[outcome.subject] = outcome.marks
-            rules = {rule.id: rule for rule in by_name[outcome.version].rules}
+            self.judged_by[outcome.version].append(outcome.subject)
+            if outcome.marks:
+                self.marks[outcome.subject] = {key: (group, self._lighter(record))
+                                               for key, (group, record) in outcome.marks.items()}
+            rules = self.rules[outcome.version]
             result.findings += [replace(f, rule=rules[f.rule]) for f in outcome.findings]  # type: ignore[index]
             result.standings.add(outcome.subject, outcome.version, outcome.standings)
-    if job.files:  # rows streamed from logs: records exist only where a worker was asked to keep them
-        data.records = kept + trial_records
-        result.records_kept = job.keep_records
-    data.rejections.sort(key=lambda r: (_file_order(data, r.file), r.line))
-    in_time = [r for r in trial_records if cutoff is not None and r.date <= cutoff]
-    if len(in_time) < len(trial_records):
-        result.not_used["dated after the data cut-off"] += len(trial_records) - len(in_time)
-    read_events = trial_protocol.plan.read_events
-    for record in in_time:
-        if record.event in read_events:
-            result.audited += 1
-        else:
-            result.not_used[f"{record.event}: no rule reads it"] += 1
-    if cutoff is not None:
-        session = trial_session([r for r in in_time if r.event in read_events], marks, trial_protocol, cutoff)
-        findings, standings = _judge_session(session, trial_protocol, engines, result.pending)
-        result.findings += [replace(f, version=trial_name) for f in findings]
-        result.standings.add(None, trial_name, tuple((st.status, st.reason) for st in standings))
-        judged_by.setdefault(trial_name, [])
-        result.trial_version = trial_name
-    result.versions = {name: sorted(judged_by[name]) for name in by_name if name is not None and name in judged_by}
-    order = {rule.id: i for i, rule in enumerate(result.rules)}
-    result.findings.sort(key=lambda f: f.sort_key(order))
-    return result
+
+    def _lighter(self, record: Record) -> Record:
+        """A mark's record as trial-level evidence: its typed values dropped, repeated texts shared."""
+        share = self._strings.setdefault
+        return Record(share(record.file, record.file), record.line, share(record.study, record.study),
+                      share(record.site, record.site), record.subject, record.date, record.date_text,
+                      share(record.event, record.event), {}, record.raw, record.upper)
+
+    def finish(self, trial_records: list[Record], data: LogData, engines: Engines) -> AuditResult:
+        job, result = self.job, self.result
+        cutoff = job.cutoff
+        result.data = data
+        data.rejections += self.rejections
+        if job.files:  # rows streamed from logs: records exist only where a worker was asked to keep them
+            data.records = self.kept + trial_records
+            result.records_kept = job.keep_records
+        data.rejections.sort(key=lambda r: (_file_order(data, r.file), r.line))
+        name, protocol = self.versions.in_force(cutoff) if cutoff is not None else (None, result.protocol)
+        in_time = [r for r in trial_records if cutoff is not None and r.date <= cutoff]
+        if len(in_time) < len(trial_records):
+            result.not_used["dated after the data cut-off"] += len(trial_records) - len(in_time)
+        read_events = protocol.plan.read_events
+        for record in in_time:
+            if record.event in read_events:
+                result.audited += 1
+            else:
+                result.not_used[f"{record.event}: no rule reads it"] += 1
+        if cutoff is not None:
+            session = trial_session([r for r in in_time if r.event in read_events], self.marks, protocol, cutoff)
+            findings, standings = _judge_session(session, protocol, engines, result.pending)
+            result.findings += [replace(f, version=name) for f in findings]
+            result.standings.add(None, name, tuple((st.status, st.reason) for st in standings))  # type: ignore[union-attr]
+            self.judged_by.setdefault(name, [])
+            result.trial_version = name
+        result.versions = {v: sorted(self.judged_by[v]) for v in self.by_name if v is not None and v in self.judged_by}
+        order = {rule.id: i for i, rule in enumerate(result.rules)}
+        result.findings.sort(key=lambda f: f.sort_key(order))
+        return result
 
 
 def _file_order(data: LogData, file: str) -> int:

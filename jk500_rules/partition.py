@@ -34,6 +34,7 @@ class SubjectRows:
         self._held: dict[str, list[Any]] = defaultdict(list)
         self._held_rows = 0
         self._runs: list[Path] = []
+        self._keys: set[str] = set()
         self._folder: tempfile.TemporaryDirectory[str] | None = None
 
     def __enter__(self) -> SubjectRows:
@@ -46,7 +47,14 @@ class SubjectRows:
     def spilled(self) -> bool:
         return bool(self._runs)
 
+    @property
+    def keys(self) -> int:
+        """How many distinct subject keys were added."""
+        return len(self._keys)
+
     def add(self, key: str, row: Any) -> None:
+        if key not in self._held:
+            self._keys.add(key)
         self._held[key].append(row)
         self.rows += 1
         self._held_rows += 1

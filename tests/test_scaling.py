@@ -17,7 +17,9 @@ from pathlib import Path
 import pytest
 
 from jk500_rules.audit import audit_data, audit_files
+from jk500_rules.audit import PARALLEL_FROM
 from jk500_rules.cli import load_protocol
+from jk500_rules.executor import ProcessExecutor, SerialExecutor
 from jk500_rules.partition import SubjectRows, chunks
 from jk500_rules.records import read_logs
 from jk500_rules.report import to_csv, to_json, to_text
@@ -38,44 +40,52 @@ def protocol():
     return load_protocol(str(RULES))
 
 
+@pytest.fixture
+def workers():
+    """Two worker processes, forced: audit_files alone keeps an input this small in-process."""
+    executor = ProcessExecutor(2)
+    yield executor
+    executor.close()
+
+
 @pytest.fixture(scope="module")
 def serial(protocol) -> tuple[str, str, str]:
     return reports(audit_files(protocol, [str(LOG)], jobs=1))
 
 
-def test_two_jobs_give_the_same_reports(protocol, serial) -> None:
-    result = audit_files(protocol, [str(LOG)], jobs=2)
+def test_two_jobs_give_the_same_reports(protocol, serial, workers) -> None:
+    result = audit_files(protocol, [str(LOG)], executor=workers)
     assert result.findings  # the example has 44 findings: there is something to compare
     assert reports(result) == serial
 
 
-def test_an_external_sort_gives_the_same_reports(protocol, serial) -> None:
+def test_an_external_sort_gives_the_same_reports(protocol, serial, workers) -> None:
     # 496 rows with room for 7 at a time: about 70 run files merged back by subject.
     assert reports(audit_files(protocol, [str(LOG)], rows_in_memory=7)) == serial
-    assert reports(audit_files(protocol, [str(LOG)], rows_in_memory=7, jobs=2)) == serial
+    assert reports(audit_files(protocol, [str(LOG)], rows_in_memory=7, executor=workers)) == serial
 
 
 def test_streamed_logs_and_records_read_first_agree(protocol, serial) -> None:
     assert reports(audit_data(protocol, read_logs([str(LOG)], protocol))) == serial
 
 
-def test_amended_protocol_with_workers() -> None:
+def test_amended_protocol_with_workers(workers) -> None:
     protocol = load_protocol(str(AMENDMENT / "protocol.rules"))
     one = audit_files(protocol, [str(AMENDMENT / "visits.csv")], jobs=1)
-    two = audit_files(protocol, [str(AMENDMENT / "visits.csv")], jobs=2, rows_in_memory=3)
+    two = audit_files(protocol, [str(AMENDMENT / "visits.csv")], executor=workers, rows_in_memory=3)
     assert len(one.versions) == 2
     assert reports(one) == reports(two)
 
 
-def test_sdtm_input_with_workers(protocol) -> None:
+def test_sdtm_input_with_workers(protocol, workers) -> None:
     paths = [str(SDTM), str(SDTM / "src_decisions.csv")]
     mapping = str(SDTM / "mapping.toml")
     one = audit_files(protocol, paths, mapping=mapping, jobs=1)
-    two = audit_files(protocol, paths, mapping=mapping, jobs=2)
+    two = audit_files(protocol, paths, mapping=mapping, executor=workers)
     assert one.findings and reports(one) == reports(two)
 
 
-def test_row_order_and_file_split_change_no_finding(protocol, serial, tmp_path: Path) -> None:
+def test_row_order_and_file_split_change_no_finding(protocol, workers, tmp_path: Path) -> None:
     with LOG.open(encoding="utf-8", newline="") as handle:
         header, *rows = list(csv.reader(handle))
     random.Random(7).shuffle(rows)
@@ -86,13 +96,13 @@ def test_row_order_and_file_split_change_no_finding(protocol, serial, tmp_path: 
         with path.open("w", encoding="utf-8", newline="") as handle:
             csv.writer(handle).writerows([header, *part])
         paths.append(str(path))
-    result = audit_files(protocol, paths, jobs=2, rows_in_memory=50)
+    result = audit_files(protocol, paths, executor=workers, rows_in_memory=50)
     expected = audit_files(protocol, [str(LOG)])
     assert [(f.id, f.status) for f in result.findings] == [(f.id, f.status) for f in expected.findings]
     assert result.audited == expected.audited and result.data.read == expected.data.read
 
 
-def test_a_rejected_row_does_not_set_the_cutoff(protocol, tmp_path: Path) -> None:
+def test_a_rejected_row_does_not_set_the_cutoff(protocol, workers, tmp_path: Path) -> None:
     # The parent guesses the cut-off before validating; a row it counted but a worker rejects makes
     # the partitions be judged again with the latest valid date.
     log = tmp_path / "log.csv"
@@ -102,11 +112,13 @@ def test_a_rejected_row_does_not_set_the_cutoff(protocol, tmp_path: Path) -> Non
     late.update(study="JK500", site="01", subject="JK500-01-001", date="2031-01-01", event="infusion",
                 dose="lots")
     log.write_text(text + ",".join(late[h] for h in header) + "\n", encoding="utf-8")
-    streamed = audit_files(protocol, [str(log)], jobs=2)
+    streamed = audit_files(protocol, [str(log)], executor=workers)
     read_first = audit_data(protocol, read_logs([str(log)], protocol))
     assert str(streamed.cutoff) == "2025-01-22"
     assert [r.reason for r in streamed.data.rejections] == ["dose 'lots' is not a number"]
     assert reports(streamed) == reports(read_first)
+    counted = streamed.audited + sum(streamed.not_used.values()) + len(streamed.data.rejections)
+    assert streamed.data.read == counted == 497
 
 
 def test_subject_rows_merge_runs_in_subject_then_reading_order() -> None:
@@ -122,16 +134,27 @@ def test_subject_rows_merge_runs_in_subject_then_reading_order() -> None:
 
 
 def test_cli_jobs_give_identical_bytes(tmp_path: Path) -> None:
+    # A benchmark log just large enough for `--jobs 2` to start workers.
+    from benchmarks.generate import generate
+
+    log = generate(PARALLEL_FROM + 1_000, 3, tmp_path, 0.05)
     outputs = []
     for jobs in ("1", "2"):
         folder = tmp_path / f"jobs{jobs}"
-        done = subprocess.run([sys.executable, "-m", "jk500_rules", "audit", "--rules", str(RULES), str(LOG),
-                               "--jobs", jobs, "--format", "text,json,csv,html", "-o", str(folder),
-                               "--run-time", "2026-01-01T00:00:00Z"], capture_output=True, text=True)
+        done = subprocess.run([sys.executable, "-m", "jk500_rules", "audit", "--rules", str(log.rules_path),
+                               str(log.csv_path), "--jobs", jobs, "--format", "text,json,csv,html", "-o",
+                               str(folder), "--run-time", "2026-01-01T00:00:00Z"], capture_output=True, text=True)
         assert done.returncode == 1, done.stderr  # findings
         outputs.append({p.name: p.read_bytes() for p in sorted(folder.iterdir())})
     assert outputs[0] == outputs[1]
     assert {"report.txt", "report.json", "findings.csv", "report.html"} <= set(outputs[0])
+
+
+def test_workers_start_only_for_inputs_worth_it(protocol, monkeypatch) -> None:
+    started: list[int] = []
+    monkeypatch.setattr("jk500_rules.audit.local_executor", lambda jobs: started.append(jobs) or SerialExecutor())
+    audit_files(protocol, [str(LOG)], jobs=2)
+    assert started == [1]  # 496 rows: in-process
 
 
 @pytest.mark.parametrize("value", ["0", "-2", "two"])
