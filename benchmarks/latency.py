@@ -12,7 +12,8 @@ Timed from the row to its JK500-TRT-DOSE finding:
 - api: `IncrementalAudit.add([row])`, validation included, in this process (the figure the 10 ms
   target is about);
 - watch: `jk500-rules watch --interval 0.005 --format jsonl` in a child process, from appending the
-  line to the log to reading the NEW line from the child's output (polling adds up to one interval).
+  line to the log (at a random moment of the polling cycle) to reading the NEW line from the child's
+  output: polling adds up to one interval, half of one on average.
 
 Prints medians and quartiles; `--json FILE` writes them, `--profile FILE` writes a cProfile of the
 api trials.
@@ -27,6 +28,7 @@ import io
 import json
 import os
 import platform
+import random
 import statistics
 import subprocess
 import sys
@@ -43,7 +45,7 @@ INFUSION_DAYS = (0, 2, 4, 7, 9, 11)  # Mon Wed Fri, two weeks
 PLANTED_DAY = 1  # a Tuesday of the first week: the fourth infusion that week
 NOMINAL_DOSE = 1_000_000  # dose group 1, cells/kg
 PLANTED_RULE = "JK500-TRT-DOSE"
-FOLLOW_UP_LABS = (("ANC", 1.5, 8.0), ("platelets", 150, 400), ("creatinine", 40, 80), ("CRP", 1, 5))
+FOLLOW_UP_LABS: tuple[tuple[str, float, float], ...] = (("ANC", 1.5, 8.0), ("platelets", 150, 400), ("creatinine", 40, 80), ("CRP", 1, 5))
 
 
 def columns() -> list[str]:
@@ -71,7 +73,9 @@ def subject_rows(subject: str, first: dt.date) -> list[dict[str, object]]:
         rows.append({"study": "JK500", "site": "01", "subject": subject, "date": day.isoformat(), "event": event,
                      **{k: v.isoformat() if isinstance(v, dt.date) else v for k, v in values.items()}})
 
-    day = lambda offset: first + dt.timedelta(days=offset)  # noqa: E731
+    def day(offset: int) -> dt.date:
+        return first + dt.timedelta(days=offset)
+
     consent = day(-20)
     screening = day(-18)
     add(consent, "consent", birth_date=consent.replace(year=consent.year - 10), signed_by="guardian")
@@ -100,10 +104,10 @@ def subject_rows(subject: str, first: dt.date) -> list[dict[str, object]]:
         visit = _months(first, month)
         add(visit, "response", result="CR")
         add(visit, "mrd", status="negative")
-        for test, result, uln in FOLLOW_UP_LABS:
-            add(visit, "lab", test=test, result=result, uln=uln)
+        for test, value, limit in FOLLOW_UP_LABS:
+            add(visit, "lab", test=test, result=value, uln=limit)
     while len(rows) < RECORDS_PER_SUBJECT:  # later adverse events, outside the DLT window
-        add(day(60 + 20 * len(rows) % 600), "adverse_event", term="rash", grade=1, grading="CTCAE 5.0")
+        add(day(60 + (20 * len(rows)) % 600), "adverse_event", term="rash", grade=1, grading="CTCAE 5.0")
     return rows[:RECORDS_PER_SUBJECT]
 
 
@@ -134,8 +138,13 @@ def _quartiles(values: list[float]) -> dict[str, float]:
             "min_ms": round(min(values) * 1000, 3), "max_ms": round(max(values) * 1000, 3), "trials": len(values)}
 
 
-def api_latency(rounds: int, profile: str | None = None) -> tuple[dict[str, object], dict[str, float]]:
-    """Per trial, `add([row])` for a fresh subject's planted row, to its finding; also the add of a record."""
+def api_latency(rounds: int, profile: str | None = None,
+                idle: float = 0.05) -> tuple[dict[str, object], dict[str, float]]:
+    """Per trial, `add([row])` for another subject's planted row, to its finding; `idle` seconds apart.
+
+    Rows of a live log arrive apart: back to back, each add would find the caches warm from the last one
+    and time faster than a row arriving alone.
+    """
     from jk500_rules.cli import load_protocol
     from jk500_rules.incremental import IncrementalAudit, Row
 
@@ -162,6 +171,7 @@ def api_latency(rounds: int, profile: str | None = None) -> tuple[dict[str, obje
             row = Row(path, line, planted_row(subject, first) if k < len(subjects) else
                       {**planted_row(subject, first), "dose": str(NOMINAL_DOSE)})
             line += 1
+            time.sleep(idle)
             if profiler:
                 profiler.enable()
             start, start_cpu = time.perf_counter(), time.thread_time()
@@ -181,7 +191,7 @@ def api_latency(rounds: int, profile: str | None = None) -> tuple[dict[str, obje
     return {**_quartiles(times), "cpu": _quartiles(cpu)}, (_quartiles(quiet) if quiet else {})
 
 
-def watch_latency(interval: float, timeout: float = 60.0) -> dict[str, float]:
+def watch_latency(interval: float, timeout: float = 60.0) -> dict[str, object]:
     """The watch command in a child process: from appending the planted line to reading its NEW event."""
     subjects, rows, cutoff = trial()
     cols = columns()
@@ -200,8 +210,10 @@ def watch_latency(interval: float, timeout: float = 60.0) -> dict[str, float]:
             if first.get("event") != "summary":
                 raise SystemExit(f"benchmarks/latency.py: the watch began with {first}")
             with log.open("a", encoding="utf-8", newline="") as handle:
+                rng = random.Random(1)
                 for subject, day in subjects:
-                    time.sleep(interval * 3)  # let the watch go back to polling
+                    # Appends at random moments of the watch's polling cycle: a fixed pause would lock onto it.
+                    time.sleep(rng.uniform(interval * 2, interval * 6))
                     start = time.perf_counter()
                     handle.write(csv_line(cols, planted_row(subject, day)))
                     handle.flush()
@@ -233,17 +245,21 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.latency", description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=SUBJECTS, help=f"api trials (default {SUBJECTS}, one per "
                         "subject; more plant a nominal-dose infusion into subjects again)")
+    parser.add_argument("--idle", type=float, default=0.05,
+                        help="seconds between the api trials, as rows of a live log come apart (default 0.05)")
     parser.add_argument("--interval", type=float, default=0.005, help="the watch's polling interval (default 0.005)")
     parser.add_argument("--no-watch", action="store_true", help="time the api only")
     parser.add_argument("--json", metavar="FILE", help="write the figures here as JSON")
     parser.add_argument("--profile", metavar="FILE", help="write a cProfile of the api trials (pstats format)")
     args = parser.parse_args(argv)
     figures: dict[str, object] = {
-        "machine": {"nproc": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        "machine": {"nproc": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
+                    "load_average": os.getloadavg()},  # a shared machine's load shows in wall-clock times
         "subjects": SUBJECTS, "records_per_subject": RECORDS_PER_SUBJECT,
     }
-    api, again = api_latency(args.rounds, args.profile)
-    figures["api"] = api
+    api, again = api_latency(args.rounds, args.profile, args.idle)
+    figures["api"] = {"idle_s": args.idle, **api}
+    print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     print(f"api   add(row) -> {PLANTED_RULE} finding, subject of {RECORDS_PER_SUBJECT} records: "
           f"median {api['median_ms']:.2f} ms (q1 {api['q1_ms']:.2f}, q3 {api['q3_ms']:.2f}, {api['trials']} trials); "
           f"CPU time median {api['cpu']['median_ms']:.2f} ms")  # type: ignore[index]

@@ -13,7 +13,7 @@ import pendulum
 
 from . import __version__, comparison, matrix, monitoring
 from . import executor as executors
-from .audit import audit_files
+from .audit import PARALLEL_FROM, audit_files
 from .compiler import CompiledProtocol, compile_protocol
 from .errors import InputError, Jk500Error
 from .executor import default_jobs
@@ -101,7 +101,8 @@ def _parser() -> argparse.ArgumentParser:
                             "new-important, never; waived findings never do")
     audit.add_argument("--jobs", type=_positive, default=None, metavar="N",
                        help=f"judge subjects in N worker processes (default: the core count, {default_jobs()} here); "
-                            "the report is the same for any N")
+                            f"the report is the same for any N; logs under {PARALLEL_FROM:,} rows are audited in "
+                            "this process")
     audit.add_argument("--rows-in-memory", type=_positive, default=ROWS_IN_MEMORY, metavar="N",
                        help="rows held in memory while regrouping the logs by subject; beyond, they are sorted "
                             f"externally in temporary files (default {ROWS_IN_MEMORY:,})")
