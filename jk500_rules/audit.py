@@ -124,7 +124,7 @@ def audit_files(protocol: CompiledProtocol, paths: list[str], as_of: dt.date | N
 
         data = read_study(paths, mapping, protocol, time_zone)
         return audit_data(protocol, data, as_of, version, progress, jobs=jobs, executor=executor)
-    _Versions(protocol, version)  # an unknown --version fails before any row is read
+    Versions(protocol, version)  # an unknown --version fails before any row is read
     logs = [LogFile(path) for path in paths]
     data = LogData(files=list(paths))
     trial_rows: list[tuple[int, int, dict[str, object]]] = []
@@ -239,7 +239,7 @@ class PartitionResult:
     latest: dt.date | None  # the latest date of a valid record: confirms the cut-off
 
 
-class _Versions:
+class Versions:
     """Which protocol version judges a subject, and which the trial level."""
 
     def __init__(self, protocol: CompiledProtocol, version: str | None):
@@ -329,7 +329,7 @@ def judge_partition(job: AuditJob, groups: list[Group], engines: Engines | None 
             _WORKER_ENGINES = Engines()
         engines = _WORKER_ENGINES
     protocol = _job_protocol(job)
-    versions = _Versions(protocol, job.version)
+    versions = Versions(protocol, job.version)
     trial_protocol = versions.in_force(job.cutoff)[1] if job.cutoff is not None else protocol
     logs: dict[int, LogFile] = {}
     outcomes: list[SubjectOutcome] = []
@@ -359,14 +359,14 @@ def judge_partition(job: AuditJob, groups: list[Group], engines: Engines | None 
                 top = max(r.date for r in records)
                 latest = top if latest is None or top > latest else latest
             if records and job.cutoff is not None:  # without a cut-off, the parent asks again with one
-                outcomes.append(_judge_subject(job, subject, records, versions, trial_protocol, engines))
+                outcomes.append(judge_subject(job, subject, records, versions, trial_protocol, engines))
     finally:
         if collecting:
             gc.enable()
     return PartitionResult(outcomes, rejections, latest)
 
 
-def _judge_subject(job: AuditJob, subject: str, records: list[Record], versions: _Versions,
+def judge_subject(job: AuditJob, subject: str, records: list[Record], versions: Versions,
                    trial_protocol: CompiledProtocol, engines: Engines) -> SubjectOutcome:
     cutoff = job.cutoff
     assert cutoff is not None
@@ -387,13 +387,13 @@ def _judge_subject(job: AuditJob, subject: str, records: list[Record], versions:
     if trial_protocol is not protocol:
         marks = subject_marks([r for r in in_time if r.event in trial_protocol.plan.read_events], trial_protocol)
     pending: Counter = Counter()
-    findings, standings = _judge_session(session, protocol, engines, pending)
+    findings, standings = judge_session(session, protocol, engines, pending)
     return SubjectOutcome(subject, name, True, [_pack(f, name) for f in findings],
                           tuple((st.status, st.reason) for st in standings), marks, pending, len(used), not_used,
                           kept)
 
 
-def _judge_session(session: Session, protocol: CompiledProtocol, engines: Engines,
+def judge_session(session: Session, protocol: CompiledProtocol, engines: Engines,
                    pending: Counter) -> tuple[list[Finding], list[Standing]]:
     """Feed one session to the engine and judge every rule of its level, in rule order."""
     engine, rules = engines.get(protocol, session.partial)
@@ -412,6 +412,37 @@ def _judge_session(session: Session, protocol: CompiledProtocol, engines: Engine
     return findings, standings
 
 
+@dataclass
+class TrialOutcome:
+    """The trial level judged: its findings (rules linked), its standings row and its record counts."""
+
+    version: str | None
+    findings: list[Finding]
+    standings: tuple[tuple[str, str | None], ...]
+    audited: int
+    not_used: Counter
+    pending: Counter
+
+
+def judge_trial(trial_records: list[Record], marks: dict[str, Marks], versions: Versions, cutoff: dt.date,
+                engines: Engines) -> TrialOutcome:
+    """The trial's own records up to the cut-off and every judged subject's marks, as one session judged."""
+    name, protocol = versions.in_force(cutoff)
+    in_time = [r for r in trial_records if r.date <= cutoff]
+    not_used: Counter = Counter()
+    if len(in_time) < len(trial_records):
+        not_used["dated after the data cut-off"] = len(trial_records) - len(in_time)
+    read_events = protocol.plan.read_events
+    used = [r for r in in_time if r.event in read_events]
+    for record in in_time:
+        if record.event not in read_events:
+            not_used[f"{record.event}: no rule reads it"] += 1
+    pending: Counter = Counter()
+    findings, standings = judge_session(trial_session(used, marks, protocol, cutoff), protocol, engines, pending)
+    return TrialOutcome(name, [replace(f, version=name) for f in findings],
+                        tuple((st.status, st.reason) for st in standings), len(used), not_used, pending)
+
+
 def _pack(finding: Finding, version: str | None) -> Finding:
     return replace(finding, rule=finding.rule.id, version=version)  # type: ignore[arg-type]
 
@@ -424,7 +455,7 @@ def _audit_groups(protocol: CompiledProtocol, job: AuditJob, groups: Callable[[]
     Each partition's outcomes are joined as they arrive, so that the parent holds one shared row of
     standings per subject, not every subject's outcome.
     """
-    versions = _Versions(protocol, job.version)  # an unknown --version fails here, before any work
+    versions = Versions(protocol, job.version)  # an unknown --version fails here, before any work
     _PROTOCOLS[_protocol_key(job)] = protocol
     local = executor is None
     executor = executor or local_executor(jobs if rows >= PARALLEL_FROM else 1)
@@ -450,7 +481,7 @@ def _audit_groups(protocol: CompiledProtocol, job: AuditJob, groups: Callable[[]
             executor.close()
 
 
-def _join(protocol: CompiledProtocol, job: AuditJob, versions: _Versions, parts: Iterable[PartitionResult],
+def join_partitions(protocol: CompiledProtocol, job: AuditJob, versions: Versions, parts: Iterable[PartitionResult],
           trial_records: list[Record], data: LogData, engines: Engines) -> AuditResult:
     """Partition results already in hand, and the trial level, as one result."""
     joined = _Join(protocol, job, versions)
@@ -462,7 +493,7 @@ def _join(protocol: CompiledProtocol, job: AuditJob, versions: _Versions, parts:
 class _Join:
     """The partitions' outcomes as they arrive, then the trial level judged from the subjects' marks."""
 
-    def __init__(self, protocol: CompiledProtocol, job: AuditJob, versions: _Versions):
+    def __init__(self, protocol: CompiledProtocol, job: AuditJob, versions: Versions):
         self.job = job
         self.versions = versions
         self.by_name = versions.by_name()
@@ -515,23 +546,17 @@ class _Join:
             data.records = self.kept + trial_records
             result.records_kept = job.keep_records
         data.rejections.sort(key=lambda r: (_file_order(data, r.file), r.line))
-        name, protocol = self.versions.in_force(cutoff) if cutoff is not None else (None, result.protocol)
-        in_time = [r for r in trial_records if cutoff is not None and r.date <= cutoff]
-        if len(in_time) < len(trial_records):
-            result.not_used["dated after the data cut-off"] += len(trial_records) - len(in_time)
-        read_events = protocol.plan.read_events
-        for record in in_time:
-            if record.event in read_events:
-                result.audited += 1
-            else:
-                result.not_used[f"{record.event}: no rule reads it"] += 1
         if cutoff is not None:
-            session = trial_session([r for r in in_time if r.event in read_events], self.marks, protocol, cutoff)
-            findings, standings = _judge_session(session, protocol, engines, result.pending)
-            result.findings += [replace(f, version=name) for f in findings]
-            result.standings.add(None, name, tuple((st.status, st.reason) for st in standings))  # type: ignore[union-attr]
-            self.judged_by.setdefault(name, [])
-            result.trial_version = name
+            trial = judge_trial(trial_records, self.marks, self.versions, cutoff, engines)
+            result.audited += trial.audited
+            result.not_used.update(trial.not_used)
+            result.pending.update(trial.pending)
+            result.findings += trial.findings
+            result.standings.add(None, trial.version, trial.standings)  # type: ignore[union-attr]
+            self.judged_by.setdefault(trial.version, [])
+            result.trial_version = trial.version
+        elif trial_records:
+            result.not_used["dated after the data cut-off"] += len(trial_records)
         result.versions = {v: sorted(self.judged_by[v]) for v in self.by_name if v is not None and v in self.judged_by}
         order = {rule.id: i for i, rule in enumerate(result.rules)}
         result.findings.sort(key=lambda f: f.sort_key(order))

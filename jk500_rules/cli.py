@@ -226,6 +226,10 @@ def _audit(args: argparse.Namespace) -> int:
     if (args.executor == "dask") != (args.scheduler is not None):
         print("jk500-rules audit: --executor dask and --scheduler ADDRESS go together", file=sys.stderr)
         return EXIT_INVALID
+    if args.executor == "dask" and args.jobs is not None:
+        print("jk500-rules audit: --jobs counts local worker processes; with --executor dask the cluster's "
+              "workers judge", file=sys.stderr)
+        return EXIT_INVALID
     protocol = load_protocol(args.rules)
     progress = _progress if sys.stderr.isatty() and not (args.output is None and "json" in args.format) else None
     executor = executors.dask_executor(args.scheduler) if args.executor == "dask" else None

@@ -6,6 +6,8 @@ chunk order, with a bounded number of chunks in flight, so that memory does not 
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import multiprocessing
 import os
 import threading
@@ -96,7 +98,7 @@ def dask_executor(address: str, timeout: float = DASK_TIMEOUT) -> Executor:
         client.close()
         raise InputError(address, f"the Dask scheduler has no worker after {timeout:g} s; start one per core "
                                   f"with: dask worker --nthreads 1 {address}") from None
-    return DaskExecutor(client)
+    return DaskExecutor(client, address)
 
 
 def _reach(address: str, timeout: float) -> None:
@@ -139,38 +141,58 @@ def _reach(address: str, timeout: float) -> None:
 class DaskExecutor:
     """Chunks submitted to a Dask cluster, a bounded window at a time; results taken in chunk order.
 
-    The job goes to every worker once (scattered), the chunks one task each. A worker process judges
+    The job goes to every worker once (scattered), each chunk as one task. A worker process judges
     one chunk at a time whatever its thread count (see `_one_at_a_time`), so the window is two chunks
-    per worker process: one judged, one waiting.
+    per worker process: one being judged, one waiting, and no more rows than that leave the parent.
     """
 
-    def __init__(self, client: Any):
+    def __init__(self, client: Any, address: str):
         self.client = client
+        self.address = address
 
     def window(self) -> int:
+        """Set from the workers there when a pass starts: workers that join later are used, not counted."""
         return 2 * max(1, len(self.client.nthreads()))
 
     def map(self, fn: Callable[..., Any], job: Any, chunks: Iterable[Any], engines: Any) -> Iterator[Any]:
         # `engines` are this process's own: a worker uses its process-wide ones.
-        shared_job = self.client.scatter(job, broadcast=True, hash=False)
-        window = self.window()
+        from distributed import CancelledError, KilledWorker
+        from distributed.comm import CommClosedError
+
         in_flight: deque[Any] = deque()
+        shared_job = None
         try:
+            shared_job = self.client.scatter(job, broadcast=True, hash=False)
+            window = self.window()
             for chunk in chunks:
-                # pure=False: two equal chunks are still two tasks, and no result is shared between audits.
+                # pure=False: no hashing of every chunk's rows, and equal chunks are two tasks.
                 in_flight.append(self.client.submit(_one_at_a_time, fn, shared_job, chunk, pure=False))
                 if len(in_flight) >= window:
                     yield in_flight.popleft().result()
             while in_flight:
                 yield in_flight.popleft().result()
+        except (CancelledError, KilledWorker, CommClosedError) as exc:  # the cluster failed, not the audit
+            reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise InputError(self.address, f"the Dask cluster failed during the audit ({reason})") from None
         finally:
-            if in_flight:  # stopped early (an error, or the consumer gave up): free the cluster
-                self.client.cancel(list(in_flight))
-            self.client.cancel([shared_job])
+            # Stopped early (an error, or the consumer gave up): free the cluster, if it is still there.
+            with contextlib.suppress(Exception):
+                if in_flight:
+                    self.client.cancel(list(in_flight))
+                if shared_job is not None:
+                    self.client.cancel([shared_job])
 
     def close(self) -> None:
         """Closes the connection; the cluster goes on."""
-        self.client.close()
+        # After a lost scheduler, closing cancels the client's attempt to reconnect, which dask logs
+        # with a traceback: the audit has already said what failed.
+        client_log = logging.getLogger("distributed.client")
+        level = client_log.level
+        client_log.setLevel(logging.CRITICAL)
+        try:
+            self.client.close()
+        finally:
+            client_log.setLevel(level)
 
 
 _JUDGING = threading.Lock()

@@ -18,17 +18,16 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
-from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from types import TracebackType
 
 import pendulum
 
-from .audit import (AuditJob, AuditResult, Engines, Finding, PartitionResult, SubjectOutcome, _join,
-                    _judge_session, _judge_subject, _Versions)
+from .audit import (AuditJob, AuditResult, Engines, Finding, PartitionResult, SubjectOutcome, Versions,
+                    join_partitions, judge_subject, judge_trial)
 from .compiler import CompiledProtocol
-from .facts import Marks, trial_session
+from .facts import Marks
 from .records import LogData, Record, Rejection, validate
 
 
@@ -81,7 +80,7 @@ class IncrementalAudit:
         self.time_zone = time_zone
         self.fixed = as_of is not None  # otherwise the cut-off follows `today`
         self._today = today or site_today(time_zone)
-        self._versions = _Versions(protocol, version)  # an unknown version fails here
+        self._versions = Versions(protocol, version)  # an unknown version fails here
         self._version = version
         self._engines = Engines()
         self._closed = False
@@ -185,7 +184,7 @@ class IncrementalAudit:
         data = LogData(records=subject_records + self._trial_records, rejections=list(self._rejections),
                        read=self._read, files=list(self._files))
         outcomes = [self._outcomes[subject] for subject in sorted(self._outcomes)]
-        return _join(self.protocol, self._job, self._versions, [PartitionResult(outcomes, [], None)],
+        return join_partitions(self.protocol, self._job, self._versions, [PartitionResult(outcomes, [], None)],
                      list(self._trial_records), data, self._engines)
 
     # ----- judging --------------------------------------------------------------------------------
@@ -228,7 +227,7 @@ class IncrementalAudit:
 
     def _rejudge(self, subjects: set[str], trial: bool, changes: Changes) -> None:
         for subject in sorted(subjects):
-            outcome = _judge_subject(self._job, subject, self._records[subject], self._versions,
+            outcome = judge_subject(self._job, subject, self._records[subject], self._versions,
                                      self._trial_protocol, self._engines)
             self._outcomes[subject] = outcome
             marks = outcome.marks if outcome.judged else {}
@@ -249,12 +248,8 @@ class IncrementalAudit:
             found[:] = self._sorted(found)
 
     def _judge_trial(self) -> dict[str, Finding]:
-        """The trial session as the batch join builds it: its records up to the cut-off, and the marks."""
-        read_events = self._trial_protocol.plan.read_events
-        used = [r for r in self._trial_records if r.date <= self._cutoff and r.event in read_events]
-        session = trial_session(used, self._marks, self._trial_protocol, self._cutoff)
-        findings, _ = _judge_session(session, self._trial_protocol, self._engines, Counter())
-        return self._by_id(None, [replace(f, version=self._trial_name) for f in findings])
+        trial = judge_trial(self._trial_records, self._marks, self._versions, self._cutoff, self._engines)
+        return self._by_id(None, trial.findings)
 
     def _by_id(self, key: str | None, findings: list[Finding]) -> dict[str, Finding]:
         """Findings by their stable id, computed once per finding while its evidence records stay the same.

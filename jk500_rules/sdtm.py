@@ -21,11 +21,14 @@ import csv
 import datetime as dt
 import fnmatch
 import math
+import os
 import re
+import sys
 import tomllib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from itertools import compress
 from pathlib import Path
 from typing import Any
 
@@ -118,6 +121,22 @@ class Test:
         outcome = any(self._one(row.get(column, "")) for column in self.columns)
         return outcome != self.negate
 
+    def select(self, table: Table, rows: list[int] | None) -> list[int] | None:
+        """The rows (of `rows`, or all when None) that pass; None stays None when every row passes.
+
+        A filter column holds few distinct values (a test code, a category) over many rows: each is
+        judged once, and the rows are picked out without a Python loop over them.
+        """
+        if len(self.columns) != 1:
+            return [i for i in (range(table.size) if rows is None else rows) if self(table.row(i))]
+        values = table.cells.get(self.columns[0])
+        if values is None:  # the file lacks the column: every row reads it empty
+            return rows if self({}) else []
+        cells = values if rows is None else list(map(values.__getitem__, rows))
+        distinct = table.distinct(self.columns[0]) if rows is None else set(cells)
+        passing = {cell for cell in distinct if self._one(_cell(cell, table.digits)) != self.negate}
+        return list(compress(range(len(values)) if rows is None else rows, map(passing.__contains__, cells)))
+
     def _one(self, text: str) -> bool:
         if self.kind == "empty":
             return (text == "") == (self.values[0] == "yes")
@@ -140,6 +159,25 @@ class Filter:
         if not all(test(row) for test in self.every):
             return False
         return not self.any_of or any(all(test(row) for test in tests) for tests in self.any_of)
+
+    def select(self, table: Table) -> Sequence[int]:
+        """The indexes of the table's rows that pass, in file order."""
+        rows: list[int] | None = None
+        for test in self.every:
+            rows = test.select(table, rows)
+            if not rows and rows is not None:
+                return []
+        if self.any_of:
+            chosen: set[int] = set()
+            for tests in self.any_of:
+                part = rows
+                for test in tests:
+                    part = test.select(table, part)
+                if part is None:
+                    return range(table.size) if rows is None else rows
+                chosen.update(part)
+            return sorted(chosen)
+        return range(table.size) if rows is None else rows
 
     def columns(self) -> set[str]:
         return {c for test in self.every for c in test.columns} | {
@@ -573,16 +611,61 @@ def load_mapping(path: str, protocol: CompiledProtocol) -> Mapping:
 
 @dataclass
 class Table:
-    """One domain file, read: its rows as texts keyed by upper-case column names."""
+    """One domain file, read: the columns the mapping uses, each a list of cells, one per row.
+
+    Cells stay as the reader gave them (an XPT number is a float) until a row is used: most rows of a
+    big domain such as LB are only looked at through its filter columns, once per distinct value.
+    """
 
     path: str
     domain: str
     columns: set[str]  # every column of the file
-    rows: list[dict[str, str]] = field(default_factory=list)
-    lines: list[int] = field(default_factory=list)
+    digits: int = DEFAULT_DIGITS
+    cells: dict[str, list[Any]] = field(default_factory=dict)  # upper-case column name -> its cells
+    lines: Sequence[int] = field(default_factory=list)
     status: list[int] = field(default_factory=list)
     count: int = 0  # rows in the file, malformed ones included
     malformed: list[Rejection] = field(default_factory=list)  # CSV rows rejected as read
+    numbers: dict[float, str] = field(default_factory=dict)  # XPT numbers already rendered as text
+    distincts: dict[str, set[Any]] = field(default_factory=dict)
+
+    @property
+    def size(self) -> int:
+        """The rows read (a CSV file's malformed rows are not)."""
+        return len(self.lines)
+
+    def text(self, i: int, column: str) -> str:
+        """Row `i`'s cell as text; empty where the file lacks the column (split domains may differ)."""
+        values = self.cells.get(column)
+        if values is None:
+            return ""
+        cell = values[i]
+        return cell.strip() if type(cell) is str else self._render(cell)
+
+    def texts(self, rows: list[int], column: str) -> list[str]:
+        """`text` of each of `rows`, in one pass: a questionnaire's items, a group's dates."""
+        values = self.cells.get(column)
+        if values is None:
+            return [""] * len(rows)
+        return [cell.strip() if type(cell) is str else self._render(cell) for cell in map(values.__getitem__, rows)]
+
+    def _render(self, cell: object) -> str:
+        if type(cell) is float:  # a few distinct numbers (visit numbers, scores) over many rows
+            text = self.numbers.get(cell)
+            if text is None:
+                text = self.numbers[cell] = render_number(cell, self.digits)
+            return text
+        return _cell(cell, self.digits)
+
+    def row(self, i: int) -> dict[str, str]:
+        return {column: self.text(i, column) for column in self.cells}
+
+    def distinct(self, column: str) -> set[Any]:
+        """A column's distinct cells; several entries may filter one domain on the same column."""
+        found = self.distincts.get(column)
+        if found is None:
+            found = self.distincts[column] = set(self.cells[column])
+        return found
 
 
 def _matches_domain(path: Path, domain: str, patterns: tuple[str, ...] | None) -> bool:
@@ -596,6 +679,24 @@ def _matches_domain(path: Path, domain: str, patterns: tuple[str, ...] | None) -
     rest = stem[len(code):]
     return (stem.startswith(code) and 1 <= len(rest) <= 2 and rest.isalnum()
             and (code.startswith("supp") or not stem.startswith("supp")))
+
+
+def _pyreadstat() -> Any:
+    """pyreadstat, imported without OpenBLAS worker threads unless numpy is loaded already.
+
+    pyreadstat imports numpy, whose OpenBLAS starts worker threads as it loads and shuts them down at
+    exit: about 55 ms of a run on a two-core machine, for linear algebra nothing here does. OpenBLAS
+    reads the variable once, as it loads; it is taken away again so that child processes do not inherit it.
+    """
+    if "numpy" in sys.modules or "OPENBLAS_NUM_THREADS" in os.environ:
+        import pyreadstat
+    else:
+        os.environ["OPENBLAS_NUM_THREADS"] = "1"
+        try:
+            import pyreadstat
+        finally:
+            del os.environ["OPENBLAS_NUM_THREADS"]
+    return pyreadstat
 
 
 class _Study:
@@ -648,15 +749,15 @@ class _Study:
             self.header(path)
             upper, columns, reader = self.opened[key]
             needed = self.needs.get(key, set())
-            table = Table(key, domain, set(upper))
+            table = Table(key, domain, set(upper), self.mapping.digits)
             reader(table, [original for name, original in zip(upper, columns) if name in needed])
-            table.status = [0] * len(table.rows)
+            table.status = [0] * table.size
             self.tables[key] = table
         return self.tables[key]
 
     def _xpt(self, path: Path) -> tuple[list[str], Callable[[Table, list[str]], None]]:
         try:
-            import pyreadstat
+            pyreadstat = _pyreadstat()
         except ImportError:  # pragma: no cover - a dependency of the package
             raise InputError(str(path), "reading SAS XPORT files needs pyreadstat (pip install pyreadstat)") from None
         failures = (pyreadstat.ReadstatError, pyreadstat.PyreadstatError, OSError, ValueError)
@@ -683,12 +784,9 @@ class _Study:
             else:
                 raise InputError(str(path), "cannot decode its text: " + "; ".join(problems)
                                  + " (set [defaults] encoding in the mapping)")
-            digits = self.mapping.digits
-            upper = [c.upper() for c in data]
-            columns = [[_cell(v, digits) for v in values] for values in data.values()]
-            count = len(columns[0]) if columns else 0
-            table.rows = [dict(zip(upper, cells)) for cells in zip(*columns)] if upper else [{} for _ in range(count)]
-            table.lines = list(range(1, count + 1))
+            table.cells = {c.upper(): values for c, values in data.items()}
+            count = len(next(iter(data.values()))) if data else 0
+            table.lines = range(1, count + 1)
             table.count = count
 
         return names, read
@@ -722,6 +820,9 @@ class _Study:
         def read(table: Table, usecols: list[str]) -> None:
             wanted = {c.upper() for c in usecols}
             keep = [(i, h) for i, h in enumerate(header) if h in wanted]
+            table.cells = {h: [] for _, h in keep}
+            kept = [(i, table.cells[h].append) for i, h in keep]
+            lines: list[int] = []
             start = reader.line_num + 1
             while True:
                 try:
@@ -741,29 +842,34 @@ class _Study:
                     table.malformed.append(Rejection(str(path), line, f"has {len(cells)} cells; the header "
                                                      f"has {len(header)}"))
                     continue
-                table.rows.append({h: cells[i].strip() for i, h in keep})
-                table.lines.append(line)
+                for i, append in kept:
+                    append(cells[i].strip())
+                lines.append(line)
+            table.lines = lines
 
         return header, read
 
     # -- lookups --
-    def lookup(self, value: Value, subject: str | None, row: dict[str, str]) -> list[tuple[Table, int]]:
+    def lookup(self, value: Value, subject: str | None, table: Table, i: int) -> list[tuple[Table, int]]:
+        """The rows of the value's `from` domain for row `i` of `table`: the subject's, matched on `match`."""
         index = self.lookups.get(id(value))
         if index is None:
             index = self.lookups[id(value)] = {}
             assert value.lookup is not None
             for p in self.files(value.lookup):
-                table = self.table(p, value.lookup)
-                keyed = self.mapping.subject in table.columns
-                for i, other in enumerate(table.rows):
-                    if value.where is not None and not value.where(other):
-                        continue
-                    key = (other.get(self.mapping.subject) if keyed else None,
-                           *(other.get(c, "") for c in value.match))
-                    index.setdefault(key, []).append((table, i))
-        found = index.get((subject, *(row.get(c, "") for c in value.match.values())), [])
+                other = self.table(p, value.lookup)
+                keyed = self.mapping.subject in other.columns
+                chosen = value.where.select(other) if value.where is not None else range(other.size)
+                for j in chosen:
+                    key = (other.text(j, self.mapping.subject) if keyed else None,
+                           *(other.text(j, c) for c in value.match))
+                    index.setdefault(key, []).append((other, j))
+        if not value.match:  # e.g. the subject's site in DM
+            return index.get((subject,)) or (index.get((None,), []) if subject is not None else [])
+        matched = tuple(table.text(i, c) for c in value.match.values())
+        found = index.get((subject, *matched), [])
         if not found and subject is not None:
-            found = index.get((None, *(row.get(c, "") for c in value.match.values())), [])
+            found = index.get((None, *matched), [])
         return found
 
 
@@ -810,8 +916,8 @@ def read_study(paths: list[str], mapping_path: str, protocol: CompiledProtocol,
         data.rejections.extend(table.malformed)
     data.read = len(data.records) + len(data.rejections)
     for table in study.tables.values():
-        rejected = sum(1 for s in table.status if s == REJECTED) + len(table.malformed)
-        mapped = sum(1 for s in table.status if s == MAPPED)
+        rejected = table.status.count(REJECTED) + len(table.malformed)
+        mapped = table.status.count(MAPPED)
         data.files.append(table.path)
         data.sources.append({"source": table.path, "domain": table.domain, "rows": table.count, "mapped": mapped,
                              "not_mapped": table.count - mapped - rejected, "rejected": rejected})
@@ -879,32 +985,34 @@ def _map_entry(entry: Entry, table: Table, study: _Study, protocol: CompiledProt
                validate_extra: tuple) -> None:
     # The subject column may be absent only where the table lacks it and the event is trial-level.
     subject_column = None if entry.event.trial_level else entry.subject
+    chosen = entry.where.select(table)
     if entry.group_by is None:
-        groups: Iterable[list[int]] = ([i] for i, row in enumerate(table.rows) if entry.where(row))
+        groups: Iterable[list[int]] = ([i] for i in chosen)
     else:
         keyed: dict[tuple, list[int]] = {}
-        for i, row in enumerate(table.rows):
-            if entry.where(row):
-                key = (row.get(subject_column, "") if subject_column else "",
-                       *(row.get(c, "") for c in entry.group_by))
-                keyed.setdefault(key, []).append(i)
+        for i in chosen:
+            key = (table.text(i, subject_column) if subject_column else "",
+                   *(table.text(i, c) for c in entry.group_by))
+            keyed.setdefault(key, []).append(i)
         groups = keyed.values()
     for members in groups:
-        rows = [table.rows[i] for i in members]
         line = table.lines[members[0]]
         used: list[tuple[Table, int]] = []
         try:
-            event_row = _event_row(entry, table, rows, subject_column, study, used)
+            event_row = _event_row(entry, table, members, subject_column, study, used)
         except _Problem as problem:
             outcome: Record | str = str(problem)
         else:
             outcome = records.validate(event_row, table.path, line, protocol, *validate_extra)
         if isinstance(outcome, Record):
             data.records.append(outcome)
+            status = table.status
             for i in members:
-                table.status[i] = max(table.status[i], MAPPED)
+                if not status[i]:
+                    status[i] = MAPPED
             for other, i in used:
-                other.status[i] = max(other.status[i], MAPPED)
+                if not other.status[i]:
+                    other.status[i] = MAPPED
         else:
             if len(members) > 1:
                 outcome += f" [an event of {len(members)} rows: {_lines(table, members)}]"
@@ -919,44 +1027,58 @@ def _lines(table: Table, members: list[int]) -> str:
     return f"{word} {shown}" + (", ..." if len(members) > 6 else "")
 
 
-def _event_row(entry: Entry, table: Table, rows: list[dict[str, str]], subject_column: str | None,
+def _event_row(entry: Entry, table: Table, members: list[int], subject_column: str | None,
                study: _Study, used: list[tuple[Table, int]]) -> dict[str, str]:
-    subject = rows[0].get(subject_column, "") if subject_column else ""
+    subject = table.text(members[0], subject_column) if subject_column else ""
     row: dict[str, str] = {"event": entry.event.name, "subject": subject}
     for name, value in (("study", entry.study), ("site", entry.site), ("date", entry.date)):
-        row[name] = _evaluate(value, table, rows, subject or None, study, used)
+        row[name] = _evaluate(value, table, members, subject or None, study, used)
     for name, value in entry.fields.items():
-        row[name] = _evaluate(value, table, rows, subject or None, study, used)
+        row[name] = _evaluate(value, table, members, subject or None, study, used)
     return row
 
 
-def _evaluate(value: Value, table: Table, rows: list[dict[str, str]], subject: str | None, study: _Study,
+def _evaluate(value: Value, table: Table, members: list[int], subject: str | None, study: _Study,
               used: list[tuple[Table, int]]) -> str:
     if value.constant is not None:
         text = value.constant
     elif value.lookup is not None:
-        text = _looked_up(value, rows[0], subject, study, used)
+        text = _looked_up(value, table, members[0], subject, study, used)
     elif value.column is not None and value.column not in table.columns and (value.optional or value.fallback):
-        text = _evaluate(value.fallback, table, rows, subject, study, used) if value.fallback else ""
+        text = _evaluate(value.fallback, table, members, subject, study, used) if value.fallback else ""
         return text
     elif value.aggregate is not None:
-        text = _aggregate(value, rows)
-    else:
+        text = _aggregate(value, _texts(value, table, members))
+    elif len(members) == 1 and value.where is None:
         assert value.column is not None
-        chosen = [r for r in rows if value.where(r)] if value.where is not None else rows
-        texts = sorted({r.get(value.column, "") for r in chosen} - {""})
+        text = table.text(members[0], value.column)
+    else:
+        texts = sorted(set(_texts(value, table, members)) - {""})
         if len(texts) > 1:
             raise _Problem(f"the rows disagree on {value.column} ({', '.join(repr(t) for t in texts[:4])}), "
                            f"read for {value.key}")
         text = texts[0] if texts else ""
+    if value.part is None and value.mapping is None and value.scale is None:
+        return text
     return _transform(value, text)
 
 
-def _looked_up(value: Value, row: dict[str, str], subject: str | None, study: _Study,
-               used: list[tuple[Table, int]]) -> str:
-    found = study.lookup(value, subject, row)
+def _texts(value: Value, table: Table, members: list[int]) -> list[str]:
+    """The value's column in the rows of a group that its own filter keeps."""
     assert value.column is not None
-    texts = sorted({t.rows[i].get(value.column, "") for t, i in found} - {""})
+    chosen = [i for i in members if value.where(table.row(i))] if value.where is not None else members
+    return table.texts(chosen, value.column)
+
+
+def _looked_up(value: Value, table: Table, i: int, subject: str | None, study: _Study,
+               used: list[tuple[Table, int]]) -> str:
+    found = study.lookup(value, subject, table, i)
+    assert value.column is not None
+    if len(found) == 1:
+        other, j = found[0]
+        used.append(found[0])
+        return other.text(j, value.column)
+    texts = sorted({t.text(j, value.column) for t, j in found} - {""})
     if len(texts) > 1:
         raise _Problem(f"{len(found)} {value.lookup} rows give {value.key} different values "
                        f"({', '.join(repr(t) for t in texts[:4])})")
@@ -964,10 +1086,7 @@ def _looked_up(value: Value, row: dict[str, str], subject: str | None, study: _S
     return texts[0] if texts else ""
 
 
-def _aggregate(value: Value, rows: list[dict[str, str]]) -> str:
-    assert value.column is not None
-    chosen = [r for r in rows if value.where(r)] if value.where is not None else rows
-    texts = [r.get(value.column, "") for r in chosen]
+def _aggregate(value: Value, texts: list[str]) -> str:
     present = [t for t in texts if t != ""]
     if value.aggregate == "count":
         return str(len(present))

@@ -173,3 +173,11 @@ def test_the_streamed_json_report_is_laid_out_as_json_dumps_would(protocol) -> N
         text = to_json(result)
         assert text == json.dumps(json.loads(text), indent=2, ensure_ascii=False) + "\n"
     assert json.loads(text)["standings"] == []
+
+
+def test_cli_refuses_jobs_with_a_dask_cluster() -> None:
+    done = subprocess.run([sys.executable, "-m", "jk500_rules", "audit", "--rules", str(RULES), str(LOG),
+                           "--jobs", "2", "--executor", "dask", "--scheduler", "tcp://127.0.0.1:9"],
+                          capture_output=True, text=True)
+    assert done.returncode == 2
+    assert "with --executor dask the cluster's workers judge" in done.stderr and "Traceback" not in done.stderr
