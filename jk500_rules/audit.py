@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import gc
 import hashlib
@@ -12,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .compiler import CompiledProtocol, CompiledRule
+from .compiler import CompiledProtocol, CompiledRule, FactPlan
 from .dates import date_bounds
 from .engine import Engine
 from .errors import InputError
@@ -279,6 +280,15 @@ class Versions:
 
 
 _PROTOCOLS: dict[tuple[str, str], CompiledProtocol] = {}
+_PROTOCOLS_KEPT = 8  # a long-lived worker (Dask) may see many rules files: keep the latest few
+
+
+def _remember(key: tuple[str, str], protocol: CompiledProtocol) -> CompiledProtocol:
+    _PROTOCOLS.pop(key, None)
+    _PROTOCOLS[key] = protocol
+    while len(_PROTOCOLS) > _PROTOCOLS_KEPT:
+        del _PROTOCOLS[next(iter(_PROTOCOLS))]
+    return protocol
 
 
 def _protocol_key(job: AuditJob) -> tuple[str, str]:
@@ -288,32 +298,40 @@ def _protocol_key(job: AuditJob) -> tuple[str, str]:
 def _job_protocol(job: AuditJob) -> CompiledProtocol:
     """The job's protocol: the parent's own object in-process or after a fork, compiled once elsewhere."""
     key = _protocol_key(job)
-    if key not in _PROTOCOLS:
-        from .compiler import compile_protocol
-        from .parser import parse
+    if key in _PROTOCOLS:
+        return _PROTOCOLS[key]
+    from .compiler import compile_protocol
+    from .parser import parse
 
-        _PROTOCOLS[key] = compile_protocol(parse(job.rules_source, job.rules_file), job.rules_file, job.rules_source)
-    return _PROTOCOLS[key]
+    return _remember(key, compile_protocol(parse(job.rules_source, job.rules_file), job.rules_file, job.rules_source))
 
 
 class Engines:
-    """One engine per protocol version (and one for partial dates), made when first needed."""
+    """One engine per protocol version (and one for partial dates), made when first needed.
 
-    def __init__(self) -> None:
-        self._engines: dict[tuple[int, bool], tuple[Engine, dict[str, tuple[CompiledRule, Any]]]] = {}
+    Each entry holds its protocol, so that the protocol's id, the key, cannot be reused by another;
+    past `kept` entries the oldest engine is closed (a long-lived worker may see many protocols).
+    """
+
+    def __init__(self, kept: int = 4 * _PROTOCOLS_KEPT) -> None:
+        self.kept = kept
+        self._engines: dict[tuple[int, bool], tuple[CompiledProtocol, Engine, dict[str, tuple[CompiledRule, Any]]]] = {}
 
     def get(self, protocol: CompiledProtocol, partial: bool) -> tuple[Engine, dict[str, tuple[CompiledRule, Any]]]:
         """The engine, and each of its engine rules' (rule, engine rule) by name."""
         key = (id(protocol), partial)
         if key not in self._engines:
+            while len(self._engines) >= self.kept:
+                self._engines.pop(next(iter(self._engines)))[1].close()
             engine = Engine(protocol.interval_rulesets() if partial else protocol.rulesets())
             names = {er.name: (rule, er) for rule in protocol.rules
                      for er in (rule.interval_rules if partial else rule.engine_rules)}
-            self._engines[key] = (engine, names)
-        return self._engines[key]
+            self._engines[key] = (protocol, engine, names)
+        _, engine, names = self._engines[key]
+        return engine, names
 
     def close(self) -> None:
-        for engine, _ in self._engines.values():
+        for _, engine, _ in self._engines.values():
             engine.close()
         self._engines.clear()
 
@@ -456,7 +474,7 @@ def _audit_groups(protocol: CompiledProtocol, job: AuditJob, groups: Callable[[]
     standings per subject, not every subject's outcome.
     """
     versions = Versions(protocol, job.version)  # an unknown --version fails here, before any work
-    _PROTOCOLS[_protocol_key(job)] = protocol
+    _remember(_protocol_key(job), protocol)
     local = executor is None
     executor = executor or local_executor(jobs if rows >= PARALLEL_FROM else 1)
     engines = Engines()
@@ -481,6 +499,61 @@ def _audit_groups(protocol: CompiledProtocol, job: AuditJob, groups: Callable[[]
             executor.close()
 
 
+class MarkKeeper:
+    """The subjects' marks the trial session can use, out of every subject's: memory per group, not per subject.
+
+    A group fact takes a group's earliest mark (its latest, for `last`), and rank facts its `depth`
+    earliest, ordered by date then subject as facts.trial_session orders them; no other mark can
+    become a fact, so no other is kept.
+    """
+
+    def __init__(self, plan: FactPlan):
+        self.plan = plan
+        self._earliest: dict[tuple[tuple[str, str, str], object], list[tuple[dt.date, str]]] = defaultdict(list)
+        self._latest: dict[tuple[tuple[str, str, str], object], tuple[dt.date, str]] = {}
+        self._marks: dict[tuple[str, tuple[str, str, str]], tuple[object, Record]] = {}
+
+    def _keep(self, key: tuple[str, str, str]) -> tuple[int, bool]:
+        """How many earliest marks a key needs per group, and whether it needs the latest."""
+        earliest = self.plan.depth(key) if key in self.plan.ranks else 0
+        if key in self.plan.group_firsts and key[1] == "first":
+            earliest = max(earliest, 1)
+        return earliest, key in self.plan.group_firsts and key[1] == "last"
+
+    def add(self, subject: str, marks: Marks) -> None:
+        for key, (group, record) in marks.items():
+            earliest, latest = self._keep(key)
+            mark = (record.date, subject)
+            kept = False
+            if earliest:
+                ranked = self._earliest[key, group]
+                if len(ranked) < earliest or mark < ranked[-1]:
+                    bisect.insort(ranked, mark)
+                    kept = True
+                    if len(ranked) > earliest:
+                        self._drop(key, group, ranked.pop())
+            if latest and ((key, group) not in self._latest or mark > self._latest[key, group]):
+                previous = self._latest.get((key, group))
+                self._latest[key, group] = mark
+                kept = True
+                if previous is not None:
+                    self._drop(key, group, previous)
+            if kept:
+                self._marks[subject, key] = (group, record)
+
+    def _drop(self, key: tuple[str, str, str], group: object, mark: tuple[dt.date, str]) -> None:
+        """Forget a mark no longer kept, unless the other list still holds it."""
+        if mark in self._earliest.get((key, group), ()) or self._latest.get((key, group)) == mark:
+            return
+        self._marks.pop((mark[1], key), None)
+
+    def kept(self) -> dict[str, Marks]:
+        marks: dict[str, Marks] = defaultdict(dict)
+        for (subject, key), mark in self._marks.items():
+            marks[subject][key] = mark
+        return dict(marks)
+
+
 def join_partitions(protocol: CompiledProtocol, job: AuditJob, versions: Versions, parts: Iterable[PartitionResult],
           trial_records: list[Record], data: LogData, engines: Engines) -> AuditResult:
     """Partition results already in hand, and the trial level, as one result."""
@@ -500,13 +573,13 @@ class _Join:
         self.result = AuditResult(protocol, LogData(), job.cutoff)
         self.result.standings = StandingTable(self.result.rules, self.by_name)
         self.rules = {name: {rule.id: rule for rule in p.rules} for name, p in self.by_name.items()}
-        self.marks: dict[str, Marks] = {}
+        cutoff = job.cutoff
+        self.marks = MarkKeeper((versions.in_force(cutoff)[1] if cutoff is not None else protocol).plan)
         self.judged_by: dict[str | None, list[str]] = defaultdict(list)
         self.kept: list[Record] = []
         self.rejections: list[Rejection] = []
         self.latest: dt.date | None = None
         self.seen = 0
-        self._strings: dict[str, str] = {}
 
     def add(self, part: PartitionResult) -> None:
         result = self.result
@@ -524,18 +597,10 @@ class _Join:
             result.pending.update(outcome.pending)
             self.judged_by[outcome.version].append(outcome.subject)
             if outcome.marks:
-                self.marks[outcome.subject] = {key: (group, self._lighter(record))
-                                               for key, (group, record) in outcome.marks.items()}
+                self.marks.add(outcome.subject, outcome.marks)
             rules = self.rules[outcome.version]
             result.findings += [replace(f, rule=rules[f.rule]) for f in outcome.findings]  # type: ignore[index]
             result.standings.add(outcome.subject, outcome.version, outcome.standings)
-
-    def _lighter(self, record: Record) -> Record:
-        """A mark's record as trial-level evidence: its typed values dropped, repeated texts shared."""
-        share = self._strings.setdefault
-        return Record(share(record.file, record.file), record.line, share(record.study, record.study),
-                      share(record.site, record.site), record.subject, record.date, record.date_text,
-                      share(record.event, record.event), {}, record.raw, record.upper)
 
     def finish(self, trial_records: list[Record], data: LogData, engines: Engines) -> AuditResult:
         job, result = self.job, self.result
@@ -547,7 +612,7 @@ class _Join:
             result.records_kept = job.keep_records
         data.rejections.sort(key=lambda r: (_file_order(data, r.file), r.line))
         if cutoff is not None:
-            trial = judge_trial(trial_records, self.marks, self.versions, cutoff, engines)
+            trial = judge_trial(trial_records, self.marks.kept(), self.versions, cutoff, engines)
             result.audited += trial.audited
             result.not_used.update(trial.not_used)
             result.pending.update(trial.pending)
@@ -591,6 +656,15 @@ class StandingTable:
 
     def __len__(self) -> int:
         return sum(len(row) for _, row in self._rows.values())
+
+    def counts(self) -> Counter:
+        """(rule id, status) -> subjects, counted once per distinct row rather than once per subject."""
+        rows = Counter((version, subject is None, row) for subject, (version, row) in self._rows.items())
+        counts: Counter = Counter()
+        for (version, trial, row), subjects in rows.items():
+            for rule, (status, _) in zip(self._levels[version, trial], row):
+                counts[rule.id, status] += subjects
+        return counts
 
     def __iter__(self) -> Iterator[Standing]:
         subjects = sorted(self._rows, key=lambda s: s or "")

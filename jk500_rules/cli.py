@@ -11,14 +11,13 @@ from pathlib import Path
 
 import pendulum
 
-from . import __version__, comparison, matrix, monitoring
+from . import __version__, monitoring
 from . import executor as executors
 from .audit import PARALLEL_FROM, audit_files
 from .compiler import CompiledProtocol, compile_protocol
 from .errors import InputError, Jk500Error
 from .executor import default_jobs
 from .explanation import explain_protocol, explain_rule
-from .formatter import format_source
 from .parser import parse
 from .partition import ROWS_IN_MEMORY
 from .records import read_text
@@ -259,6 +258,8 @@ def _progress(done: int, total: int) -> None:
 
 
 def _matrix(args: argparse.Namespace) -> int:
+    from . import matrix  # commands other than audit import only what they use: start-up counts
+
     protocol = load_protocol(args.rules)
     if args.report and args.logs:
         print("jk500-rules matrix: give either --report or logs, not both", file=sys.stderr)
@@ -280,6 +281,8 @@ def _matrix(args: argparse.Namespace) -> int:
 
 
 def _diff(args: argparse.Namespace) -> int:
+    from . import comparison
+
     audits = []
     for spec in (args.old, args.new):
         path, _, version = spec.partition("@")
@@ -296,6 +299,8 @@ def _diff(args: argparse.Namespace) -> int:
 
 def _fmt(args: argparse.Namespace) -> int:
     """Every file is checked before any is written: a syntax error anywhere changes nothing."""
+    from .formatter import format_source
+
     changes: list[tuple[Path, str]] = []
     for name in args.files:
         path = Path(name)

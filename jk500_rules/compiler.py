@@ -177,7 +177,10 @@ class CompiledRule:
 
 @dataclass(frozen=True)
 class FactPlan:
-    """Which facts the audit must build: depends on the rules' structure, never on their numbers."""
+    """Which facts the audit must build: depends on the rules' structure, never on their thresholds.
+
+    The one number it reads is an ordinal: `the 3rd subject's ...` needs rank facts up to the 3rd.
+    """
 
     events: frozenset[str]
     counts: frozenset[tuple[str, str, str]]  # (event, period, week start)
@@ -187,6 +190,12 @@ class FactPlan:
     windows: frozenset[Window] = frozenset()
     # Event groups in use: (group, its member types, which of its records the rules read: first, last, all).
     groups: tuple[tuple[str, tuple[str, ...], frozenset[str]], ...] = ()
+    # Per ranked key, the highest rank a rule names (`the 3rd subject's ...`): ranks past it make no fact,
+    # so the trial session holds a few facts per group, not one per subject.
+    rank_depth: tuple[tuple[tuple[str, str, str], int], ...] = ()
+
+    def depth(self, key: tuple[str, str, str]) -> int:
+        return dict(self.rank_depth)[key]
 
     @property
     def read_events(self) -> frozenset[str]:
@@ -437,6 +446,7 @@ class _Compiler:
         self.plan_counts: set[tuple[str, str, str]] = set()
         self.plan_groups: set[tuple[str, str, str]] = set()
         self.plan_ranks: set[tuple[str, str, str]] = set()
+        self.rank_depth: dict[tuple[str, str, str], int] = {}
         self.plan_events: set[str] = set()
         self.plan_subject = False
         self.units: set[str] = set()
@@ -485,6 +495,7 @@ class _Compiler:
                 windows=frozenset(self.plan_windows),
                 groups=tuple(sorted((g, m, frozenset(self.group_reads[g])) for g, m in self.groups.items()
                                     if g in self.plan_events)),
+                rank_depth=tuple(sorted(self.rank_depth.items())),
             ),
             criteria=self.criteria,
             choices=tuple(
@@ -1086,7 +1097,9 @@ class _Compiler:
             if self.events[event].fields[fname].type != "integer":
                 raise _Unsupported(f"'the previous {ref.attribute}' needs whole-number groups; "
                                    f"{event}.{fname} is {self.events[event].fields[fname].type}", ref.span)
-        self.plan_ranks.add((ref.event, ref.which, ref.attribute))
+        key = (ref.event, ref.which, ref.attribute)
+        self.plan_ranks.add(key)
+        self.rank_depth[key] = max(self.rank_depth.get(key, 0), ref.rank)
         self.plan_events.add(ref.event)
         self._use_subject()
         alias = f"r{ref.rank}_{ref.which}_{ref.event}_{ref.relation}"

@@ -133,7 +133,7 @@ def trial_session(trial_records: list[Record], marks: dict[str, Marks], protocol
     for key in sorted(plan.group_firsts):
         _add_group_facts(trial, marks, *key)
     for key in sorted(plan.ranks):
-        _add_rank_facts(trial, marks, *key)
+        _add_rank_facts(trial, marks, plan.depth(key), *key)
     fact, evidence = _cutoff_fact(cutoff)
     trial.add(fact, evidence)
     _mark_partial(trial, any(r.upper for r in trial_records))
@@ -304,10 +304,11 @@ def _add_group_facts(trial: Session, marks: dict[str, Marks], event: str, which:
         trial.add(fact, Evidence((record,), {attribute: str(group), "date": record.date.isoformat(), "subject": subject}))
 
 
-def _add_rank_facts(trial: Session, marks: dict[str, Marks], event: str, which: str, attribute: str) -> None:
+def _add_rank_facts(trial: Session, marks: dict[str, Marks], depth: int, event: str, which: str,
+                    attribute: str) -> None:
     for group, items in sorted(_subject_marks(marks, (event, which, attribute)).items(),
                                key=lambda item: str(item[0])):
-        for rank, (date, subject, record) in enumerate(items, start=1):
+        for rank, (date, subject, record) in enumerate(items[:depth], start=1):
             fact = {"kind": "$rank", "event": event, "which": which, "attribute": attribute,
                     "group": _group_value(group), "rank": rank, **encode("date", date)}
             trial.add(fact, Evidence((record,), {attribute: str(group), "date": record.date.isoformat(),

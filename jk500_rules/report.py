@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from . import __version__
-from .audit import STANDINGS, STATUSES, AuditResult, Finding
+from .audit import STANDINGS, STATUSES, AuditResult, Finding, StandingTable
 from .compiler import CompiledRule
 from .errors import InputError, Jk500Error
 from .explanation import finding_explanation
@@ -28,7 +28,8 @@ CONSIDERED_SHOWN = 5  # records sought but not matching, shown per finding in th
 def summary(result: AuditResult) -> dict[str, Any]:
     data = result.data
     per_rule: dict[str, dict[str, Any]] = {}
-    standings = Counter((s.rule.id, s.status) for s in result.standings)
+    standings = (result.standings.counts() if isinstance(result.standings, StandingTable)
+                 else Counter((s.rule.id, s.status) for s in result.standings))
     for rule in result.rules:
         counts: dict[str, Any] = {status: 0 for status in STATUSES}
         counts["pending"] = result.pending.get(rule.id, 0)
@@ -139,15 +140,36 @@ def json_parts(result: AuditResult) -> Iterator[str]:
     text = json.dumps(document, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
     head, tail = text.split(json.dumps(_STANDINGS_PLACE), 1)
     yield head
-    # As json.dumps(indent=2) lays out a list of objects one level down: each line indented 4 more.
+    # Laid out as json.dumps(indent=2) lays out a list of objects one level down; written here because
+    # json's indenting encoder is pure Python, and a portfolio has millions of standings.
     opening = "["
-    for s in result.standings:
-        item = json.dumps({"rule": s.rule.id, "subject": s.subject, "status": s.status, "reason": s.reason,
-                           "protocol_version": s.version}, indent=2, ensure_ascii=False)
-        yield opening + "\n    " + item.replace("\n", "\n    ")
+    quoted: dict[object, str] = {}  # rule ids, statuses, reasons and versions repeat
+
+    def quote(value: object) -> str:
+        text = quoted.get(value)
+        if text is None:
+            text = quoted[value] = json.dumps(value, ensure_ascii=False)
+        return text
+
+    for batch in _batches(result.standings, 2_000):
+        yield opening + ",".join(
+            f'\n    {{\n      "rule": {quote(s.rule.id)},\n      "subject": {json.dumps(s.subject, ensure_ascii=False)},'
+            f'\n      "status": {quote(s.status)},\n      "reason": {quote(s.reason)},'
+            f'\n      "protocol_version": {quote(s.version)}\n    }}' for s in batch)
         opening = ","
     yield "[]" if opening == "[" else "\n  ]"
     yield tail
+
+
+def _batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    batch: list[Any] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def to_text(result: AuditResult) -> str:

@@ -8,6 +8,7 @@ audit (streamed logs, or records read first) give the same bytes.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 import random
 import subprocess
@@ -181,3 +182,77 @@ def test_cli_refuses_jobs_with_a_dask_cluster() -> None:
                           capture_output=True, text=True)
     assert done.returncode == 2
     assert "with --executor dask the cluster's workers judge" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_worker_that_never_saw_the_protocol_compiles_it_from_the_job(protocol, monkeypatch) -> None:
+    # As on a remote (Dask) worker: no protocol in the process cache, only the job's rules text.
+    from jk500_rules import audit
+
+    job = audit.AuditJob(protocol.filename, protocol.source, None, dt.date(2025, 1, 22), None, (), (), (), False)
+    records = [r for r in read_logs([str(LOG)], protocol).records if r.subject == "JK500-01-001"]
+    monkeypatch.setattr(audit, "_PROTOCOLS", {})
+    engines = audit.Engines()
+    try:
+        part = audit.judge_partition(job, [("JK500-01-001", records)], engines)
+    finally:
+        engines.close()
+    assert list(audit._PROTOCOLS) == [audit._protocol_key(job)]
+    assert audit._PROTOCOLS[audit._protocol_key(job)] is not protocol  # compiled here, from the text
+    (outcome,) = part.outcomes
+    expected = audit_files(protocol, [str(LOG)])
+    assert sorted(f.rule for f in outcome.findings) == sorted(
+        f.rule.id for f in expected.findings if f.subject == "JK500-01-001")
+
+
+def test_process_caches_stay_bounded(protocol, monkeypatch) -> None:
+    from jk500_rules import audit
+
+    monkeypatch.setattr(audit, "_PROTOCOLS", {})
+    for n in range(audit._PROTOCOLS_KEPT + 3):
+        audit._remember((f"rules{n}", "hash"), protocol)
+    assert [key for key, _ in audit._PROTOCOLS] == [f"rules{n}" for n in range(3, audit._PROTOCOLS_KEPT + 3)]
+    other = load_protocol(str(AMENDMENT / "protocol.rules"))
+    engines = audit.Engines(kept=1)
+    try:
+        first, _ = engines.get(protocol, False)
+        engines.get(other, False)
+        assert first._handle is None  # the older engine was closed to make room
+    finally:
+        engines.close()
+
+
+def test_standing_counts_agree_with_the_standings_one_by_one(protocol) -> None:
+    from collections import Counter
+
+    for result in (audit_files(protocol, [str(LOG)]),
+                   audit_files(load_protocol(str(AMENDMENT / "protocol.rules")), [str(AMENDMENT / "visits.csv")])):
+        one_by_one = Counter((s.rule.id, s.status) for s in result.standings)
+        assert result.standings.counts() == one_by_one and sum(one_by_one.values()) == len(result.standings)
+
+
+def test_the_trial_session_from_kept_marks_is_the_one_from_every_mark(protocol) -> None:
+    from jk500_rules.audit import MarkKeeper
+    from jk500_rules.facts import trial_session
+    from jk500_rules.records import Record
+
+    plan = protocol.plan
+    keys = sorted(plan.ranks | plan.group_firsts)
+    assert keys and any(key in plan.ranks for key in keys)
+    rng = random.Random(11)
+    every: dict = {}
+    keeper = MarkKeeper(plan)
+    for n in range(300):
+        subject = f"S{n:03d}"
+        marks = {}
+        for key in keys:
+            day = dt.date(2024, 1, 1) + dt.timedelta(days=rng.randrange(60))  # ties on a day are common
+            record = Record("log.csv", n, "JK500", "01", subject, day, day.isoformat(), key[0], {}, {}, {})
+            marks[key] = (rng.choice([1, 2, 3]), record)
+        every[subject] = marks
+        keeper.add(subject, marks)
+    cutoff = dt.date(2025, 1, 1)
+    full = trial_session([], every, protocol, cutoff)
+    kept = trial_session([], keeper.kept(), protocol, cutoff)
+    assert kept.facts == full.facts and kept.evidence == full.evidence
+    assert len(keeper.kept()) < 40  # a few subjects per group, not 300
+    assert len(full.facts) < 40  # rank facts only up to the highest rank a rule names
