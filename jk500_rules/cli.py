@@ -15,15 +15,16 @@ from . import __version__, monitoring
 from . import executor as executors
 from .audit import PARALLEL_FROM, audit_files
 from .compiler import CompiledProtocol, compile_protocol
+from .engine import EngineError
 from .errors import InputError, Jk500Error
-from .executor import default_jobs
+from .executor import WorkerError, default_jobs
 from .explanation import explain_protocol, explain_rule
 from .parser import parse
 from .partition import ROWS_IN_MEMORY
 from .records import read_text
 from .report import check_output, parse_formats, summary, write_reports
 
-EXIT_CLEAN, EXIT_FINDINGS, EXIT_INVALID, EXIT_REJECTED = 0, 1, 2, 3
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_INVALID, EXIT_REJECTED, EXIT_FAILED = 0, 1, 2, 3, 4
 
 
 def load_protocol(path: str) -> CompiledProtocol:
@@ -213,6 +214,9 @@ def main(argv: list[str] | None = None) -> int:
     except Jk500Error as exc:
         print(exc.render(), file=sys.stderr)
         return EXIT_INVALID
+    except (EngineError, WorkerError) as exc:  # the tool failed, not the input: no report is written
+        print(f"jk500-rules: the audit failed: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     except KeyboardInterrupt:
         return 130
 

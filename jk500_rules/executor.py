@@ -6,6 +6,8 @@ chunk order, with a bounded number of chunks in flight, so that memory does not 
 
 from __future__ import annotations
 
+import concurrent.futures
+import concurrent.futures.process
 import contextlib
 import logging
 import multiprocessing
@@ -49,31 +51,47 @@ class SerialExecutor:
         pass
 
 
+class WorkerError(Exception):
+    """A worker process died mid-chunk (a crash in the engine's C code, or killed): the audit stops."""
+
+
 class ProcessExecutor:
     """`jobs` forked worker processes, each with its own engines; the parent only reads and joins.
 
-    Fork, not spawn: a worker starts with the parent's compiled protocol already in memory.
+    Fork, not spawn: a worker starts with the parent's compiled protocol already in memory. A worker
+    that dies fails the audit at once (multiprocessing.Pool would wait for its result for ever).
     """
 
     def __init__(self, jobs: int):
         self.jobs = jobs
-        self._pool: Any = None
+        self._pool: concurrent.futures.ProcessPoolExecutor | None = None
 
     def map(self, fn: Callable[..., Any], job: Any, chunks: Iterable[Any], engines: Any) -> Iterator[Any]:
         if self._pool is None:
-            self._pool = multiprocessing.get_context("fork").Pool(self.jobs)
-        in_flight: deque[Any] = deque()
-        for chunk in chunks:
-            in_flight.append(self._pool.apply_async(fn, (job, chunk)))
-            if len(in_flight) >= 2 * self.jobs:
-                yield in_flight.popleft().get()
-        while in_flight:
-            yield in_flight.popleft().get()
+            self._pool = concurrent.futures.ProcessPoolExecutor(self.jobs, mp_context=multiprocessing.get_context("fork"))
+        in_flight: deque[concurrent.futures.Future[Any]] = deque()
+        try:
+            for chunk in chunks:
+                in_flight.append(self._pool.submit(fn, job, chunk))
+                if len(in_flight) >= 2 * self.jobs:
+                    yield self._result(in_flight.popleft())
+            while in_flight:
+                yield self._result(in_flight.popleft())
+        finally:
+            for future in in_flight:
+                future.cancel()
+
+    @staticmethod
+    def _result(future: concurrent.futures.Future[Any]) -> Any:
+        try:
+            return future.result()
+        except concurrent.futures.process.BrokenProcessPool:
+            raise WorkerError("a worker process died while judging subjects (a crash in the engine, or the "
+                              "process was killed); no report was written") from None
 
     def close(self) -> None:
         if self._pool is not None:
-            self._pool.close()
-            self._pool.join()
+            self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import os
 import random
 import subprocess
 import sys
@@ -256,3 +257,30 @@ def test_the_trial_session_from_kept_marks_is_the_one_from_every_mark(protocol) 
     assert kept.facts == full.facts and kept.evidence == full.evidence
     assert len(keeper.kept()) < 40  # a few subjects per group, not 300
     assert len(full.facts) < 40  # rank facts only up to the highest rank a rule names
+
+
+def _die(job, chunk, engines=None):
+    os._exit(9)  # as a crash in the engine's C code would end a worker
+
+
+def test_a_worker_that_dies_fails_the_audit_instead_of_hanging_it() -> None:
+    from jk500_rules.executor import WorkerError
+
+    executor = ProcessExecutor(2)
+    try:
+        with pytest.raises(WorkerError, match="a worker process died"):
+            list(executor.map(_die, None, [["chunk"]] * 3, None))
+    finally:
+        executor.close()
+
+
+def test_cli_reports_a_failed_audit_with_its_own_exit_code(monkeypatch, capsys) -> None:
+    from jk500_rules import cli
+    from jk500_rules.engine import EngineError
+
+    def failing(*args, **kwargs):
+        raise EngineError("the engine refused the facts of subject:S1: error code 302")
+
+    monkeypatch.setattr(cli, "audit_files", failing)
+    assert cli.main(["audit", "--rules", str(RULES), str(LOG)]) == cli.EXIT_FAILED == 4
+    assert "jk500-rules: the audit failed: the engine refused the facts" in capsys.readouterr().err
