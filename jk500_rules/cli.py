@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import sys
 import textwrap
 from pathlib import Path
@@ -219,6 +220,12 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_FAILED
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # noqa: BLE001 - a bug of ours: one clear line, the traceback on request
+        if os.environ.get("JK500_TRACEBACK"):
+            raise
+        print(f"jk500-rules: internal error ({type(exc).__name__}: {exc}); this is a bug in jk500-rules, please "
+              "report it with the command that caused it (JK500_TRACEBACK=1 shows the traceback)", file=sys.stderr)
+        return EXIT_FAILED
 
 
 def _audit(args: argparse.Namespace) -> int:
