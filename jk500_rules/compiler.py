@@ -32,6 +32,15 @@ DURATION_UNITS = {"day": ("days", 1), "days": ("days", 1), "week": ("days", 7), 
 OPS = {"<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte", "!=": "$neq"}
 FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "=", "!=": "!="}
 NEGATE = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "=": "!=", "!=": "="}
+# The engine's limits (../shared/design/durable-rules.md section 1, measured): past them it fails at run
+# time or crashes, so the compiler refuses such rules with a position instead.
+ENGINE_MAX_PATTERNS = 16
+ENGINE_MAX_TESTS = 29
+ENGINE_MAX_RULES = 4096
+ENGINE_MAX_FIRST_KINDS = 500
+ENGINE_MAX_PROPERTIES = 240  # about 250 fit; the runner adds id, sid and a sentinel
+_FACT_BASE_PROPERTIES = 13  # id, sid, _t, kind, ref, seq, rseq and the date's six encodings
+_PROPERTIES_PER_FIELD = {"date": 7}  # known flag, three encodings, three for a partial date's last day
 RESERVED_FIELDS = ("date", "kind", "ref", "seq", "rseq", "count", "group", "rank", "id", "sid", "end", "window")
 
 
@@ -451,6 +460,28 @@ class _Compiler:
         self.plan_subject = False
         self.units: set[str] = set()
 
+    def _guard_engine(self, rule: n.Rule, compiled: CompiledRule) -> None:
+        """Refuse rule shapes past the engine's limits, where it would fail at run time or crash.
+
+        Measured in ../shared/design/durable-rules.md: more than 16 patterns in a rule fails with error
+        304 when facts arrive; more than about 29 tests in one pattern fails with error 113.
+        """
+        for er in (*compiled.engine_rules, *compiled.interval_rules):
+            patterns = er.definition()["all"]
+            if len(patterns) > ENGINE_MAX_PATTERNS:
+                self.error(f"rule {rule.id} joins {len(patterns)} records in one engine rule; durable-rules "
+                           f"joins at most {ENGINE_MAX_PATTERNS}", rule.id_span,
+                           "split the rule, or compare fewer records in it")
+                return
+            for pattern in patterns:
+                ((alias, condition),) = pattern.items()
+                tests = len(condition["$and"]) if "$and" in condition else 1
+                if tests + 1 > ENGINE_MAX_TESTS:  # the runner closes every later pattern with one test more
+                    self.error(f"rule {rule.id} tests one record {tests} ways in one engine pattern; "
+                               f"durable-rules takes at most {ENGINE_MAX_TESTS - 1}", rule.id_span,
+                               "split the rule's conditions over several rules")
+                    return
+
     def error(self, message: str, span: Span | None, hint: str | None = None) -> None:
         self.diagnostics.append(Diagnostic(message, span, hint))
 
@@ -475,8 +506,20 @@ class _Compiler:
             except _Unsupported as exc:
                 self.diagnostics.append(exc.diagnostic)
                 continue
+            self._guard_engine(rule, compiled)
             if not duplicate:
                 rules.append(compiled)
+        first_kinds = {er.patterns[0].kind for r in rules for er in (*r.engine_rules, *r.interval_rules)}
+        if len(first_kinds) > ENGINE_MAX_FIRST_KINDS:
+            self.error(f"the rules start from {len(first_kinds)} kinds of record; durable-rules hangs past 512 "
+                       f"distinct first tests, so at most {ENGINE_MAX_FIRST_KINDS} are taken",
+                       self.tree.rules[0].id_span, "split the protocol into several rules files")
+        for which in ("engine_rules", "interval_rules"):
+            count = sum(len(getattr(r, which)) for r in rules) + 1  # the runner's marker rule
+            if count > ENGINE_MAX_RULES:
+                self.error(f"the rules compile to {count} engine rules; durable-rules takes at most "
+                           f"{ENGINE_MAX_RULES} in one ruleset", self.tree.rules[0].id_span,
+                           "split the protocol into several rules files")
         header = self.tree.header
         return CompiledProtocol(
             name=header.name if header else "",
@@ -559,6 +602,11 @@ class _Compiler:
                 if f.unit:
                     self.units.add(f.unit)
             self.events[decl.name] = EventSpec(decl.name, decl.label, decl.trial_level, fields)
+            properties = _FACT_BASE_PROPERTIES + sum(_PROPERTIES_PER_FIELD.get(f.type, 2) for f in fields.values())
+            if properties > ENGINE_MAX_PROPERTIES:
+                self.error(f"event {decl.name} has too many fields for the engine: its records would carry "
+                           f"{properties} properties, and durable-rules takes at most {ENGINE_MAX_PROPERTIES}",
+                           decl.span, "split it into two event types (a date field counts 7, another field 2)")
 
     def _declare_attributes(self) -> None:
         for decl in self.tree.subject_attributes:

@@ -297,3 +297,20 @@ def test_the_interval_rules_keep_the_same_shape_limits(path: Path) -> None:
     for name, rule in interval.items():
         assert not set(keys(rule)) & FORBIDDEN_KEYS, name
         assert 1 <= len(rule["all"]) <= MAX_PATTERNS, name
+
+
+@pytest.mark.parametrize("limit, value, message", [
+    ("ENGINE_MAX_TESTS", 5, "tests one record 5 ways in one engine pattern; durable-rules takes at most 4"),
+    ("ENGINE_MAX_PATTERNS", 2, "joins 3 records in one engine rule; durable-rules joins at most 2"),
+    ("ENGINE_MAX_RULES", 100, "engine rules; durable-rules takes at most 100 in one ruleset"),
+    ("ENGINE_MAX_FIRST_KINDS", 5, "durable-rules hangs past 512 distinct first tests"),
+])
+def test_rules_past_the_engines_limits_are_refused(monkeypatch, limit: str, value: int, message: str) -> None:
+    # The real limits are far above what protocol.rules needs; lowered, the same guard must refuse it.
+    from jk500_rules import compiler
+    from jk500_rules.errors import RulesError
+
+    monkeypatch.setattr(compiler, limit, value)
+    with pytest.raises(RulesError) as caught:
+        load_protocol(str(ROOT / "protocol.rules"))
+    assert message in caught.value.render()
