@@ -6,10 +6,12 @@ import csv
 import datetime as dt
 import gc
 import json
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import TextIO
 
 from .compiler import CompiledProtocol, EventSpec
 from .dates import clock_seconds, date_bounds, parse_iso
@@ -18,6 +20,10 @@ from .errors import InputError, did_you_mean
 BASE_COLUMNS = ("study", "site", "subject", "date", "event")
 TRUE_WORDS = {"yes", "y", "true", "1"}
 FALSE_WORDS = {"no", "n", "false", "0"}
+# Input size limits (README, "Visit logs"): a longer cell, JSON value or line is a rejected row, so one
+# corrupt row can neither exhaust memory nor hide the rest of the file. CELL_LIMIT is csv's own field limit.
+CELL_LIMIT = 131_072
+LINE_LIMIT = 1_048_576
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,20 +146,25 @@ class LogFile:
     def entries(self) -> Iterator[tuple[int, str, list[str] | dict[str, object] | str]]:
         """(line, text, parsed row or the reason it is not one) per row."""
         for line, text, parsed in self.texts():
+            if "\x00" in text:  # csv and json take NUL as text; in a log it means a corrupt or binary file
+                yield line, text, "has a NUL character (byte 0): not text"
+                continue
             yield line, text, self.parse(text) if parsed is None else self._checked(parsed)
 
     def parse(self, text: str) -> list[str] | dict[str, object] | str:
         """One row's text (from `texts`) parsed: cells, an object, or why it is not a row."""
         if self.json:
             try:
-                row = json.loads(text)
+                row = json.loads(text.rstrip("\r\n"))  # else an unfinished object's column is 1, past the line
             except json.JSONDecodeError as exc:
                 return f"not valid JSON ({exc.msg} at column {exc.colno})"
-            return row if isinstance(row, dict) else "a JSON Lines row must be an object"
+            if not isinstance(row, dict):
+                return "a JSON Lines row must be an object"
+            return _json_problem(row) or row
         try:
             cells = next(csv.reader([text]))
         except csv.Error as exc:
-            return f"not valid CSV ({exc})"
+            return _csv_problem(exc)
         return self._checked(cells)
 
     def _checked(self, cells: list[str] | str) -> list[str] | str:
@@ -186,20 +197,32 @@ class LogFile:
             with open(self.path, encoding="utf-8-sig", newline="") as handle:
                 yield from (self._json_texts(handle) if self.json else self._csv_texts(handle))
         except UnicodeDecodeError as exc:
-            raise InputError(self.path, f"not UTF-8 text (byte {exc.start} of a block)") from None
+            line, column = _undecodable(self.path) or (None, exc.start + 1)
+            where = f"byte {column} of the line" if line else f"near byte {column} of a block"
+            raise InputError(self.path, f"not UTF-8 text ({where})", line) from None
         except OSError as exc:
             raise InputError(self.path, exc.strerror or "cannot be read") from None
 
-    def _json_texts(self, handle: Iterator[str]) -> Iterator[tuple[int, str, list[str] | str | None]]:
-        for number, line in enumerate(handle, start=1):
-            if line.strip():
+    def _json_texts(self, handle: TextIO) -> Iterator[tuple[int, str, list[str] | str | None]]:
+        number = 0
+        while line := handle.readline(LINE_LIMIT + 1):
+            number += 1
+            if len(line) > LINE_LIMIT and _skip_rest(handle, line):
+                yield number, "", f"a line longer than {LINE_LIMIT} characters"
+            elif line.strip():
                 yield number, line, None
 
-    def _csv_texts(self, handle: Iterator[str]) -> Iterator[tuple[int, str, list[str] | str | None]]:
+    def _csv_texts(self, handle: TextIO) -> Iterator[tuple[int, str, list[str] | str | None]]:
         consumed: list[str] = []
+        overlong: list[int] = []  # physical lines cut out (each read as an empty line) of the next record
 
         def lines() -> Iterator[str]:
-            for line in handle:
+            number = 0
+            while line := handle.readline(LINE_LIMIT + 1):
+                number += 1
+                if len(line) > LINE_LIMIT and _skip_rest(handle, line):
+                    overlong.append(number)
+                    line = "\n"
                 consumed.append(line)
                 yield line
 
@@ -226,15 +249,78 @@ class LogFile:
             except StopIteration:
                 return
             except csv.Error as exc:
-                yield start, "", f"not valid CSV ({exc})"
+                yield start, "", _csv_problem(exc, start, reader.line_num)
                 consumed.clear()
+                overlong.clear()
                 start = reader.line_num + 1
                 continue
             line, start = start, reader.line_num + 1
             text = "".join(consumed)
             consumed.clear()
-            if any(c.strip() for c in cells):
+            if overlong:
+                yield line, "", f"line {overlong[0]} is longer than {LINE_LIMIT} characters"
+                overlong.clear()
+            elif len(cells) != len(self.header) and start - line > 1:
+                # A quoted cell over several lines and a wrong count: most likely a quote never closed.
+                yield line, "", (f"has {len(cells)} cells; the header has {len(self.header)} (a quoted cell "
+                                 f"runs from line {line} to line {start - 1}: a quote not closed?)")
+            elif any(c.strip() for c in cells):
                 yield line, text, cells
+
+
+def _skip_rest(handle: TextIO, line: str) -> bool:
+    """Whether `line` (read with a LINE_LIMIT) was cut short; if so the rest of it is read and dropped."""
+    if line.endswith(("\n", "\r")):
+        return False
+    while line and not line.endswith(("\n", "\r")):
+        line = handle.readline(LINE_LIMIT)
+    return True
+
+
+def _csv_problem(exc: csv.Error, first: int = 0, last: int = 0) -> str:
+    if "field larger than field limit" not in str(exc):
+        return f"not valid CSV ({exc})"
+    span = f"; it runs from line {first} to line {last}: a quote not closed?" if last > first else ""
+    return f"a cell longer than {csv.field_size_limit()} characters{span}"
+
+
+def _json_problem(row: dict[str, object]) -> str | None:
+    """Why a JSON Lines object cannot be a row (a value nested, not finite, or too long), or None."""
+    for key, value in row.items():
+        if isinstance(value, (dict, list)):
+            return f"{key} is a JSON {'object' if isinstance(value, dict) else 'array'}; a value must be " \
+                   "a string, number, true, false or null"
+        if isinstance(value, float) and not math.isfinite(value):
+            return f"{key} is {value!r}, not a finite number"
+        if isinstance(value, str) and len(value) > CELL_LIMIT:
+            return f"{key} is longer than {CELL_LIMIT} characters"
+    return None
+
+
+def _undecodable(path: str) -> tuple[int, int] | None:
+    """(line, byte in that line) of the first bytes that are not UTF-8; read again only on that error."""
+    with open(path, "rb") as handle:
+        number, pending = 1, b""
+        while block := handle.read(1 << 20):
+            pending += block
+            *whole, pending = pending.split(b"\n")
+            for raw in whole:
+                try:
+                    raw.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    return number, exc.start + 1
+                number += 1
+            if len(pending) > LINE_LIMIT * 4:  # a line too long to hold: name it without reading it all
+                try:
+                    pending.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    if exc.reason != "unexpected end of data":
+                        return number, exc.start + 1
+        try:
+            pending.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            return number, exc.start + 1
+    return None
 
 
 def _text(value: object) -> str:
@@ -250,6 +336,9 @@ def validate(row: dict[str, object], path: str, line: int, protocol: CompiledPro
     """One row (a visit-log line, or an event an SDTM mapping made) as a Record, or the reason it is rejected."""
     # Most cells of a wide log are empty: drop them before any per-cell work.
     cells = {k: v.strip() if isinstance(v, str) else _text(v) for k, v in row.items() if v != "" and v is not None}
+    for column, text in cells.items():
+        if "\x00" in text:  # the rules engine takes C strings: a NUL would end (or break) the value
+            return f"{column} has a NUL character (byte 0)"
     for column in ("date", "event"):
         if not cells.get(column):
             return f"no {column}"

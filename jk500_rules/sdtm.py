@@ -765,6 +765,10 @@ class _Study:
             _, meta = pyreadstat.read_xport(str(path), metadataonly=True, output_format="dict")
         except failures as exc:  # not a readable XPT file
             raise InputError(str(path), f"not a SAS XPORT file that can be read ({exc})") from None
+        size = path.stat().st_size
+        if size % 80:  # XPORT is written in 80-byte records; pyreadstat drops a cut-off last row silently
+            raise InputError(str(path), f"truncated: {size} bytes is not a whole number of the 80-byte "
+                                        "records a SAS XPORT file is made of")
         names = list(meta.column_names)
 
         def read(table: Table, usecols: list[str]) -> None:

@@ -107,7 +107,7 @@ def test_exit_2_for_an_unreadable_log(tmp_path: Path, problem: str) -> None:
     expected = {
         "missing": "log.csv: error: no such file",
         "directory": "log.csv: error: not a file",
-        "not-utf8": "log.csv: error: not UTF-8 text",
+        "not-utf8": "log.csv:11: error: not UTF-8 text (byte 53 of the line)",
         "empty": "log.csv:1: error: the file is empty",
         "no-header-columns": "log.csv:1: error: the header lacks columns",
     }[problem]
