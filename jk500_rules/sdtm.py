@@ -412,6 +412,10 @@ class _Parser:
             raw = [raw] if isinstance(raw, str) else raw
             if not isinstance(raw, list) or not raw or not all(isinstance(p, str) and p for p in raw):
                 raise self.fail((*path, "files"), "must be a file name pattern or a list of them (e.g. \"lb*.xpt\")")
+            outside = next((p for p in raw if "/" in p or "\\" in p or p.startswith("..")), None)
+            if outside is not None:
+                raise self.fail((*path, "files"), f"'{outside}' is not a file name: the files of a domain are "
+                                                  "found in the folders given to the audit (e.g. \"lb*.xpt\")")
             files = tuple(p.lower() for p in raw)
         group_by = self.columns(table["group_by"], (*path, "group_by")) if "group_by" in table else None
         grouped = group_by is not None

@@ -134,6 +134,10 @@ fields.drug = "EXTRT"
 """
 
 MAPPING_ERRORS = [
+    # A mapping names files by pattern within the audited folders; it cannot reach outside them.
+    ("files-outside", GOOD_ENTRY + "files = \"../secret/ex.xpt\"\n", 6,
+     "'../secret/ex.xpt' is not a file name: the files of a domain are found in the folders given"),
+    ("files-absolute", GOOD_ENTRY + "files = [\"ex.xpt\", \"/etc/ex.xpt\"]\n", 6, "'/etc/ex.xpt' is not a file name"),
     ("toml-syntax", "[[event.dose]\ndomain = \"EX\"\n", 1, "not valid TOML"),
     ("unknown-event", "[[event.doze]]\ndomain = \"EX\"\ndate = \"EXSTDTC\"\n", 1,
      "event.doze: unknown event type 'doze' (did you mean 'dose'?)"),
