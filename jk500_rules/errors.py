@@ -38,7 +38,8 @@ class Diagnostic:
 
 
 def _excerpt(source: str, span: Span) -> list[str]:
-    source_lines = source.splitlines()
+    # Lines as the parser counts them: at "\n" only, not at the other breaks str.splitlines knows.
+    source_lines = [line.removesuffix("\r") for line in source.split("\n")]
     if not 1 <= span.line <= len(source_lines):
         return []
     text = source_lines[span.line - 1].expandtabs(1)

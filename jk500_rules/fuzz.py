@@ -56,22 +56,10 @@ WORDS = (  # noqa: SIM905
 PUNCTUATION = ["{", "}", "(", ")", "[", "]", ":", ",", "=", "<", ">", "<=", ">=", "!=", "+", "-", "*", "/",
                ".", "%", '"', '"x"', '""', "#", "'s", "subject's"]
 NUMBERS = ["0", "1", "2.5", "007", "1e3", "1E-2", "99999999999999999999", "0.0000001", "3.", "-1", "1e99"]
-# Numbers past the compiler's reach today (a traceback, not a positioned error: see KNOWN_BUGS). 1e999999
-# is left out on purpose: int() of it takes ~40 s in C, where no timer can cut in, and says nothing more.
-HUGE_NUMBERS = ["1e99999", "1e9999", "2.1e5000"]
+# Numbers far past what a rule may hold (15 digits): each must be refused at its position, quickly.
+HUGE_NUMBERS = ["1e99999", "1e9999", "2.1e5000", "1e999999"]
 MAX_CASE_CHARS = 300_000  # a mutation that makes a case bigger is undone: a slow case should mean a bug
-DEEP = (300, 1000, 3000)  # nesting depths past the parser's recursion limit (see KNOWN_BUGS)
-KNOWN_BUGS = {
-    "deep-nesting": "a condition nested ~250 deep (parentheses, `not`, or ~1000 `+` terms) raises RecursionError "
-                    "in the parser's tree builder",
-    "huge-number": "a number with an exponent past ~1e4300 raises decimal.Overflow or ValueError (integer "
-                   "string conversion limit) in the compiler; 1e999999 days hangs it for ~40 s",
-    "line-separators": "a character str.splitlines() breaks at but lark does not (\\v \\f \\x1c-\\x1e \\x85 "
-                       "\\u2028 \\u2029) shifts the lines of the parser's per-item syntax errors and of every "
-                       "excerpt: wrong line numbers, a line past the end, a caret under the wrong line",
-}
-# What the line-separators family is made of: spaces stand in for them when known bugs are skipped.
-_SEPARATORS = str.maketrans({c: " " for c in "\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"})
+DEEP = (300, 1000, 3000)  # nesting past the parser's depth limit (parser.MAX_DEPTH): refused, not a crash
 ODD_TEXT = ["\t", "\x00", "\x0b", "\x0c", "\u00a0", "\u200b", "\u2028", "\ufeff", "\u00e9", "\u4e2d", "\U0001f600",
             "\\", "\\\"", "\"\\", "é", "İ", "ß", "\u0301", "\x7f", "\u202e", "；", "＂"]
 TOKEN = re.compile(r'"(?:[^"\\\n]|\\.)*"|[A-Za-z_][A-Za-z0-9_]*|[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?|<=|>=|!=|\S')
@@ -89,11 +77,11 @@ def seeds(root: Path = ROOT) -> list[tuple[str, str]]:
 # ----- cases ---------------------------------------------------------------------------------------------
 
 
-def _numbers(known: bool) -> list[str]:
-    return NUMBERS + HUGE_NUMBERS if known else NUMBERS
+def _numbers() -> list[str]:
+    return NUMBERS + HUGE_NUMBERS
 
 
-def _token(rng: random.Random, known: bool = True) -> str:
+def _token(rng: random.Random) -> str:
     pick = rng.random()
     if pick < 0.4:
         return rng.choice(KEYWORDS)
@@ -101,28 +89,28 @@ def _token(rng: random.Random, known: bool = True) -> str:
         return rng.choice(WORDS)
     if pick < 0.85:
         return rng.choice(PUNCTUATION)
-    return rng.choice(_numbers(known))
+    return rng.choice(_numbers())
 
 
 def _lines(text: str) -> list[str]:
     return text.split("\n")
 
 
-def _retokenize(line: str, rng: random.Random, action: str, known: bool) -> str:
+def _retokenize(line: str, rng: random.Random, action: str) -> str:
     spans = [m.span() for m in TOKEN.finditer(line)]
     if not spans:
-        return line + " " + _token(rng, known) if action != "drop" else line
+        return line + " " + _token(rng) if action != "drop" else line
     start, end = rng.choice(spans)
     if action == "drop":
         return line[:start] + line[end:]
     if action == "insert":
         at = rng.choice((start, end))
-        return line[:at] + " " + _token(rng, known) + " " + line[at:]
-    return line[:start] + _token(rng, known) + line[end:]
+        return line[:at] + " " + _token(rng) + " " + line[at:]
+    return line[:start] + _token(rng) + line[end:]
 
 
-def mutate(text: str, rng: random.Random, corpus: list[tuple[str, str]], known: bool = True) -> str:
-    """One random structural or lexical change; `known=False` stays clear of the KNOWN_BUGS families."""
+def mutate(text: str, rng: random.Random, corpus: list[tuple[str, str]]) -> str:
+    """One random structural or lexical change."""
     lines = _lines(text)
     kind = rng.randrange(16)
     i = rng.randrange(len(lines))
@@ -136,7 +124,7 @@ def mutate(text: str, rng: random.Random, corpus: list[tuple[str, str]], known: 
     elif kind in (3, 4, 5):  # drop, insert or replace a token
         for _ in range(rng.choice((1, 1, 1, 2, 4))):
             i = rng.randrange(len(lines))
-            lines[i] = _retokenize(lines[i], rng, ("drop", "insert", "replace")[kind - 3], known)
+            lines[i] = _retokenize(lines[i], rng, ("drop", "insert", "replace")[kind - 3])
     elif kind == 6:  # truncate
         return text[:rng.randrange(len(text) + 1)]
     elif kind == 7:  # splice two files
@@ -155,10 +143,10 @@ def mutate(text: str, rng: random.Random, corpus: list[tuple[str, str]], known: 
         if spans:
             m = rng.choice(spans)
             size = rng.choice((300, 5000, 50000))
-            filler = rng.choice(("a" * size, "9" * (size if known else 300), '"' + "x" * size + '"', "x_" * (size // 2)))
+            filler = rng.choice(("a" * size, "9" * size, '"' + "x" * size + '"', "x_" * (size // 2)))
             lines[i] = lines[i][:m.start()] + filler + lines[i][m.end():]
     elif kind == 11:  # deep nesting, or a long chain, in a condition
-        depth = rng.choice((10, 100, 200, *DEEP) if known else (10, 100, 200))
+        depth = rng.choice((10, 100, 200, *DEEP))
         pick = rng.randrange(5)
         if pick == 0:
             cond = "(" * depth + "1 = 1" + ")" * depth
@@ -181,7 +169,7 @@ def mutate(text: str, rng: random.Random, corpus: list[tuple[str, str]], known: 
         lines[i:i] = _lines(generate(rng, items=1))
     elif kind == 14:  # odd numbers in place of numbers
         for k, line in enumerate(lines):
-            lines[k] = re.sub(r"\b[0-9]+\b", lambda m: rng.choice(_numbers(known)) if rng.random() < 0.3 else m.group(), line)
+            lines[k] = re.sub(r"\b[0-9]+\b", lambda m: rng.choice(_numbers()) if rng.random() < 0.3 else m.group(), line)
     else:  # the same line many times
         lines[i:i] = [lines[i]] * rng.choice((50, 600))
     return "\n".join(lines)
@@ -266,11 +254,8 @@ def generate(rng: random.Random, items: int | None = None) -> str:
     return "\n\n".join(out) + "\n"
 
 
-def case_text(seed: int, index: int, corpus: list[tuple[str, str]], known: bool = True) -> str:
-    """Case `index` of run `seed`: a generated text (one in eight) or a seed mutated one to four times.
-
-    `known=False` leaves out the inputs of the KNOWN_BUGS families (for a suite that must stay green).
-    """
+def case_text(seed: int, index: int, corpus: list[tuple[str, str]]) -> str:
+    """Case `index` of run `seed`: a generated text (one in eight) or a seed mutated one to four times."""
     rng = random.Random(f"{seed}:{index}")
     if rng.random() < 0.125:
         text = generate(rng)
@@ -279,10 +264,10 @@ def case_text(seed: int, index: int, corpus: list[tuple[str, str]], known: bool 
         if text.count("\n") > 150 and rng.random() < 0.9:
             text = _some_items(text, rng)
     for _ in range(rng.choice((0, 1, 1, 1, 2, 3, 4)) if index % 8 else 1):
-        changed = mutate(text, rng, corpus, known)
+        changed = mutate(text, rng, corpus)
         if len(changed) <= MAX_CASE_CHARS:
             text = changed
-    return as_read(text if known else text.translate(_SEPARATORS))
+    return as_read(text)
 
 
 _ITEM = re.compile(r"^(protocol|criterion|trial|event|group|subject|parameter|rule|version|governed|amendment)\b")
@@ -380,11 +365,11 @@ def _set_corpus(corpus: list[tuple[str, str]]) -> None:
     _CORPUS[:] = corpus
 
 
-def check_range(seed: int, start: int, stop: int, corpus: list[tuple[str, str]], known: bool = True) -> Tally:
+def check_range(seed: int, start: int, stop: int, corpus: list[tuple[str, str]]) -> Tally:
     """Parse and check cases start..stop-1 of run `seed` in this process."""
     tally = Tally()
     for index in range(start, stop):
-        outcome, detail = check(case_text(seed, index, corpus, known))
+        outcome, detail = check(case_text(seed, index, corpus))
         tally.cases += 1
         if outcome == "ok":
             tally.compiled.append(index)
@@ -395,9 +380,9 @@ def check_range(seed: int, start: int, stop: int, corpus: list[tuple[str, str]],
     return tally
 
 
-def _check_chunk(job: tuple[int, int, int, bool]) -> Tally:
-    seed, start, stop, known = job
-    return check_range(seed, start, stop, _CORPUS, known)
+def _check_chunk(job: tuple[int, int, int]) -> Tally:
+    seed, start, stop = job
+    return check_range(seed, start, stop, _CORPUS)
 
 
 # ----- the engine, in subprocesses ------------------------------------------------------------------------
@@ -523,16 +508,13 @@ def run_engine(cases: list[tuple[int, str]], timeout: float = BATCH_SECONDS) -> 
 
 
 def fuzz(cases: int, seed: int = 1, engine_every: int = 20, jobs: int = 1, out: Path | None = None,
-         progress: bool = True, known: bool = True) -> tuple[Tally, int, list[tuple[int, str, str]]]:
-    """Run `cases` cases; return the tally, the number fed to the engine and every bug (index, where, detail).
-
-    `known=False` stays clear of the KNOWN_BUGS families.
-    """
+         progress: bool = True) -> tuple[Tally, int, list[tuple[int, str, str]]]:
+    """Run `cases` cases; return the tally, the number fed to the engine and every bug (index, where, detail)."""
     corpus = seeds()  # read once: the corpus may change under a long run, a case must not
     _set_corpus(corpus)
     tally = Tally()
     began = time.monotonic()
-    jobs_list = [(seed, start, min(cases, start + 250), known) for start in range(0, cases, 250)]
+    jobs_list = [(seed, start, min(cases, start + 250)) for start in range(0, cases, 250)]
     if jobs > 1:
         import multiprocessing
 
@@ -546,7 +528,7 @@ def fuzz(cases: int, seed: int = 1, engine_every: int = 20, jobs: int = 1, out: 
             tally.add(_check_chunk(job))
             _report(progress, tally, began)
     fed = tally.compiled[::engine_every] if engine_every > 0 else []
-    texts = [(index, case_text(seed, index, corpus, known)) for index in fed]
+    texts = [(index, case_text(seed, index, corpus)) for index in fed]
     bugs = list(tally.bugs)
     batches = [texts[i:i + BATCH_CASES] for i in range(0, len(texts), BATCH_CASES)]
     with ThreadPoolExecutor(max(1, jobs)) as threads:
@@ -558,7 +540,7 @@ def fuzz(cases: int, seed: int = 1, engine_every: int = 20, jobs: int = 1, out: 
         out.mkdir(parents=True, exist_ok=True)
         for index, where, detail in bugs:
             name = f"seed{seed}-case{index}-{where}"
-            (out / f"{name}.rules").write_text(case_text(seed, index, corpus, known), encoding="utf-8")
+            (out / f"{name}.rules").write_text(case_text(seed, index, corpus), encoding="utf-8")
             (out / f"{name}.txt").write_text(detail + "\n", encoding="utf-8")
     return tally, len(fed), bugs
 
@@ -582,14 +564,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="feed every K-th compiled case to the engine in a subprocess (0: none; default 20)")
     parser.add_argument("--jobs", type=int, default=1, metavar="J", help="processes for parse and check")
     parser.add_argument("--out", default="fuzz-bugs", metavar="DIR", help="where each bug's input is written")
-    parser.add_argument("--skip-known", action="store_true",
-                        help="stay clear of the inputs of bugs already reported (KNOWN_BUGS in this module)")
     parser.add_argument("--engine-worker", metavar="CASES.json", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.engine_worker:
         return _engine_worker(args.engine_worker)
-    tally, fed, bugs = fuzz(args.cases, args.seed, args.engine_every, args.jobs, Path(args.out),
-                            known=not args.skip_known)
+    tally, fed, bugs = fuzz(args.cases, args.seed, args.engine_every, args.jobs, Path(args.out))
     for index, where, detail in bugs:
         print(f"BUG case {index} ({where}): {detail.strip().splitlines()[-1] if detail.strip() else ''}")
     print(summary(args.cases, args.seed, tally, fed, bugs))

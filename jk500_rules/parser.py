@@ -15,6 +15,11 @@ from . import nodes as n
 from .errors import Diagnostic, RulesError, Span, did_you_mean
 
 _GRAMMAR_NAME = "protocol.lark"
+MAX_NUMBER_DIGITS = 15
+# Syntax-tree levels: the tree builder recurses once per level, and Python's stack ends near 1,000
+# frames. 100 nested parentheses make about 300 levels.
+MAX_DEPTH = 400
+MAX_SYNTAX_ERRORS = 20  # past this many, a file is better fixed from the top than read on
 
 # Terminal names as a protocol writer would say them.
 _TERMINAL_WORDS = {
@@ -83,11 +88,28 @@ def parse(source: str, filename: str = "<rules>") -> n.Protocol:
         tree = _lark().parse(source)
     except UnexpectedInput as exc:
         raise RulesError(filename, source, _syntax_diagnostics(exc, source)) from None
+    deepest = _deepest(tree)
+    if deepest is not None:
+        raise RulesError(filename, source, [deepest])
     builder = _Builder()
     protocol = builder.transform(tree)
     if builder.diagnostics:
         raise RulesError(filename, source, builder.diagnostics)
     return protocol
+
+
+def _deepest(tree: Tree) -> Diagnostic | None:
+    """A condition nested past MAX_DEPTH, where the tree builder would run out of Python's stack."""
+    stack: list[tuple[Tree, int]] = [(tree, 1)]
+    while stack:  # no recursion here, whatever the depth
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            meta = node.meta
+            span = Span(meta.line, meta.column, meta.end_line, meta.end_column) if not meta.empty else None
+            return Diagnostic(f"this expression is nested too deeply (past {MAX_DEPTH} levels)", span,
+                              "split it into named parameters or several conditions")
+        stack.extend((child, depth + 1) for child in node.children if isinstance(child, Tree))
+    return None
 
 
 def _syntax_diagnostics(first: UnexpectedInput, source: str) -> list[Diagnostic]:
@@ -99,12 +121,17 @@ def _syntax_diagnostics(first: UnexpectedInput, source: str) -> list[Diagnostic]
     """
     diagnostics = [_syntax_diagnostic(first, source)]
     first_line = diagnostics[0].span.line if diagnostics[0].span else 1
-    lines = source.splitlines()
+    lines = source_lines(source)
     starts = [i for i, line in enumerate(lines) if _ITEM_START.match(line)] + [len(lines)]
     for begin, end in zip(starts, starts[1:]):
         if begin + 1 < first_line:  # items up to the first error: that error speaks for them
             continue
-        chunk = "\n".join(line if begin <= i < end else "" for i, line in enumerate(lines))
+        if len(diagnostics) >= MAX_SYNTAX_ERRORS:
+            diagnostics.append(Diagnostic(f"stopped after {MAX_SYNTAX_ERRORS} syntax errors; the items from here "
+                                          "on are not read", Span(begin + 1, 1, begin + 1, 2), severity="note"))
+            break
+        # The item alone, at its own lines: blank lines before it cost the parser next to nothing.
+        chunk = "\n" * begin + "\n".join(lines[begin:end])
         try:
             _lark().parse(chunk)
         except UnexpectedInput as exc:
@@ -118,6 +145,11 @@ def _syntax_diagnostics(first: UnexpectedInput, source: str) -> list[Diagnostic]
             if diagnostic.span is not None and diagnostic.span.line > first_line:
                 diagnostics.append(diagnostic)
     return diagnostics
+
+
+def source_lines(source: str) -> list[str]:
+    """A text's lines as lark counts them: split at "\n" only (str.splitlines also splits at \f, \u2028...)."""
+    return [line.removesuffix("\r") for line in source.split("\n")]
 
 
 def _at_end(exc: UnexpectedInput, chunk: str) -> bool:
@@ -181,7 +213,7 @@ def _token_words(token: Token) -> str:
 
 
 def _end_position(source: str) -> tuple[int, int]:
-    lines = source.splitlines() or [""]
+    lines = source_lines(source)
     while len(lines) > 1 and not lines[-1].strip():
         lines.pop()
     return len(lines), len(lines[-1]) + 1
@@ -550,10 +582,18 @@ class _Builder(Transformer):
 
     def _decimal(self, token: Token) -> Decimal:
         try:
-            return Decimal(str(token))
+            value = Decimal(str(token))
         except InvalidOperation:  # pragma: no cover - the NUMBER terminal only admits valid decimals
             self.diagnostics.append(Diagnostic(f"'{token}' is not a number", _tspan(token)))
             return Decimal(0)
+        # Rules compare exact integers (millionths, days): a number past 15 digits cannot be held exactly,
+        # and one like 1e999999 would take the compiler minutes to write out.
+        if value.adjusted() >= MAX_NUMBER_DIGITS:
+            self.diagnostics.append(Diagnostic(f"'{token}' is too large for a rule", _tspan(token),
+                                               f"numbers in rules have at most {MAX_NUMBER_DIGITS} digits "
+                                               "before the decimal point"))
+            return Decimal(0)
+        return value
 
     # Keyword alternatives (`!rule`s in the grammar) arrive as their single token's text.
     def compare_op(self, meta: Any, items: list[Token]) -> str:
