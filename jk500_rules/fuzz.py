@@ -33,7 +33,13 @@ from .errors import Diagnostic, Jk500Error, RulesError
 if TYPE_CHECKING:
     from .compiler import CompiledProtocol
 
-ROOT = Path(__file__).resolve().parent.parent
+def _repository() -> Path:
+    """The checkout the seeds come from: this source tree, or (for an installed package) the working folder."""
+    here = Path(__file__).resolve().parent.parent
+    return here if (here / "tests" / "golden").is_dir() else Path.cwd()
+
+
+ROOT = _repository()
 FILENAME = "fuzz.rules"
 CASE_SECONDS = 10.0  # one parse + check; far above the slowest seen (tens of ms)
 BATCH_CASES = 8  # compiled cases per engine subprocess

@@ -18,11 +18,12 @@ import pytest
 from jk500_rules import fuzz
 
 SEED = 2026
+ROOT = Path(__file__).resolve().parents[1]  # the checkout: its golden corpus and examples are the seeds
 
 
 @pytest.fixture(scope="module")
 def corpus() -> list[tuple[str, str]]:
-    return fuzz.seeds()
+    return fuzz.seeds(ROOT)
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +81,7 @@ def test_the_command_reports_its_count(tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "jk500_rules.fuzz", "--cases", "200", "--seed", "3", "--engine-every", "5",
          "--out", str(tmp_path / "bugs")],
-        check=False, capture_output=True, text=True, timeout=600,
+        check=False, capture_output=True, text=True, timeout=600, cwd=ROOT,
     )
     assert "Traceback" not in done.stderr
     last = done.stdout.strip().splitlines()[-1]
