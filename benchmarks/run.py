@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import hashlib
 import json
 import os
 import platform
@@ -16,6 +15,8 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from jk500_rules.monitoring import file_sha256
 
 from .generate import REPO, generate, write_rules
 
@@ -73,14 +74,6 @@ def _median(runs: list[dict], key: str) -> float | None:
     return statistics.median(values) if values else None
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def machine() -> dict:
     cpu = "unknown"
     try:
@@ -134,7 +127,7 @@ def _cli_audit(rules: Path, csv: Path, jobs: int | None, out: Path) -> dict:
     if jobs is not None:
         cmd += ["--jobs", str(jobs)]
     run = _timed_process(cmd, ok=(0, 1, 3))  # 1: findings; 3: rows rejected (warned about below)
-    run["sha256"] = _sha256(out)
+    run["sha256"] = file_sha256(out)
     run["report_bytes"] = out.stat().st_size
     return run
 

@@ -35,7 +35,8 @@ def run_time_now() -> str:
     return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """A file's SHA-256, read in blocks (an input log may be gigabytes)."""
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -49,8 +50,8 @@ def attach_provenance(result: AuditResult, rules_path: str, run_time: str) -> No
     versions = sorted(result.versions) or ([result.protocol.versions[-1].name] if result.protocol.versions else [])
     result.provenance = {
         "tool": f"jk500-rules {__version__}",
-        "rules": {"file": rules_path, "sha256": _sha256(Path(rules_path))},
-        "inputs": [{"file": name, "sha256": _sha256(Path(name))} for name in files if Path(name).is_file()],
+        "rules": {"file": rules_path, "sha256": file_sha256(Path(rules_path))},
+        "inputs": [{"file": name, "sha256": file_sha256(Path(name))} for name in files if Path(name).is_file()],
         "protocol_versions": versions,
         "trial_level_version": result.trial_version,
         "run_time": run_time,
