@@ -253,9 +253,9 @@ def _phase(name: str) -> float | None:
 
 def _audit(rules: str, log: str, jobs: str = "1", phases: str = "1") -> dict:
     t_imp = time.perf_counter()
-    from jk500_rules import audit as audit_mod
+    from jk500_rules.engine import audit as audit_mod
     from jk500_rules.cli import load_protocol
-    from jk500_rules.report import summary, to_json
+    from jk500_rules.reports.report import summary, to_json
 
     n_jobs = int(jobs)
     takes_jobs = "jobs" in inspect.signature(audit_mod.audit_files).parameters
@@ -355,8 +355,8 @@ def _floor(log: str) -> dict:
 
 def _startup(rules: str) -> dict:
     t0 = time.perf_counter()
-    import jk500_rules.audit
-    import jk500_rules.report  # noqa: F401
+    import jk500_rules.engine.audit
+    import jk500_rules.reports.report  # noqa: F401
     from jk500_rules.cli import load_protocol
 
     t1 = time.perf_counter()
@@ -364,7 +364,7 @@ def _startup(rules: str) -> dict:
     t2 = time.perf_counter()
     engine_s = None
     try:
-        from jk500_rules.engine import Engine
+        from jk500_rules.engine.durable import Engine
 
         with Engine(protocol.rulesets()):
             pass
@@ -376,7 +376,7 @@ def _startup(rules: str) -> dict:
 
 
 def _capabilities() -> dict:
-    from jk500_rules.audit import audit_files
+    from jk500_rules.engine.audit import audit_files
 
     params = inspect.signature(audit_files).parameters
     return {"api_jobs": "jobs" in params, "audit_files_params": list(params)}
@@ -385,12 +385,12 @@ def _capabilities() -> dict:
 def _pilot(rules: str, mapping: str, data: str) -> dict:
     """The CDISC pilot audited in-process, by phase; falls back to one audit_files timing."""
     t0 = time.perf_counter()
-    from jk500_rules import audit as audit_mod
-    from jk500_rules import report
+    from jk500_rules.engine import audit as audit_mod
+    from jk500_rules.reports import report
     from jk500_rules.cli import load_protocol
 
     try:
-        from jk500_rules import monitoring
+        from jk500_rules.reports import monitoring
     except ImportError:
         monitoring = None
     t1 = time.perf_counter()
@@ -398,7 +398,7 @@ def _pilot(rules: str, mapping: str, data: str) -> dict:
     t2 = time.perf_counter()
     read_s = None
     try:
-        from jk500_rules.sdtm import read_study
+        from jk500_rules.inputs.sdtm import read_study
 
         study = read_study([data], mapping, protocol)
         t3 = time.perf_counter()
@@ -425,9 +425,9 @@ def _pilot(rules: str, mapping: str, data: str) -> dict:
 def _engine_probe(rules: str, log: str, feeds: int) -> dict:
     """Feed the same subject sessions round and round: does RSS grow with sessions fed?"""
     from jk500_rules.cli import load_protocol
-    from jk500_rules.engine import Engine
-    from jk500_rules.facts import build_sessions
-    from jk500_rules.records import read_logs
+    from jk500_rules.engine.durable import Engine
+    from jk500_rules.engine.facts import build_sessions
+    from jk500_rules.inputs.records import read_logs
 
     protocol = load_protocol(rules)
     data = read_logs([log], protocol)
@@ -458,9 +458,9 @@ def _profile(rules: str, log: str, out: str) -> dict:
     import cProfile
     import pstats
 
-    from jk500_rules.audit import audit_files
+    from jk500_rules.engine.audit import audit_files
     from jk500_rules.cli import load_protocol
-    from jk500_rules.report import to_json
+    from jk500_rules.reports.report import to_json
 
     # one process: a profile of the parent alone would miss the workers' time
     kwargs = {"jobs": 1} if "jobs" in inspect.signature(audit_files).parameters else {}

@@ -176,7 +176,7 @@ def columns(rules_path: Path) -> list[str]:
     fields are left out.
     """
     from jk500_rules.cli import load_protocol
-    from jk500_rules.records import BASE_COLUMNS
+    from jk500_rules.inputs.records import BASE_COLUMNS
 
     protocol = load_protocol(str(rules_path))
     names: list[str] = list(BASE_COLUMNS)

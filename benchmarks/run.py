@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from jk500_rules.monitoring import file_sha256
+from jk500_rules.reports.monitoring import file_sha256
 
 from .generate import REPO, generate, write_rules
 

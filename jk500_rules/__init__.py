@@ -1,3 +1,5 @@
 """jk500-rules: protocol rules text -> durable-rules deviation audit of clinical-trial visit logs."""
 
-__version__ = "0.1.0"
+from ._version import __version__
+
+__all__ = ["__version__"]

@@ -12,18 +12,21 @@ from pathlib import Path
 
 import pendulum
 
-from . import __version__, monitoring
-from . import executor as executors
-from .audit import PARALLEL_FROM, audit_files
-from .compiler import CompiledProtocol, compile_protocol
-from .engine import EngineError
+from ._version import __version__
+
+from .reports import monitoring
+from .engine import executor as executors
+from .engine.audit import PARALLEL_FROM, audit_files
+from .compiler.model import CompiledProtocol
+from .compiler import compile_protocol
+from .engine.durable import EngineError
 from .errors import InputError, Jk500Error
-from .executor import WorkerError, default_jobs
-from .explanation import explain_protocol, explain_rule
-from .parser import parse
-from .partition import ROWS_IN_MEMORY
-from .records import read_text
-from .report import check_output, parse_formats, summary, write_reports
+from .engine.executor import WorkerError, default_jobs
+from .explain.explanation import explain_protocol, explain_rule
+from .language.parser import parse
+from .engine.partition import ROWS_IN_MEMORY
+from .inputs.records import read_text
+from .reports.report import check_output, parse_formats, summary, write_reports
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_INVALID, EXIT_REJECTED, EXIT_FAILED = 0, 1, 2, 3, 4
 
@@ -151,7 +154,7 @@ def _parser() -> argparse.ArgumentParser:
     trace.add_argument("--mapping", metavar="FILE", help="read SDTM folders among the LOGs with this mapping")
     trace.add_argument("--format", choices=("text", "json", "csv"), default="text")
 
-    from .watch import seconds  # the watch subcommand's own argument type
+    from .live.watch import seconds  # the watch subcommand's own argument type
 
     watch = commands.add_parser(
         "watch", help="audit growing visit logs: one line per finding that appears or is resolved, as rows arrive",
@@ -269,7 +272,7 @@ def _progress(done: int, total: int) -> None:
 
 
 def _matrix(args: argparse.Namespace) -> int:
-    from . import matrix  # commands other than audit import only what they use: start-up counts
+    from .reports import matrix  # commands other than audit import only what they use: start-up counts
 
     protocol = load_protocol(args.rules)
     if args.report and args.logs:
@@ -292,7 +295,7 @@ def _matrix(args: argparse.Namespace) -> int:
 
 
 def _diff(args: argparse.Namespace) -> int:
-    from . import comparison
+    from .reports import comparison
 
     audits = []
     for spec in (args.old, args.new):
@@ -310,7 +313,7 @@ def _diff(args: argparse.Namespace) -> int:
 
 def _fmt(args: argparse.Namespace) -> int:
     """Every file is checked before any is written: a syntax error anywhere changes nothing."""
-    from .formatter import format_source
+    from .language.formatter import format_source
 
     changes: list[tuple[Path, str]] = []
     for name in args.files:
@@ -346,7 +349,7 @@ def _explain(args: argparse.Namespace) -> int:
 
 
 def _watch(args: argparse.Namespace) -> int:
-    from .watch import watch  # the watch loop, only for this command
+    from .live.watch import watch  # the watch loop, only for this command
 
     return watch(load_protocol(args.rules), args.paths, args.as_of, args.time_zone, args.protocol_version,
                  args.interval, args.format, args.exit_after)

@@ -13,9 +13,9 @@ import resource
 import time
 from pathlib import Path
 
-from jk500_rules.audit import audit_files
+from jk500_rules.engine.audit import audit_files
 from jk500_rules.cli import load_protocol
-from jk500_rules.report import to_csv, to_json, to_text
+from jk500_rules.reports.report import to_csv, to_json, to_text
 
 REPO = Path(__file__).resolve().parents[1]
 

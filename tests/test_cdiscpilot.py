@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from jk500_rules.audit import AuditResult, audit_files
+from jk500_rules.engine.audit import AuditResult, audit_files
 from jk500_rules.cli import load_protocol
-from jk500_rules.formatter import format_source
+from jk500_rules.language.formatter import format_source
 from helpers import found_rows, read_expected
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -14,9 +14,9 @@ from typing import Any, Iterator
 import pytest
 
 from jk500_rules.cli import load_protocol
-from jk500_rules.compiler import CompiledProtocol
-from jk500_rules.facts import build_sessions
-from jk500_rules.records import read_logs
+from jk500_rules.compiler.model import CompiledProtocol
+from jk500_rules.engine.facts import build_sessions
+from jk500_rules.inputs.records import read_logs
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = Path(__file__).resolve().parent / "golden" / "compile"
@@ -307,7 +307,7 @@ def test_the_interval_rules_keep_the_same_shape_limits(path: Path) -> None:
 ])
 def test_rules_past_the_engines_limits_are_refused(monkeypatch, limit: str, value: int, message: str) -> None:
     # The real limits are far above what protocol.rules needs; lowered, the same guard must refuse it.
-    from jk500_rules import compiler
+    from jk500_rules.compiler import build as compiler
     from jk500_rules.errors import RulesError
 
     monkeypatch.setattr(compiler, limit, value)

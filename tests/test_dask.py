@@ -20,12 +20,12 @@ from pathlib import Path
 
 import pytest
 
-from jk500_rules import audit
-from jk500_rules.audit import audit_files
+from jk500_rules.engine import audit
+from jk500_rules.engine.audit import audit_files
 from jk500_rules.cli import load_protocol
 from jk500_rules.errors import InputError
-from jk500_rules.executor import DaskExecutor, _one_at_a_time, dask_executor
-from jk500_rules.report import to_csv, to_json, to_text
+from jk500_rules.engine.executor import DaskExecutor, _one_at_a_time, dask_executor
+from jk500_rules.reports.report import to_csv, to_json, to_text
 
 ROOT = Path(__file__).resolve().parents[1]
 RULES = ROOT / "protocol.rules"

@@ -24,7 +24,7 @@ from typing import Callable, Iterator
 import pendulum
 import pytest
 
-from jk500_rules.audit import audit_files
+from jk500_rules.engine.audit import audit_files
 from jk500_rules.cli import load_protocol
 from jk500_rules.dates import MONTH, YEAR, cal, calhi, epoch_day, from_epoch_day, week_start
 

@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 from lark import Lark, Token, Tree
 
-from jk500_rules import nodes as n
+from jk500_rules.language import nodes as n
 from jk500_rules.compiler import compile_protocol
 from jk500_rules.errors import RulesError
-from jk500_rules.parser import build_parser, grammar_path, parse
+from jk500_rules.language.parser import build_parser, grammar_path, parse
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "language.md"

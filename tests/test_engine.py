@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from jk500_rules.audit import audit_files
+from jk500_rules.engine.audit import audit_files
 from jk500_rules.cli import load_protocol
-from jk500_rules.compiler import CompiledProtocol
-from jk500_rules.engine import Engine, EngineError
-from jk500_rules.facts import Session, build_sessions
-from jk500_rules.records import read_logs
+from jk500_rules.compiler.model import CompiledProtocol
+from jk500_rules.engine.durable import Engine, EngineError
+from jk500_rules.engine.facts import Session, build_sessions
+from jk500_rules.inputs.records import read_logs
 
 ROOT = Path(__file__).resolve().parents[1]
 JK500_RULES, JK500_LOG = ROOT / "protocol.rules", ROOT / "examples" / "jk500_visits.csv"
@@ -207,7 +207,7 @@ def test_compiled_rules_match_the_same_facts_in_shuffled_sessions(which: str, jk
 MEMORY_PROBE = textwrap.dedent(
     """
     import gc, json, os, resource, sys
-    from jk500_rules.audit import audit_files
+    from jk500_rules.engine.audit import audit_files
     from jk500_rules.cli import load_protocol
 
     def rss_mb():

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from jk500_rules.audit import AuditResult, audit_files
+from jk500_rules.engine.audit import AuditResult, audit_files
 from jk500_rules.cli import load_protocol
-from jk500_rules.report import summary, to_json
+from jk500_rules.reports.report import summary, to_json
 from helpers import Row, found_rows, read_expected
 
 ROOT = Path(__file__).resolve().parents[1]

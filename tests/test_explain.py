@@ -14,12 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from jk500_rules import nodes as n
+from jk500_rules.language import nodes as n
 from jk500_rules.cli import load_protocol
-from jk500_rules.compiler import CompiledProtocol, compile_protocol
+from jk500_rules.compiler.model import CompiledProtocol
+from jk500_rules.compiler import compile_protocol
 from jk500_rules.errors import Jk500Error
-from jk500_rules.explanation import explain_protocol, explain_rule, finding_explanation
-from jk500_rules.parser import parse
+from jk500_rules.explain.explanation import explain_protocol, explain_rule, finding_explanation
+from jk500_rules.language.parser import parse
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = Path(__file__).resolve().parent / "golden" / "explain"

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from jk500_rules import fuzz
+from reliability import fuzz
 
 SEED = 2026
 ROOT = Path(__file__).resolve().parents[1]  # the checkout: its golden corpus and examples are the seeds
@@ -52,7 +52,7 @@ def test_a_case_is_named_by_its_seed_and_index(corpus: list[tuple[str, str]]) ->
 def test_the_oracle_tells_errors_from_crashes(monkeypatch: pytest.MonkeyPatch) -> None:
     assert fuzz.check('protocol "X"\nrule') == ("rules_error", fuzz.check('protocol "X"\nrule')[1])
     assert fuzz.check('protocol "X"\n')[0] == "ok"
-    from jk500_rules import compiler
+    import jk500_rules.compiler as compiler
 
     def broken(*args: object) -> None:
         raise KeyError("boom")
@@ -79,7 +79,7 @@ def test_what_reaches_the_engine_neither_crashes_nor_hangs(tally: fuzz.Tally,
 
 def test_the_command_reports_its_count(tmp_path: Path) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "jk500_rules.fuzz", "--cases", "200", "--seed", "3", "--engine-every", "5",
+        [sys.executable, "-m", "reliability.fuzz", "--cases", "200", "--seed", "3", "--engine-every", "5",
          "--out", str(tmp_path / "bugs")],
         check=False, capture_output=True, text=True, timeout=600, cwd=ROOT,
     )

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from jk500_rules.audit import AuditResult, audit_files
+from jk500_rules.engine.audit import AuditResult, audit_files
 from jk500_rules.cli import load_protocol
-from jk500_rules.html_report import render_html
+from jk500_rules.reports.html_report import render_html
 from helpers import read_expected
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -214,9 +214,9 @@ def test_deterministic(result: AuditResult, html: str) -> None:
 
 
 def test_template_is_package_data() -> None:
-    import jk500_rules
+    import jk500_rules.reports
 
-    assert (Path(jk500_rules.__file__).parent / "templates" / "report.html.j2").is_file()
+    assert (Path(jk500_rules.reports.__file__).parent / "templates" / "report.html.j2").is_file()
 
 
 def test_the_command_line_writes_the_html_report_with_its_provenance(tmp_path: Path) -> None:

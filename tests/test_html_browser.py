@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from jk500_rules.audit import audit_files
+from jk500_rules.engine.audit import audit_files
 from jk500_rules.cli import load_protocol
-from jk500_rules.html_report import render_html
+from jk500_rules.reports.html_report import render_html
 from helpers import read_expected
 
 ROOT = Path(__file__).resolve().parents[1]

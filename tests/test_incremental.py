@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from jk500_rules import engine
-from jk500_rules.audit import audit_files
+from jk500_rules.engine import durable as engine
+from jk500_rules.engine.audit import audit_files
 from jk500_rules.cli import load_protocol
-from jk500_rules.compiler import CompiledProtocol
-from jk500_rules.incremental import IncrementalAudit, Row
-from jk500_rules.records import LogFile, Record, validate
-from jk500_rules.report import to_json
+from jk500_rules.compiler.model import CompiledProtocol
+from jk500_rules.live.incremental import IncrementalAudit, Row
+from jk500_rules.inputs.records import LogFile, Record, validate
+from jk500_rules.reports.report import to_json
 
 ROOT = Path(__file__).resolve().parents[1]
 RULES = ROOT / "protocol.rules"

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from jk500_rules.audit import audit_files
+from jk500_rules.engine.audit import audit_files
 from jk500_rules.cli import load_protocol
 from jk500_rules.errors import InputError
-from jk500_rules.records import CELL_LIMIT, LINE_LIMIT, LogFile
+from jk500_rules.inputs.records import CELL_LIMIT, LINE_LIMIT, LogFile
 
 ROOT = Path(__file__).resolve().parents[1]
 RULES = ROOT / "protocol.rules"

@@ -14,10 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from jk500_rules.audit import AuditResult, audit_files
-from jk500_rules.compiler import CompiledProtocol, compile_protocol
+from jk500_rules.engine.audit import AuditResult, audit_files
+from jk500_rules.compiler.model import CompiledProtocol
+from jk500_rules.compiler import compile_protocol
 from jk500_rules.errors import RulesError
-from jk500_rules.parser import parse
+from jk500_rules.language.parser import parse
 
 VOCABULARY = """
 protocol "TINY"
@@ -414,7 +415,7 @@ def test_counts_and_windows_over_a_group(tmp_path: Path) -> None:
 
 
 def test_a_missing_required_record_lists_the_records_that_did_not_qualify(tmp_path: Path) -> None:
-    from jk500_rules.report import to_json, to_text
+    from jk500_rules.reports.report import to_json, to_text
 
     p = protocol_of(TIMES)
     rows = [{"subject": "S1", "date": "2024-01-01", "event": "premed", "time": "08:50"},

@@ -14,10 +14,10 @@ from typing import Any
 import pyreadstat
 import pytest
 
-from jk500_rules import dv
-from jk500_rules.audit import audit_files
+from jk500_rules.reports import dv
+from jk500_rules.engine.audit import audit_files
 from jk500_rules.cli import load_protocol
-from jk500_rules.report import CSV_COLUMNS, csv_text, parse_formats, safe_cell, to_csv
+from jk500_rules.reports.report import CSV_COLUMNS, csv_text, parse_formats, safe_cell, to_csv
 
 ROOT = Path(__file__).resolve().parents[1]
 JK500_RULES = ROOT / "protocol.rules"

@@ -8,14 +8,14 @@ import sys
 from pathlib import Path
 
 import jk500_rules
-from jk500_rules.parser import grammar_path
+from jk500_rules.language.parser import grammar_path
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_distribution_lists_the_grammar() -> None:
     files = {str(f) for f in importlib.metadata.files("jk500-rules") or []}
-    assert "jk500_rules/grammar/protocol.lark" in files or any(
+    assert "jk500_rules/language/grammar/protocol.lark" in files or any(
         f.endswith(".pth") or "__editable__" in f for f in files
     ), "the wheel must carry the grammar"
 

@@ -23,11 +23,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from jk500_rules import cli
-from jk500_rules.audit import AuditResult, audit_files
+from jk500_rules.engine.audit import AuditResult, audit_files
 from jk500_rules.cli import load_protocol
-from jk500_rules.executor import ProcessExecutor
-from jk500_rules.monitoring import attach_provenance
-from jk500_rules.report import summary, write_reports
+from jk500_rules.engine.executor import ProcessExecutor
+from jk500_rules.reports.monitoring import attach_provenance
+from jk500_rules.reports.report import summary, write_reports
 
 ROOT = Path(__file__).resolve().parents[1]
 RULES = ROOT / "protocol.rules"

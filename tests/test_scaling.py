@@ -18,13 +18,13 @@ from pathlib import Path
 
 import pytest
 
-from jk500_rules.audit import audit_data, audit_files
-from jk500_rules.audit import PARALLEL_FROM
+from jk500_rules.engine.audit import audit_data, audit_files
+from jk500_rules.engine.audit import PARALLEL_FROM
 from jk500_rules.cli import load_protocol
-from jk500_rules.executor import ProcessExecutor, SerialExecutor
-from jk500_rules.partition import SubjectRows, chunks
-from jk500_rules.records import read_logs
-from jk500_rules.report import to_csv, to_json, to_text
+from jk500_rules.engine.executor import ProcessExecutor, SerialExecutor
+from jk500_rules.engine.partition import SubjectRows, chunks
+from jk500_rules.inputs.records import read_logs
+from jk500_rules.reports.report import to_csv, to_json, to_text
 
 ROOT = Path(__file__).resolve().parents[1]
 RULES = ROOT / "protocol.rules"
@@ -154,7 +154,7 @@ def test_cli_jobs_give_identical_bytes(tmp_path: Path) -> None:
 
 def test_workers_start_only_for_inputs_worth_it(protocol, monkeypatch) -> None:
     started: list[int] = []
-    monkeypatch.setattr("jk500_rules.audit.local_executor", lambda jobs: started.append(jobs) or SerialExecutor())
+    monkeypatch.setattr("jk500_rules.engine.audit.local_executor", lambda jobs: started.append(jobs) or SerialExecutor())
     audit_files(protocol, [str(LOG)], jobs=2)
     assert started == [1]  # 496 rows: in-process
 
@@ -187,7 +187,7 @@ def test_cli_refuses_jobs_with_a_dask_cluster() -> None:
 
 def test_a_worker_that_never_saw_the_protocol_compiles_it_from_the_job(protocol, monkeypatch) -> None:
     # As on a remote (Dask) worker: no protocol in the process cache, only the job's rules text.
-    from jk500_rules import audit
+    from jk500_rules.engine import audit
 
     job = audit.AuditJob(protocol.filename, protocol.source, None, dt.date(2025, 1, 22), None, (), (), (), False)
     records = [r for r in read_logs([str(LOG)], protocol).records if r.subject == "JK500-01-001"]
@@ -206,7 +206,7 @@ def test_a_worker_that_never_saw_the_protocol_compiles_it_from_the_job(protocol,
 
 
 def test_process_caches_stay_bounded(protocol, monkeypatch) -> None:
-    from jk500_rules import audit
+    from jk500_rules.engine import audit
 
     monkeypatch.setattr(audit, "_PROTOCOLS", {})
     for n in range(audit._PROTOCOLS_KEPT + 3):
@@ -232,9 +232,9 @@ def test_standing_counts_agree_with_the_standings_one_by_one(protocol) -> None:
 
 
 def test_the_trial_session_from_kept_marks_is_the_one_from_every_mark(protocol) -> None:
-    from jk500_rules.audit import MarkKeeper
-    from jk500_rules.facts import trial_session
-    from jk500_rules.records import Record
+    from jk500_rules.engine.audit import MarkKeeper
+    from jk500_rules.engine.facts import trial_session
+    from jk500_rules.inputs.records import Record
 
     plan = protocol.plan
     keys = sorted(plan.ranks | plan.group_firsts)
@@ -264,7 +264,7 @@ def _die(job, chunk, engines=None):
 
 
 def test_a_worker_that_dies_fails_the_audit_instead_of_hanging_it() -> None:
-    from jk500_rules.executor import WorkerError
+    from jk500_rules.engine.executor import WorkerError
 
     executor = ProcessExecutor(2)
     try:
@@ -276,7 +276,7 @@ def test_a_worker_that_dies_fails_the_audit_instead_of_hanging_it() -> None:
 
 def test_cli_reports_a_failed_audit_with_its_own_exit_code(monkeypatch, capsys) -> None:
     from jk500_rules import cli
-    from jk500_rules.engine import EngineError
+    from jk500_rules.engine.durable import EngineError
 
     def failing(*args, **kwargs):
         raise EngineError("the engine refused the facts of subject:S1: error code 302")

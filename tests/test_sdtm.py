@@ -18,13 +18,14 @@ from pathlib import Path
 
 import pytest
 
-from jk500_rules import sdtm
-from jk500_rules.audit import audit_files
+from jk500_rules.inputs import sdtm
+from jk500_rules.engine.audit import audit_files
 from jk500_rules.cli import load_protocol
-from jk500_rules.compiler import CompiledProtocol, compile_protocol
+from jk500_rules.compiler.model import CompiledProtocol
+from jk500_rules.compiler import compile_protocol
 from jk500_rules.errors import InputError
-from jk500_rules.parser import parse
-from jk500_rules.records import LogData
+from jk500_rules.language.parser import parse
+from jk500_rules.inputs.records import LogData
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "jk500_sdtm"

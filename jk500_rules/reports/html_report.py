@@ -19,9 +19,9 @@ from typing import Any
 
 import jinja2
 
-from . import __version__
-from .audit import STATUSES, AuditResult, Finding
-from .records import Record
+from .._version import __version__
+from ..engine.audit import STATUSES, AuditResult, Finding
+from ..inputs.records import Record
 from .report import CONSIDERED_SHOWN, citation, explanation, summary
 
 SEVERITY_RANK = {"critical": 0, "major": 1, "minor": 2}
@@ -52,7 +52,7 @@ def render_html(result: AuditResult) -> str:
 
 def _environment() -> jinja2.Environment:
     return jinja2.Environment(
-        loader=jinja2.PackageLoader("jk500_rules", "templates"),
+        loader=jinja2.PackageLoader("jk500_rules.reports", "templates"),
         autoescape=True,  # every {{ }} is escaped, in HTML and SVG text and attributes alike
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,

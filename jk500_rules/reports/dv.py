@@ -43,8 +43,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .audit import AuditResult, Finding
-from .errors import Jk500Error
+from ..engine.audit import AuditResult, Finding
+from ..errors import Jk500Error
 from .report import csv_text
 
 # (name, SDTMIG label); DVSEQ is the only number.

@@ -24,11 +24,11 @@ from types import TracebackType
 
 import pendulum
 
-from .audit import (AuditJob, AuditResult, Engines, Finding, PartitionResult, SubjectOutcome, Versions,
+from ..engine.audit import (AuditJob, AuditResult, Engines, Finding, PartitionResult, SubjectOutcome, Versions,
                     join_partitions, judge_subject, judge_trial)
-from .compiler import CompiledProtocol
-from .facts import Marks
-from .records import LogData, Record, Rejection, validate
+from ..compiler.model import CompiledProtocol
+from ..engine.facts import Marks
+from ..inputs.records import LogData, Record, Rejection, validate
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from . import nodes as n
-from .errors import Diagnostic, RulesError, Span, did_you_mean
+from ..errors import Diagnostic, RulesError, Span, did_you_mean
 
 _GRAMMAR_NAME = "protocol.lark"
 MAX_NUMBER_DIGITS = 15
@@ -53,7 +53,7 @@ _TERMINAL_WORDS = {
 def grammar_path() -> Path:
     """The grammar ships inside the package; a source checkout keeps it at the top level."""
     here = Path(__file__).resolve().parent
-    for candidate in (here / "grammar" / _GRAMMAR_NAME, here.parent / "grammar" / _GRAMMAR_NAME):
+    for candidate in (here / "grammar" / _GRAMMAR_NAME, here.parents[1] / "grammar" / _GRAMMAR_NAME):
         if candidate.is_file():
             return candidate
     raise FileNotFoundError(f"{_GRAMMAR_NAME} is missing from the installation")

@@ -22,10 +22,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from . import __version__
-from .audit import AuditResult
-from .errors import InputError
-from .records import read_text
+from .._version import __version__
+from ..engine.audit import AuditResult
+from ..errors import InputError
+from ..inputs.records import read_text
 
 DECISIONS = ("acknowledged", "waived")
 FAIL_ON = ("any", "important", "new", "new-important", "never")

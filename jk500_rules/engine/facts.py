@@ -14,9 +14,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
 
-from .compiler import DECIMAL_SCALE, CompiledProtocol, EventSpec, FactPlan, Window
-from .dates import add_months, encode, week_start, with_upper_bounds
-from .records import Record
+from ..compiler.model import DECIMAL_SCALE, CompiledProtocol, EventSpec, FactPlan, Window
+from ..dates import add_months, encode, week_start, with_upper_bounds
+from ..inputs.records import Record
 
 TRIAL_SESSION = "trial"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from .errors import Span
+from ..errors import Span
 
 
 @dataclass(frozen=True, kw_only=True)

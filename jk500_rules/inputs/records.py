@@ -13,9 +13,9 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TextIO
 
-from .compiler import CompiledProtocol, EventSpec
-from .dates import clock_seconds, date_bounds, parse_iso
-from .errors import InputError, did_you_mean
+from ..compiler.model import CompiledProtocol, EventSpec
+from ..dates import clock_seconds, date_bounds, parse_iso
+from ..errors import InputError, did_you_mean
 
 BASE_COLUMNS = ("study", "site", "subject", "date", "event")
 TRUE_WORDS = {"yes", "y", "true", "1"}

@@ -16,10 +16,10 @@ from decimal import Decimal
 from functools import partial
 from operator import eq
 
-from . import nodes as n
-from .compiler import DURATION_UNITS, CompiledProtocol, CompiledRule
-from .dates import WEEKDAYS
-from .errors import Jk500Error, Span, did_you_mean
+from ..language import nodes as n
+from ..compiler.model import DURATION_UNITS, CompiledProtocol, CompiledRule
+from ..dates import WEEKDAYS
+from ..errors import Jk500Error, Span, did_you_mean
 
 OPS_NUMBER = {"<": "less than", "<=": "at most", ">": "more than", ">=": "at least"}
 # Dates: against a record's day, or against a day some time before or after one.

@@ -15,12 +15,12 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
-from . import __version__
-from .audit import STANDINGS, STATUSES, AuditResult, Finding, StandingTable
-from .compiler import CompiledRule
-from .errors import InputError, Jk500Error
-from .explanation import finding_explanation
-from .records import Record
+from .._version import __version__
+from ..engine.audit import STANDINGS, STATUSES, AuditResult, Finding, StandingTable
+from ..compiler.model import CompiledRule
+from ..errors import InputError, Jk500Error
+from ..explain.explanation import finding_explanation
+from ..inputs.records import Record
 
 CONSIDERED_SHOWN = 5  # records sought but not matching, shown per finding in the text report
 

@@ -17,7 +17,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Protocol
 
-from .errors import InputError
+from ..errors import InputError
 
 
 class Executor(Protocol):

@@ -13,14 +13,14 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .compiler import CompiledProtocol, CompiledRule, FactPlan
-from .dates import date_bounds
-from .engine import Engine
-from .errors import InputError
+from ..compiler.model import CompiledProtocol, CompiledRule, FactPlan
+from ..dates import date_bounds
+from .durable import Engine
+from ..errors import InputError
 from .executor import Executor, local_executor
 from .facts import Evidence, Marks, Session, subject_marks, subject_session, trial_session
 from .partition import ROWS_IN_MEMORY, Group, SubjectRows, chunks
-from .records import LogData, LogFile, Record, Rejection, validate
+from ..inputs.records import LogData, LogFile, Record, Rejection, validate
 
 CHUNK_ROWS = 4_000  # rows per unit of work handed to a worker
 # Below this many rows, starting worker processes costs more than it saves: the audit stays in-process.
@@ -121,7 +121,7 @@ def audit_files(protocol: CompiledProtocol, paths: list[str], as_of: dt.date | N
     kept in `result.data.records` (the HTML report's timelines need them) only with `keep_records`.
     """
     if mapping is not None:
-        from .sdtm import read_study  # only SDTM input needs the XPT reader
+        from ..inputs.sdtm import read_study  # only SDTM input needs the XPT reader
 
         data = read_study(paths, mapping, protocol, time_zone)
         return audit_data(protocol, data, as_of, version, progress, jobs=jobs, executor=executor)
@@ -300,8 +300,8 @@ def _job_protocol(job: AuditJob) -> CompiledProtocol:
     key = _protocol_key(job)
     if key in _PROTOCOLS:
         return _PROTOCOLS[key]
-    from .compiler import compile_protocol
-    from .parser import parse
+    from ..compiler import compile_protocol
+    from ..language.parser import parse
 
     return _remember(key, compile_protocol(parse(job.rules_source, job.rules_file), job.rules_file, job.rules_source))
 

@@ -5,7 +5,7 @@ Parse and check run in process (a Python-level hang is cut by a timer signal); a
 fed, now and then, to the engine in a subprocess with a timeout, since a crash or a hang in the engine's
 C code cannot be caught in process.
 
-    python -m jk500_rules.fuzz --cases 100000 [--seed S] [--engine-every K] [--jobs J] [--out DIR]
+    python -m reliability.fuzz --cases 100000 [--seed S] [--engine-every K] [--jobs J] [--out DIR]
 """
 
 from __future__ import annotations
@@ -28,10 +28,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import Diagnostic, Jk500Error, RulesError
+from jk500_rules.errors import Diagnostic, Jk500Error, RulesError
 
 if TYPE_CHECKING:
-    from .compiler import CompiledProtocol
+    from jk500_rules.compiler.model import CompiledProtocol
 
 def _repository() -> Path:
     """The checkout the seeds come from: this source tree, or (for an installed package) the working folder."""
@@ -316,8 +316,8 @@ def _position_problem(d: Diagnostic, source: str) -> str | None:
 
 def check(text: str, timeout: float = CASE_SECONDS) -> tuple[str, str]:
     """(outcome, detail) of parsing and checking one text: ok, rules_error, or bug with the reason."""
-    from .compiler import compile_protocol
-    from .parser import parse
+    from jk500_rules.compiler import compile_protocol
+    from jk500_rules.language.parser import parse
 
     timed = timeout > 0 and hasattr(signal, "setitimer")
     if timed:
@@ -424,10 +424,10 @@ def write_log(protocol: CompiledProtocol, path: Path, rng: random.Random) -> Non
 
 def engine_case(text: str, folder: Path, rng: random.Random) -> str:
     """Build the engine rulesets of a compiled text and audit a tiny log with them; '' or a bug's reason."""
-    from .audit import audit_files
-    from .compiler import compile_protocol
-    from .engine import Engine
-    from .parser import parse
+    from jk500_rules.engine.audit import audit_files
+    from jk500_rules.compiler import compile_protocol
+    from jk500_rules.engine.durable import Engine
+    from jk500_rules.language.parser import parse
 
     protocol = compile_protocol(parse(text, FILENAME), FILENAME, text)
     with Engine(protocol.rulesets()):
@@ -461,7 +461,7 @@ def _run_worker(cases: list[tuple[int, str]], timeout: float) -> tuple[str, int 
     """(stdout, exit code, hung, stderr) of one engine worker on `cases`."""
     with tempfile.NamedTemporaryFile("w", suffix=".json", encoding="utf-8", delete=False) as handle:
         json.dump(cases, handle)
-    command = [sys.executable, "-m", "jk500_rules.fuzz", "--engine-worker", handle.name]
+    command = [sys.executable, "-m", "reliability.fuzz", "--engine-worker", handle.name]
     try:
         done = subprocess.run(command, check=False, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
         return done.stdout, done.returncode, False, done.stderr
@@ -563,7 +563,7 @@ def summary(cases: int, seed: int, tally: Tally, fed: int, bugs: list) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m jk500_rules.fuzz", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m reliability.fuzz", description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=1000, help="how many cases (default 1000)")
     parser.add_argument("--seed", type=int, default=1, help="the run's seed: the same seed, the same cases")
     parser.add_argument("--engine-every", type=int, default=20, metavar="K",

@@ -33,8 +33,8 @@ from pathlib import Path
 from typing import Any
 
 from . import records
-from .compiler import CompiledProtocol, EventSpec
-from .errors import InputError, did_you_mean
+from ..compiler.model import CompiledProtocol, EventSpec
+from ..errors import InputError, did_you_mean
 from .records import LogData, Record, Rejection
 
 DEFAULT_ENCODINGS = ("utf-8", "cp1252")

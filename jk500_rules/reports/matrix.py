@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .compiler import CompiledProtocol
-from .errors import InputError
+from ..compiler.model import CompiledProtocol
+from ..errors import InputError
 
 SCENARIO_KEYWORDS = ("Scenario:", "Scenario Outline:", "Scenario Template:", "Example:")
 

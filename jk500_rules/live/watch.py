@@ -27,11 +27,11 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
 
-from .audit import Finding
-from .compiler import CompiledProtocol
-from .errors import InputError
+from ..engine.audit import Finding
+from ..compiler.model import CompiledProtocol
+from ..errors import InputError
 from .incremental import Changes, IncrementalAudit, Row
-from .records import BASE_COLUMNS, LogFile, Rejection
+from ..inputs.records import BASE_COLUMNS, LogFile, Rejection
 
 LOG_SUFFIXES = (".csv", ".jsonl", ".ndjson")  # what a watched folder's new files must end with
 JSON_SUFFIXES = (".jsonl", ".ndjson", ".json")  # read as JSON Lines, as records.LogFile reads them

@@ -43,7 +43,7 @@ from typing import Any, Literal
 from lark import Lark, Token, Tree
 
 from . import nodes as n
-from .errors import Diagnostic, RulesError, Span
+from ..errors import Diagnostic, RulesError, Span
 from .parser import make_lark, parse
 
 INDENT = "    "

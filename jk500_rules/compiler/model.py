@@ -1,0 +1,257 @@
+"""The compiled model: what the compiler produces and every later stage reads (events, rules, tests, plan)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from ..errors import Diagnostic, Span
+from ..language import nodes as n
+
+DECIMAL_PLACES = 6
+DECIMAL_SCALE = 10**DECIMAL_PLACES
+FIELD_TYPES = ("date", "time", "integer", "decimal", "text", "boolean")
+SEVERITIES = ("critical", "major", "minor")
+DURATION_UNITS = {"day": ("days", 1), "days": ("days", 1), "week": ("days", 7), "weeks": ("days", 7),
+                  "month": ("months", 1), "months": ("months", 1), "year": ("months", 12), "years": ("months", 12)}
+OPS = {"<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte", "!=": "$neq"}
+FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "=", "!=": "!="}
+NEGATE = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "=": "!=", "!=": "="}
+# The engine's limits (../shared/design/durable-rules.md section 1, measured): past them it fails at run
+# time or crashes, so the compiler refuses such rules with a position instead.
+ENGINE_MAX_PATTERNS = 16
+ENGINE_MAX_TESTS = 29
+ENGINE_MAX_RULES = 4096
+ENGINE_MAX_FIRST_KINDS = 500
+ENGINE_MAX_PROPERTIES = 240  # about 250 fit; the runner adds id, sid and a sentinel
+_FACT_BASE_PROPERTIES = 13  # id, sid, _t, kind, ref, seq, rseq and the date's six encodings
+_PROPERTIES_PER_FIELD = {"date": 7}  # known flag, three encodings, three for a partial date's last day
+RESERVED_FIELDS = ("date", "kind", "ref", "seq", "rseq", "count", "group", "rank", "id", "sid", "end", "window")
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    name: str
+    type: str
+    unit: str | None
+    required: bool
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    name: str
+    label: str | None
+    trial_level: bool
+    fields: dict[str, FieldSpec]
+
+
+@dataclass(frozen=True)
+class Test:
+    """`alias.field OP constant` or `alias.field OP other.field + offset`."""
+
+    alias: str
+    field: str
+    op: str
+    const: int | str | None = None
+    other: str | None = None
+    other_field: str | None = None
+    offset: int = 0
+
+    factor: int = 1
+    dated: bool = False  # compares two dates: bounded by `_bounded` when a date may be partial
+
+    def condition(self) -> dict:
+        if self.other is None:
+            value: object = self.const
+        else:
+            ref: dict = {"$m": self.other_field} if self.other == self.alias else {self.other: self.other_field}
+            if self.factor != 1:
+                ref = {"$mul": {"$l": ref, "$r": self.factor}}
+            if self.offset > 0:
+                value = {"$add": {"$l": ref, "$r": self.offset}}
+            elif self.offset < 0:
+                value = {"$sub": {"$l": ref, "$r": -self.offset}}
+            else:
+                value = ref
+        if self.op == "=":
+            return {self.field: value}
+        return {OPS[self.op]: {self.field: value}}
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """One fact an engine rule matches: a kind, identity tests (which fact), value tests."""
+
+    alias: str
+    kind: str
+    identity: tuple[Test, ...] = ()
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class EngineRule:
+    """One durable-rules rule: an ordered set of patterns and the tests on them."""
+
+    name: str
+    role: str  # trigger | due | covered | deviation | unknown | needs | excused | anchored | unanchored_excuse
+    patterns: tuple[Pattern, ...]
+    tests: tuple[Test, ...]
+    reason: str | None = None
+    need: int = 0  # which `needs` clause a `needs` rule satisfies
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "tests", _place(self.patterns, self.tests))
+
+    def definition(self) -> dict:
+        by_alias: dict[str, list[dict]] = {p.alias: [{"kind": p.kind}] for p in self.patterns}
+        for pattern in self.patterns:
+            by_alias[pattern.alias].extend(t.condition() for t in pattern.identity)
+        for test in self.tests:
+            by_alias[test.alias].append(test.condition())
+        definition: dict = {
+            "all": [
+                {p.alias: (by_alias[p.alias][0] if len(by_alias[p.alias]) == 1 else {"$and": by_alias[p.alias]})}
+                for p in self.patterns
+            ]
+        }
+        kinds = [p.kind for p in self.patterns]
+        if len(set(kinds)) < len(kinds):
+            # Two roles may be one record (a single infusion is the first and the last): by default the
+            # engine never lets one fact fill two aliases, which would silently drop such matches.
+            definition["dist"] = 0
+        return definition
+
+
+@dataclass(frozen=True)
+class CriterionSpec:
+    id: str
+    text: str
+    manual: str | None
+    line: int
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A reading the protocol writer chose where the protocol is silent or ambiguous."""
+
+    owner: str  # a rule id, or "parameter NAME"
+    line: int
+    text: str
+
+
+@dataclass(frozen=True)
+class CompiledRule:
+    id: str
+    title: str
+    severity: str
+    category: str
+    cites: str | None
+    message: str
+    span: Span
+    mode: str  # require | forbid
+    level: str  # subject | trial
+    trigger_event: str  # the event type the rule is checked for
+    exists_event: str | None  # the event type a `require a`/`forbid a` clause looks for
+    engine_rules: tuple[EngineRule, ...]
+    has_due: bool
+    # The same rules for sessions with a partial date: date tests over intervals (see `_bounded`), plus
+    # `possible_*` rules for what such dates make possible but not certain.
+    interval_rules: tuple[EngineRule, ...] = ()
+    trigger_label: str = ""  # what the rule is checked for, in words: "first infusion"
+    criteria: tuple[str, ...] = ()
+    important: bool = False
+    choices: tuple[str, ...] = ()
+    needs: tuple[str, ...] = ()  # the reason each `needs` clause gives when unmet
+    excuses: tuple[str, ...] = ()  # the event type of each `unless` clause
+    due_text: str | None = None  # the `judged from` expression as written
+
+
+@dataclass(frozen=True)
+class FactPlan:
+    """Which facts the audit must build: depends on the rules' structure, never on their thresholds.
+
+    The one number it reads is an ordinal: `the 3rd subject's ...` needs rank facts up to the 3rd.
+    """
+
+    events: frozenset[str]
+    counts: frozenset[tuple[str, str, str]]  # (event, period, week start)
+    group_firsts: frozenset[tuple[str, str, str]]  # (event, which, attribute)
+    ranks: frozenset[tuple[str, str, str]]  # (event, which, attribute)
+    subject: bool
+    windows: frozenset[Window] = frozenset()
+    # Event groups in use: (group, its member types, which of its records the rules read: first, last, all).
+    groups: tuple[tuple[str, tuple[str, ...], frozenset[str]], ...] = ()
+    # Per ranked key, the highest rank a rule names (`the 3rd subject's ...`): ranks past it make no fact,
+    # so the trial session holds a few facts per group, not one per subject.
+    rank_depth: tuple[tuple[tuple[str, str, str], int], ...] = ()
+
+    def depth(self, key: tuple[str, str, str]) -> int:
+        return dict(self.rank_depth)[key]
+
+    @property
+    def read_events(self) -> frozenset[str]:
+        """Event types whose records the audit reads: those the rules name, and groups' members."""
+        return self.events | {m for name, members, _ in self.groups if name in self.events for m in members}
+
+
+@dataclass(frozen=True, order=True)
+class Window:
+    """Consecutive windows of `interval` from a subject's first/last `anchor`, up to `horizon`."""
+
+    event: str
+    which: str
+    anchor: str
+    interval_days: int
+    interval_months: int
+    horizon_days: int
+    horizon_months: int
+
+    @property
+    def period(self) -> str:
+        return (f"window-{self.which}-{self.anchor}-{self.interval_days}d{self.interval_months}m-"
+                f"{self.horizon_days}d{self.horizon_months}m")
+
+
+@dataclass(frozen=True)
+class ProtocolVersion:
+    name: str
+    effective: dt.date | None  # None: in force from the start
+    protocol: CompiledProtocol
+
+
+@dataclass(frozen=True)
+class CompiledProtocol:
+    name: str
+    registry: str | None
+    filename: str
+    events: dict[str, EventSpec]
+    subject_attributes: dict[str, tuple[str, str]]
+    parameters: dict[str, object]
+    rules: tuple[CompiledRule, ...]
+    plan: FactPlan
+    criteria: dict[str, CriterionSpec] = field(default_factory=dict)
+    choices: tuple[Choice, ...] = ()
+    groups: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    warnings: tuple[Diagnostic, ...] = ()
+    versions: tuple[ProtocolVersion, ...] = ()  # oldest first, this one last; empty without versions
+    governed_by: str | None = None  # the event type whose first record picks a subject's version
+    tree: n.Protocol | None = field(default=None, compare=False, repr=False)  # the syntax tree compiled
+    source: str = field(default="", compare=False, repr=False)  # the rules text
+
+    def rulesets(self) -> dict[str, dict]:
+        """The exact rule definitions handed to the engine, by engine rule name."""
+        return {er.name: er.definition() for rule in self.rules for er in rule.engine_rules}
+
+    def interval_rulesets(self) -> dict[str, dict]:
+        """The rules a session with a partial date is fed to instead (see CompiledRule.interval_rules)."""
+        return {er.name: er.definition() for rule in self.rules for er in rule.interval_rules}
+
+def _place(patterns: tuple[Pattern, ...], tests: tuple[Test, ...]) -> tuple[Test, ...]:
+    """Put each join test on the later of its two patterns: the engine only looks backwards."""
+    order = {p.alias: i for i, p in enumerate(patterns)}
+    placed = []
+    for t in tests:
+        if t.other is not None and t.other != t.alias and order[t.other] > order[t.alias]:
+            t = Test(t.other, t.other_field or "", FLIP[t.op], other=t.alias, other_field=t.field, offset=-t.offset)
+        placed.append(t)
+    return tuple(placed)

@@ -1,0 +1,1 @@
+"""Rules in plain English: reads the compiled rules and their syntax tree."""

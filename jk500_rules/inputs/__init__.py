@@ -1,0 +1,1 @@
+"""Inputs: visit logs and SDTM domains read into validated records."""

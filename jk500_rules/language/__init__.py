@@ -1,0 +1,1 @@
+"""The language: grammar loading, the parser and its syntax tree, the formatter."""

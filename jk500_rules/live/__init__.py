@@ -1,0 +1,1 @@
+"""Live auditing: the incremental audit and the watch loop over growing logs."""

@@ -1,0 +1,1 @@
+"""Reports: text, JSON, CSV, HTML, SDTM DV, provenance, comparison and the traceability matrix."""
