@@ -307,7 +307,7 @@ def test_the_interval_rules_keep_the_same_shape_limits(path: Path) -> None:
 ])
 def test_rules_past_the_engines_limits_are_refused(monkeypatch, limit: str, value: int, message: str) -> None:
     # The real limits are far above what protocol.rules needs; lowered, the same guard must refuse it.
-    from jk500_rules.compiler import build as compiler
+    from jk500_rules.compiler import limits as compiler
     from jk500_rules.errors import RulesError
 
     monkeypatch.setattr(compiler, limit, value)

@@ -1,5 +1,5 @@
 """The compiler: syntax tree -> checked, lowered rules -> engine rulesets, one pass per module."""
 
-from .build import compile_protocol
+from .pipeline import compile_protocol
 
 __all__ = ["compile_protocol"]

@@ -17,15 +17,6 @@ DURATION_UNITS = {"day": ("days", 1), "days": ("days", 1), "week": ("days", 7), 
 OPS = {"<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte", "!=": "$neq"}
 FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "=", "!=": "!="}
 NEGATE = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "=": "!=", "!=": "="}
-# The engine's limits (../shared/design/durable-rules.md section 1, measured): past them it fails at run
-# time or crashes, so the compiler refuses such rules with a position instead.
-ENGINE_MAX_PATTERNS = 16
-ENGINE_MAX_TESTS = 29
-ENGINE_MAX_RULES = 4096
-ENGINE_MAX_FIRST_KINDS = 500
-ENGINE_MAX_PROPERTIES = 240  # about 250 fit; the runner adds id, sid and a sentinel
-_FACT_BASE_PROPERTIES = 13  # id, sid, _t, kind, ref, seq, rseq and the date's six encodings
-_PROPERTIES_PER_FIELD = {"date": 7}  # known flag, three encodings, three for a partial date's last day
 RESERVED_FIELDS = ("date", "kind", "ref", "seq", "rseq", "count", "group", "rank", "id", "sid", "end", "window")
 
 

@@ -1,0 +1,304 @@
+"""Pass 2: types and units. Every expression gets a typed operand; every leaf condition is checked.
+
+A leaf that passes becomes a typed leaf (a comparison, a range, a yes/no or known test, a membership),
+the only form the lowering pass reads. Constraints of the engine's test language (which comparisons it
+can state) are the lowering pass's; this one checks what the rules text means.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from typing import Union
+
+from ..errors import Diagnostic, Span
+from ..language import nodes as n
+from .model import FLIP
+from .operands import Unsupported, Value, describe, leaves, shift, typed_quantity
+from .resolve import Resolved, ResolvedRule
+
+
+@dataclass(frozen=True)
+class TypedCompare:
+    left: Value
+    op: str
+    right: Value
+    span: Span
+
+
+@dataclass(frozen=True)
+class TypedRange:
+    """`subject` from `low` to `high`, both included: `between`, and `within` once its bounds are known."""
+
+    subject: Value
+    low: Value
+    high: Value
+    span: Span
+
+
+@dataclass(frozen=True)
+class TypedFlag:
+    """`x` (a yes/no field is yes) or `x is known` / `x is missing`."""
+
+    value: Value
+    known: bool | None  # None: a yes/no test; True/False: known/missing
+    span: Span
+
+
+@dataclass(frozen=True)
+class TypedMember:
+    subject: Value
+    values: tuple[Value, ...]
+    negated: bool
+    span: Span
+
+
+TypedLeaf = Union[TypedCompare, TypedRange, TypedFlag, TypedMember]
+
+
+@dataclass(frozen=True)
+class CheckedRule:
+    resolved: ResolvedRule
+    leaves: dict[n.Node, TypedLeaf]  # a leaf missing here did not resolve or failed a check (reported)
+    due: Value | None  # the date a `judged from` check falls due
+
+
+@dataclass(frozen=True)
+class Checked:
+    resolved: Resolved
+    rules: tuple[CheckedRule, ...]
+
+
+def check(resolved: Resolved, diagnostics: list[Diagnostic]) -> Checked:
+    return Checked(resolved, tuple(_RuleChecker(rule, resolved, diagnostics).check() for rule in resolved.rules))
+
+
+class _RuleChecker:
+    def __init__(self, rule: ResolvedRule, resolved: Resolved, diagnostics: list[Diagnostic]) -> None:
+        self.rule, self.decls, self.diagnostics = rule, resolved.decls, diagnostics
+
+    def check(self) -> CheckedRule:
+        check = self.rule.rule.check
+        conds = [check.where, check.verdict.cond, *(c.cond for c in (*check.needs, *check.excuses))]
+        typed: dict[n.Node, TypedLeaf] = {}
+        for leaf in (leaf for cond in conds for leaf in leaves(cond)):
+            if leaf not in self.rule.bound:
+                continue
+            try:
+                typed[leaf] = self._leaf(leaf)
+            except Unsupported as exc:
+                self.diagnostics.append(exc.diagnostic)
+        due = None
+        if check.verdict.due is not None and self.rule.complete:
+            try:
+                due = self.value(check.verdict.due)
+                if due.type != "date":
+                    raise Unsupported("'judged from' needs a date", check.verdict.due.span)
+            except Unsupported as exc:
+                self.diagnostics.append(exc.diagnostic)
+                due = None
+        return CheckedRule(self.rule, typed, due)
+
+    def value(self, expr: n.Expr) -> Value:
+        """The typed operand of an expression."""
+        if isinstance(expr, n.Quantity):
+            return typed_quantity(expr, self.decls.units)
+        if isinstance(expr, n.Text):
+            return Value("text", expr.span, const=expr.value)
+        if isinstance(expr, n.Boolean):
+            return Value("boolean", expr.span, const=expr.value)
+        if isinstance(expr, n.Arith):
+            return self._arith(expr)
+        if isinstance(expr, n.Elapsed):
+            return self._elapsed(expr)
+        if isinstance(expr, n.Lookup):
+            key = self.value(expr.key)
+            if not key.is_ref:
+                raise Unsupported("a table is looked up by a field or subject attribute", expr.key.span)
+            decl = self.decls.params[expr.table]
+            unit = decl.entries[0].value.unit if decl.entries else None
+            return Value("number", expr.span, unit=unit, lookup=(expr.table, key))
+        return self.rule.values[expr]
+
+    def _elapsed(self, expr: n.Elapsed) -> Value:
+        start, end = self.value(expr.start), self.value(expr.end)
+        clock = expr.unit in ("hours", "minutes")
+        for v in (start, end):
+            if clock and (v.type != "time" or not v.is_ref):
+                raise Unsupported(f"'{expr.unit} from ... to ...' needs two clock-time fields", v.span,
+                                  "declare them with the type time (HH:MM)")
+            if not clock and (v.type != "date" or not v.is_ref or v.days or v.months):
+                raise Unsupported(f"'{expr.unit} from ... to ...' needs two record dates", v.span)
+        return Value("elapsed", expr.span, unit=expr.unit, elapsed=(start, end))
+
+    def _arith(self, expr: n.Arith) -> Value:
+        left, right = self.value(expr.left), self.value(expr.right)
+        if expr.op == "*":
+            return _multiply(left, right, expr.span)
+        sign = 1 if expr.op == "+" else -1
+        if left.type == "date" and right.type == "duration":
+            return replace(left, span=expr.span, days=left.days + sign * right.days,
+                           months=left.months + sign * right.months)
+        if left.type == "duration" and right.type == "duration" and left.unit == right.unit:
+            return replace(left, span=expr.span, days=left.days + sign * right.days,
+                           months=left.months + sign * right.months)
+        if left.type == "number" and right.type == "number" and left.unit == right.unit and not right.is_ref \
+                and right.lookup is None and left.lookup is None:
+            if left.is_ref:
+                raise Unsupported("arithmetic on a field is limited to dates plus or minus a duration", expr.span)
+            return Value("number", expr.span, const=left.const + sign * right.const, unit=left.unit)  # type: ignore[operator]
+        raise Unsupported(f"cannot {'add' if sign > 0 else 'subtract'} {describe(right)} "
+                          f"{'to' if sign > 0 else 'from'} {describe(left)}", expr.span)
+
+    def _leaf(self, cond: n.Cond) -> TypedLeaf:
+        if isinstance(cond, n.Compare):
+            left, right = self.value(cond.left), self.value(cond.right)
+            check_comparison(left, cond.op, right, cond.span)
+            return TypedCompare(left, cond.op, right, cond.span)
+        if isinstance(cond, n.Truthy):
+            value = self.value(cond.subject)
+            if value.type != "boolean" or not value.is_ref:
+                raise Unsupported(f"{describe(value)} is not a yes/no field", cond.span,
+                                  "compare it, e.g. 'x > 0' or 'x = \"text\"'")
+            return TypedFlag(value, None, cond.span)
+        if isinstance(cond, n.Known):
+            value = self.value(cond.subject)
+            if not value.is_ref:
+                raise Unsupported("only a field can be known or missing", cond.span)
+            if not value.optional:
+                raise Unsupported(f"{value.field} is always known", cond.span, "it is required, or the record's date")
+            return TypedFlag(value, cond.known, cond.span)
+        if isinstance(cond, n.Member):
+            subject = self.value(cond.subject)
+            values = tuple(self.value(v) for v in cond.values)
+            for v in values:
+                check_comparison(subject, "!=" if cond.negated else "=", v, cond.span)
+            return TypedMember(subject, values, cond.negated, cond.span)
+        if isinstance(cond, n.Between):
+            subject, low, high = self.value(cond.subject), self.value(cond.low), self.value(cond.high)
+            return _range(subject, low, high, cond.span)
+        if isinstance(cond, n.Within):
+            return self._within(cond)
+        raise Unsupported("this condition is not supported here", cond.span)  # pragma: no cover
+
+    def _within(self, cond: n.Within) -> TypedRange:
+        subject, width, anchor = self.value(cond.subject), self.value(cond.width), self.value(cond.anchor)
+        if width.type == "duration":
+            if subject.type != "date" or anchor.type != "date":
+                raise Unsupported("a window of time needs dates on both sides", cond.span)
+            low = anchor if cond.relation == "after" else shift(anchor, width, -1)
+            high = anchor if cond.relation == "before" else shift(anchor, width, +1)
+            return _range(subject, low, high, cond.span)
+        if width.type == "percent":
+            if cond.relation != "of":
+                raise Unsupported("a percentage tolerance reads 'within P % of VALUE'", cond.span)
+            if anchor.type != "number" or anchor.is_ref:
+                raise Unsupported("a percentage tolerance needs a constant or table value", cond.anchor.span)
+            fraction = width.const / Decimal(100)  # type: ignore[operator]
+            if anchor.lookup:
+                # A table value: the factor rides in `const` until the table is expanded per key.
+                low = replace(anchor, const=Decimal(1) - fraction)
+                high = replace(anchor, const=Decimal(1) + fraction)
+            else:
+                low = replace(anchor, const=anchor.const * (1 - fraction))  # type: ignore[operator]
+                high = replace(anchor, const=anchor.const * (1 + fraction))  # type: ignore[operator]
+            return _range(subject, low, high, cond.span)
+        if width.type == "number" and not width.is_ref and cond.relation == "of":
+            if anchor.type != "number" or anchor.is_ref or anchor.lookup:
+                raise Unsupported("an absolute tolerance needs a constant value", cond.anchor.span)
+            if width.unit != anchor.unit and width.unit is not None:
+                raise Unsupported(f"unit mismatch: a tolerance in {width.unit} around {describe(anchor)}",
+                                  cond.width.span)
+            low = replace(anchor, const=anchor.const - width.const)  # type: ignore[operator]
+            high = replace(anchor, const=anchor.const + width.const)  # type: ignore[operator]
+            return _range(subject, low, high, cond.span)
+        raise Unsupported(f"'within' takes a duration, a percentage or an amount, not {describe(width)}",
+                          cond.width.span)
+
+
+def check_comparison(left: Value, op: str, right: Value, span: Span) -> None:
+    """`left OP right` must compare like with like: dates, numbers in one unit, texts, elapsed times."""
+    if left.type == "elapsed" or right.type == "elapsed":
+        if right.type == "elapsed":
+            left, right, op = right, left, FLIP[op]
+        unit = left.unit or "years"
+        if unit in ("hours", "minutes"):
+            if right.type != "number" or right.is_ref:
+                raise Unsupported(f"compare {unit} with a number of {unit}", right.span)
+        elif right.type not in ("duration", "number") or right.is_ref:
+            raise Unsupported(f"compare {unit} with a number of {unit}", right.span)
+        elapsed_amount(right, unit)
+        return
+    if left.type == "date" or right.type == "date":
+        if left.type != "date" or right.type != "date":
+            raise Unsupported(f"cannot compare {describe(left)} with {describe(right)}", span)
+        return
+    if left.type == "time" and right.type == "time":
+        return
+    if left.type != right.type:
+        hint = None
+        if {left.type, right.type} == {"number", "duration"}:
+            hint = "a count or an amount is compared with a number; time between two dates reads `days from A to B`"
+        raise Unsupported(f"cannot compare {describe(left)} with {describe(right)}", span, hint)
+    if left.type in ("text", "boolean"):
+        if op not in ("=", "!="):
+            raise Unsupported(f"{left.type} values can only be equal or different", span)
+        return
+    if left.type == "number":
+        if left.unit != right.unit and left.unit is not None and right.unit is not None:
+            raise Unsupported(f"unit mismatch: {left.unit} against {right.unit}", span)
+        if left.unit != right.unit:
+            unit = left.unit or right.unit
+            missing = right if right.unit is None else left
+            if missing.is_ref or missing.lookup:
+                raise Unsupported(f"unit mismatch: {unit} against a plain number", span)
+        return
+    raise Unsupported(f"cannot compare {describe(left)} with {describe(right)}", span)
+
+
+def elapsed_amount(value: Value, unit: str) -> int:
+    """The whole number of `unit`s an elapsed time is compared with."""
+    if value.type == "number":
+        if value.unit is not None or value.const != value.const.to_integral_value():  # type: ignore[union-attr]
+            raise Unsupported(f"compare {unit} with a whole number of {unit}", value.span)
+        return int(value.const)  # type: ignore[arg-type]
+    if unit in ("years", "months"):
+        if value.days:
+            raise Unsupported(f"cannot compare {unit} with days or weeks", value.span)
+        if unit == "months":
+            return value.months
+        if value.months % 12:
+            raise Unsupported("compare years with a whole number of years", value.span)
+        return value.months // 12
+    if value.months:
+        raise Unsupported(f"cannot compare {unit} with months or years", value.span)
+    return value.days // 7 if unit == "weeks" else value.days
+
+
+def _range(subject: Value, low: Value, high: Value, span: Span) -> TypedRange:
+    same_date = low.type == high.type == "date" and (low.alias, low.field) == (high.alias, high.field)
+    if same_date and low.months == high.months and low.days > high.days or \
+            same_date and low.days == high.days and low.months > high.months or \
+            low.type == high.type == "number" and not low.is_ref and not high.is_ref \
+            and low.lookup is None and high.lookup is None and low.const > high.const:  # type: ignore[operator]
+        raise Unsupported("this window can never match: it starts after it ends", span, "put the earlier bound first")
+    check_comparison(subject, ">=", low, span)
+    check_comparison(subject, "<=", high, span)
+    return TypedRange(subject, low, high, span)
+
+
+def _multiply(left: Value, right: Value, span: Span) -> Value:
+    """`2 * uln`: a whole, unitless number times a number (a field, or another constant)."""
+    if right.type == "number" and not right.is_ref and right.lookup is None and right.unit is None:
+        left, right = right, left
+    if left.type != "number" or left.is_ref or left.lookup is not None or left.unit is not None:
+        raise Unsupported("a product is a plain number times a number, e.g. 2 * uln", span)
+    if right.type != "number" or right.lookup is not None:
+        raise Unsupported(f"cannot multiply {describe(right)}", span)
+    if not right.is_ref:
+        return Value("number", span, const=left.const * right.const, unit=right.unit)  # type: ignore[operator]
+    if left.const != left.const.to_integral_value() or left.const <= 0:  # type: ignore[union-attr]
+        raise Unsupported("a field can be multiplied by a positive whole number only", span,
+                          "the engine compares whole numbers exactly; 2.5 * uln cannot be compared exactly")
+    return replace(right, span=span, factor=right.factor * int(left.const))  # type: ignore[arg-type]
+

@@ -1,0 +1,166 @@
+"""Pass 1a: the protocol's vocabulary (criteria, event types, groups, subject attributes, parameters), checked."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..errors import Diagnostic, Span, did_you_mean
+from ..language import nodes as n
+from . import limits
+from .model import FIELD_TYPES, RESERVED_FIELDS, CriterionSpec, EventSpec, FieldSpec
+from .operands import Unsupported, quantity_text, text_of
+
+
+@dataclass(frozen=True)
+class Declarations:
+    """Every name the rules may use, by kind; the symbol table the later passes read."""
+
+    criteria: dict[str, CriterionSpec]
+    events: dict[str, EventSpec]  # event types, and event groups read as one event type
+    groups: dict[str, tuple[str, ...]]  # group name -> its member event types
+    attributes: dict[str, tuple[str, str]]  # subject attribute -> (event type, field)
+    params: dict[str, n.ParamDecl]
+    units: frozenset[str]  # every unit a field declares
+
+    def unknown_event(self, name: str, span: Span) -> Unsupported:
+        return Unsupported(f"unknown event type '{name}'", span, did_you_mean(name, self.events.keys()))
+
+    def unknown_field(self, event: str, name: str, span: Span) -> Unsupported:
+        fields = list(self.events[event].fields) + ["date"]
+        return Unsupported(f"event {event} has no field '{name}'", span, did_you_mean(name, fields))
+
+
+def declare(tree: n.Protocol, diagnostics: list[Diagnostic]) -> Declarations:
+    """Collect and check the declarations; problems go to `diagnostics`."""
+    criteria = _criteria(tree, diagnostics)
+    events, units = _events(tree, diagnostics)
+    groups = _groups(tree, events, diagnostics)
+    attributes = _attributes(tree, events, diagnostics)
+    params = _parameters(tree, attributes, diagnostics)
+    return Declarations(criteria, events, groups, attributes, params, frozenset(units))
+
+
+def parameter_values(decls: Declarations, source_lines: list[str]) -> dict[str, object]:
+    """Each parameter's value for messages, as the rules text writes it (`5.0 mIU/L`, `1e6 cells/kg`)."""
+
+    def written(q: n.Quantity) -> str:
+        text = " ".join(text_of(source_lines, q.span).split())
+        return text.replace(" %", "%") if text else quantity_text(q)
+
+    return {name: written(decl.value) if decl.value is not None else {str(e.key): written(e.value) for e in decl.entries}
+            for name, decl in decls.params.items()}
+
+
+def _criteria(tree: n.Protocol, diagnostics: list[Diagnostic]) -> dict[str, CriterionSpec]:
+    criteria: dict[str, CriterionSpec] = {}
+    for decl in tree.criteria:
+        if decl.id in criteria:
+            diagnostics.append(Diagnostic(f"criterion {decl.id} is declared twice", decl.id_span,
+                                          f"the first {decl.id} is at line {criteria[decl.id].line}"))
+            continue
+        criteria[decl.id] = CriterionSpec(decl.id, decl.text, decl.manual, decl.id_span.line)
+    return criteria
+
+
+def _events(tree: n.Protocol, diagnostics: list[Diagnostic]) -> tuple[dict[str, EventSpec], set[str]]:
+    events: dict[str, EventSpec] = {}
+    units: set[str] = set()
+    for decl in tree.events:
+        if decl.name in events:
+            diagnostics.append(Diagnostic(f"event {decl.name} is declared twice", decl.span))
+            continue
+        if decl.name.startswith("$") or decl.name == "subject":
+            diagnostics.append(Diagnostic(f"'{decl.name}' cannot name an event", decl.span))
+        fields: dict[str, FieldSpec] = {}
+        for f in decl.fields:
+            if f.name in fields:
+                diagnostics.append(Diagnostic(f"field {f.name} is declared twice in event {decl.name}", f.span))
+            if f.name in RESERVED_FIELDS or f.name.endswith("__known") or "__" in f.name:
+                diagnostics.append(Diagnostic(
+                    f"'{f.name}' is reserved and cannot name a field", f.span,
+                    "every record already has a date; pick another name" if f.name == "date"
+                    else "the audit uses this name itself; pick another name"))
+            if f.type not in FIELD_TYPES:
+                diagnostics.append(Diagnostic(f"unknown field type '{f.type}'", f.type_span,
+                                              did_you_mean(f.type, FIELD_TYPES) or f"types are {', '.join(FIELD_TYPES)}"))
+            elif f.unit and f.type not in ("decimal", "integer"):
+                diagnostics.append(Diagnostic(f"only numbers carry a unit; {f.name} is {f.type}", f.span))
+            fields[f.name] = FieldSpec(f.name, f.type, f.unit, f.required)
+            if f.unit:
+                units.add(f.unit)
+        events[decl.name] = EventSpec(decl.name, decl.label, decl.trial_level, fields)
+        limits.check_event_width(decl, fields, diagnostics)
+    return events, units
+
+
+def _groups(tree: n.Protocol, events: dict[str, EventSpec], diagnostics: list[Diagnostic]) -> dict[str, tuple[str, ...]]:
+    """Groups become event types of their own (with a `type` field naming the member), added to `events`."""
+    groups: dict[str, tuple[str, ...]] = {}
+    for decl in tree.groups:
+        if decl.name in events:
+            diagnostics.append(Diagnostic(f"'{decl.name}' already names an event type", decl.span))
+            continue
+        members: list[str] = []
+        for member, span in decl.members:
+            event = events.get(member)
+            if event is None:
+                diagnostics.append(Diagnostic(f"unknown event type '{member}'", span, did_you_mean(member, events.keys())))
+            elif event.trial_level:
+                diagnostics.append(Diagnostic(f"{member} is a trial event; a group gathers a subject's records", span))
+            elif member in members:
+                diagnostics.append(Diagnostic(f"{member} is listed twice in group {decl.name}", span))
+            else:
+                members.append(member)
+        groups[decl.name] = tuple(members)
+        events[decl.name] = EventSpec(decl.name, decl.label, False, {"type": FieldSpec("type", "text", None, True)})
+    return groups
+
+
+def _attributes(tree: n.Protocol, events: dict[str, EventSpec],
+                diagnostics: list[Diagnostic]) -> dict[str, tuple[str, str]]:
+    attributes: dict[str, tuple[str, str]] = {}
+    for decl in tree.subject_attributes:
+        event = events.get(decl.event)
+        if event is None:
+            diagnostics.append(Diagnostic(f"unknown event type '{decl.event}'", decl.source_span,
+                                          did_you_mean(decl.event, events.keys())))
+            continue
+        if event.trial_level:
+            diagnostics.append(Diagnostic(f"{decl.event} is a trial event; a subject attribute needs a subject's "
+                                          "record", decl.source_span))
+        spec = event.fields.get(decl.field)
+        if spec is None:
+            fields = list(event.fields) + ["date"]
+            diagnostics.append(Diagnostic(f"event {decl.event} has no field '{decl.field}'", decl.source_span,
+                                          did_you_mean(decl.field, fields)))
+            continue
+        if spec.type not in ("integer", "text", "boolean"):
+            diagnostics.append(Diagnostic(f"a subject attribute must be an integer, text or boolean field; "
+                                          f"{decl.event}.{decl.field} is {spec.type}", decl.source_span))
+        if decl.name in attributes:
+            diagnostics.append(Diagnostic(f"subject attribute {decl.name} is declared twice", decl.span))
+        attributes[decl.name] = (decl.event, decl.field)
+    return attributes
+
+
+def _parameters(tree: n.Protocol, attributes: dict[str, tuple[str, str]],
+                diagnostics: list[Diagnostic]) -> dict[str, n.ParamDecl]:
+    params: dict[str, n.ParamDecl] = {}
+    for decl in tree.parameters:
+        if decl.name in params:
+            diagnostics.append(Diagnostic(f"parameter {decl.name} is declared twice", decl.span))
+        if decl.key_attribute is not None:
+            if decl.key_attribute not in attributes:
+                diagnostics.append(Diagnostic(f"unknown subject attribute '{decl.key_attribute}'", decl.span,
+                                              did_you_mean(decl.key_attribute, attributes.keys())))
+            units = {e.value.unit for e in decl.entries}
+            if len(units) > 1:
+                diagnostics.append(Diagnostic(f"the entries of {decl.name} mix units: "
+                                              f"{', '.join(sorted(map(str, units)))}", decl.span))
+            keys = [e.key for e in decl.entries]
+            for entry, key in zip(decl.entries, keys):
+                if keys.count(key) > 1:
+                    diagnostics.append(Diagnostic(f"key {key} appears twice in {decl.name}", entry.span))
+                    break
+        params[decl.name] = decl
+    return params

@@ -1,0 +1,255 @@
+"""Pass 5: each lowered rule becomes engine rules, one per role, with its twin for partial dates.
+
+Roles: `trigger` (the rule applies), `due` (its time has come), `covered` / `deviation` (the verdict),
+`unknown` (a field it reads is missing), `anchored`, `needs`, `excused`, `unanchored_excuse`; for
+sessions with a partial date, the same rules with date tests over intervals plus `possible_*` rules.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import replace
+from decimal import Decimal
+
+from ..errors import Diagnostic, Span
+from .declare import Declarations
+from .lower import LoweredRule, compare_dates, scaled_test
+from .model import CompiledRule, EngineRule, Pattern, Test
+from .operands import Atom, Conj, Unsupported, Value, text_of
+from .resolve import ResolvedRule
+
+# Roles judged on what a partial date makes possible rather than certain (the rest need certainty).
+POSSIBLE_ROLES = {"needs": "possible", "unknown": "possible"}
+_DATE_SUFFIXES = ("__calhi", "__cal")
+
+
+def emit_rule(lowered: LoweredRule, decls: Declarations, source_lines: list[str],
+              diagnostics: list[Diagnostic]) -> CompiledRule:
+    """Raises Unsupported when a condition cannot become engine rules (two tables looked up at once)."""
+    return _Emitter(lowered, decls, diagnostics).rule(source_lines)
+
+
+class _Emitter:
+    def __init__(self, lowered: LoweredRule, decls: Declarations, diagnostics: list[Diagnostic]) -> None:
+        self.lowered, self.decls, self.diagnostics = lowered, decls, diagnostics
+        self.resolved: ResolvedRule = lowered.checked.resolved
+        self.engine_rules: list[EngineRule] = []
+        self.interval_rules: list[EngineRule] = []
+        self.counter = itertools.count(1)
+
+    def emit(self, role: str, patterns: tuple[Pattern, ...], tests: tuple[Test, ...], keep: tuple[str, ...] = (),
+             reason: str | None = None, need: int = 0) -> None:
+        """Append an engine rule for full dates, and its interval twin for sessions with partial dates."""
+        rule_id, number = self.resolved.rule.id, next(self.counter)
+        self.engine_rules.append(EngineRule(f"{rule_id}#{role}{number}", role, _used(patterns, tests, keep=keep),
+                                            tests, reason, need))
+        bounded = _bounded(tests, POSSIBLE_ROLES.get(role, "certain"))
+        self.interval_rules.append(EngineRule(f"{rule_id}#{role}{number}", role, _used(patterns, bounded, keep=keep),
+                                              bounded, reason, need))
+        if role in ("trigger", "covered", "deviation") and any(t.dated for t in tests):
+            possible = _bounded(tests, "possible")
+            self.interval_rules.append(EngineRule(f"{rule_id}#possible_{role}{number}", f"possible_{role}",
+                                                  _used(patterns, possible, keep=keep), possible, reason, need))
+
+    def rule(self, source_lines: list[str]) -> CompiledRule:
+        lowered, resolved = self.lowered, self.resolved
+        rule, verdict = resolved.rule, resolved.rule.check.verdict
+        due = lowered.checked.due
+        anchors = tuple(a for a in resolved.anchors if a.alias != "cutoff")
+        base = (resolved.trigger, *anchors)
+        full = base + ((resolved.exists,) if resolved.exists else ())
+        keep = (resolved.exists.alias,) if resolved.exists else ()
+        anchored = due is not None and due.alias != "t"
+        for conj in lowered.where:
+            where_tests, where_reads = _flatten(conj)
+            if where_reads:
+                where = rule.check.where
+                self.diagnostics.append(Diagnostic(
+                    "a 'where' filter can only read required fields", where.span if where else rule.span,
+                    "records missing the field would be silently left out; test 'is known' in the check instead"))
+            self.emit("trigger", base, where_tests)
+            if verdict.mode == "require" and due is not None:
+                cutoff = Pattern("cutoff", "$cutoff")
+                self.emit("due", base + (cutoff,), where_tests + lowered.due_tests, keep=(cutoff.alias,))
+            for body_conj in lowered.body:
+                conj_all = conj + body_conj
+                for variant_conj, lookup_tests in self._expand_lookups(conj_all):
+                    tests, _ = _flatten(variant_conj)
+                    self.emit("covered" if verdict.mode == "require" else "deviation", full, tests + lookup_tests, keep)
+                for reason, tests in self._unknown_variants(conj_all):
+                    self.emit("unknown", full, tests, keep, reason)
+            if anchored and lowered.clauses:
+                # Whether the date the check falls due exists at all (its anchor record may not).
+                self.emit("anchored", base, where_tests, keep=(due.alias or "",))  # type: ignore[union-attr]
+            for clause, conjs in lowered.clauses:
+                self._clause(clause.role, clause.index, clause.pattern, conjs, clause.reason, conj, base, due, anchored)
+        return self._compiled(source_lines)
+
+    def _clause(self, role: str, index: int, pattern: Pattern, conjs: tuple[Conj, ...], reason: str, conj: Conj,
+                base: tuple[Pattern, ...], due: Value | None, anchored: bool) -> None:
+        pats = base + (pattern,)
+        rule = self.resolved.rule
+        for clause_conj in conjs:
+            for variant_conj, lookup_tests in self._expand_lookups(conj + clause_conj):
+                tests, _ = _flatten(variant_conj)
+                tests = tests + lookup_tests
+                if role == "excused" and due is not None:
+                    # An excuse counts for a check that falls due on or after it, never for one already due
+                    # before the subject left; without a due date, any excuse counts.
+                    before = compare_dates(Value("date", rule.span, alias=pattern.alias, field="date"), "<=", due,
+                                           rule.span)
+                    self.emit(role, pats, tests + before.tests, (pattern.alias,), None, index)
+                    if anchored:
+                        self.emit("unanchored_excuse", pats, tests, (pattern.alias,), None, index)
+                    continue
+                self.emit(role, pats, tests, (pattern.alias,), reason or None, index)
+
+    def _compiled(self, source_lines: list[str]) -> CompiledRule:
+        resolved = self.resolved
+        rule, check = resolved.rule, resolved.rule.check
+        verdict = check.verdict
+        return CompiledRule(
+            id=rule.id,
+            title=rule.title,
+            severity=rule.severity or "major",
+            category=rule.category or "other",
+            cites=rule.cites,
+            message=rule.message or rule.title,
+            span=rule.span,
+            mode=verdict.mode,
+            level=resolved.level,
+            trigger_event=check.source.event,
+            exists_event=verdict.exists_event,
+            engine_rules=tuple(_dedupe(self.engine_rules)),
+            interval_rules=tuple(_dedupe(self.interval_rules)),
+            has_due=verdict.due is not None,
+            trigger_label=resolved.trigger_label,
+            criteria=tuple(c for c, _ in rule.criteria),
+            important=bool(rule.important),
+            choices=rule.choices,
+            needs=tuple(c.reason for c in resolved.clauses if c.role == "needs"),
+            excuses=tuple(e.event for e in check.excuses),
+            due_text=text_of(source_lines, verdict.due.span) if verdict.due is not None else None,
+        )
+
+    def _expand_lookups(self, conj: Conj) -> Iterator[tuple[Conj, tuple[Test, ...]]]:
+        """One conjunction per table key when the conjunction looks a value up in a table."""
+        lookups = [lk for atom in conj for lk in atom.lookups]
+        if not lookups:
+            yield conj, ()
+            return
+        tables = {(lk[1].lookup[0], lk[1].lookup[1].alias, lk[1].lookup[1].field) for lk in lookups}  # type: ignore[index]
+        if len(tables) > 1:
+            raise Unsupported("a condition may look up one table by one key", conj[0].span or Span(1, 1, 1, 1))
+        table, key_alias, key_field = next(iter(tables))
+        for entry in self.decls.params[table].entries:
+            tests: list[Test] = []
+            for op, factor_value, field_value in lookups:
+                bound = Decimal(factor_value.const if factor_value.const is not None else 1) * entry.value.value
+                tests.append(scaled_test(field_value, op, bound * field_value.scale))
+            key = int(entry.key) if isinstance(entry.key, Decimal) else entry.key
+            tests.append(Test(key_alias, key_field, "=", key))
+            yield conj, tuple(tests)
+
+    def _unknown_variants(self, conj: Conj) -> Iterator[tuple[str, tuple[Test, ...]]]:
+        """For each optional field the conjunction reads: the same match with that field missing."""
+        # A field the rule itself tests with `is known` is a condition, not a gap in the data.
+        explicit = {(t.alias, t.field.removesuffix("__known")) for atom in conj if not atom.reads
+                    for t in atom.tests if t.field.endswith("__known") and t.const == 1}
+        reads = sorted({r for atom in conj for r in atom.reads} - explicit)
+        for alias, fname in reads:
+            kept = tuple(a for a in conj if (alias, fname) not in a.reads)
+            for variant, lookup_tests in self._expand_lookups(kept):
+                vtests, _ = _flatten(variant)
+                vtests = tuple(t for t in vtests if not (t.alias == alias and t.field == f"{fname}__known"))
+                yield (f"{self._alias_label(alias)} has no {fname}",
+                       vtests + lookup_tests + (Test(alias, f"{fname}__known", "=", 0),))
+        lookups = [lk for atom in conj for lk in atom.lookups]
+        if lookups:
+            table, key = lookups[0][1].lookup  # type: ignore[misc]
+            kept = tuple(a for a in conj if not a.lookups)
+            tests, _ = _flatten(kept)
+            keys = [int(e.key) if isinstance(e.key, Decimal) else e.key for e in self.decls.params[table].entries]
+            outside = tuple(Test(key.alias or "", key.field or "", "!=", k) for k in keys)
+            known = (Test(key.alias or "", f"{key.field}__known", "=", 1),) if key.optional else ()
+            yield (f"{table} has no entry for this {key.field}", tests + outside + known)
+
+    def _alias_label(self, alias: str) -> str:
+        resolved = self.resolved
+        if alias == "t":
+            return resolved.rule.check.source.event
+        if alias == "x":
+            return resolved.rule.check.verdict.exists_event or "record"
+        for pattern in resolved.anchors:
+            if pattern.alias == alias:
+                return pattern.label or alias
+        return alias
+
+
+def _upper(field_name: str) -> str:
+    """`date` -> `date__hi`, `birth_date__cal` -> `birth_date__hi__cal`: the last day's encoding."""
+    for suffix in _DATE_SUFFIXES:
+        if field_name.endswith(suffix):
+            return f"{field_name.removesuffix(suffix)}__hi{suffix}"
+    return f"{field_name}__hi"
+
+
+def _bounded(tests: tuple[Test, ...], mode: str) -> tuple[Test, ...]:
+    """Date tests over intervals: true for every day each date may be ("certain"), or for some ("possible").
+
+    A full date is an interval of one day, so both read as the plain test for it.
+    """
+    out: list[Test] = []
+    for t in tests:
+        if not t.dated:
+            out.append(t)
+            continue
+        left_lo, left_hi = t.field, _upper(t.field)
+        right_lo, right_hi = t.other_field or "", _upper(t.other_field or "")
+        certain = mode == "certain"
+        if t.op in ("<", "<="):
+            out.append(replace(t, field=left_hi if certain else left_lo, other_field=right_lo if certain else right_hi,
+                               dated=False))
+        elif t.op in (">", ">="):
+            out.append(replace(t, field=left_lo if certain else left_hi, other_field=right_hi if certain else right_lo,
+                               dated=False))
+        elif t.op == "!=":  # never built for dates: `!=` is lowered to "before or after" first
+            out.append(replace(t, dated=False))
+        else:  # "=": certain only when both are one and the same day; possible when the intervals meet
+            out.append(replace(t, op="<=", field=left_hi if certain else left_lo,
+                               other_field=right_lo if certain else right_hi, dated=False))
+            out.append(replace(t, op=">=", field=left_lo if certain else left_hi,
+                               other_field=right_hi if certain else right_lo, dated=False))
+    return tuple(dict.fromkeys(out))
+
+
+def _flatten(conj: Iterable[Atom]) -> tuple[tuple[Test, ...], frozenset[tuple[str, str]]]:
+    tests: list[Test] = []
+    reads: set[tuple[str, str]] = set()
+    for atom in conj:
+        tests.extend(atom.tests)
+        reads |= atom.reads
+    for alias, fname in sorted(reads):
+        tests.append(Test(alias, f"{fname}__known", "=", 1))
+    return tuple(dict.fromkeys(tests)), frozenset(reads)
+
+
+def _used(patterns: tuple[Pattern, ...], tests: tuple[Test, ...], keep: tuple[str, ...] = ()) -> tuple[Pattern, ...]:
+    """The patterns a rule needs, in order: the trigger, those its tests name, and `keep`."""
+    named = {t.alias for t in tests} | {t.other for t in tests if t.other} | set(keep)
+    for p in patterns:
+        named |= {t.other for t in p.identity if t.other}
+    return tuple(p for i, p in enumerate(patterns) if i == 0 or p.alias in named)
+
+
+def _dedupe(rules: list[EngineRule]) -> list[EngineRule]:
+    seen: set[str] = set()
+    out: list[EngineRule] = []
+    for rule in rules:
+        key = json.dumps([rule.role, rule.reason, rule.need, rule.definition()], sort_keys=True)
+        if key not in seen:
+            seen.add(key)
+            out.append(rule)
+    return out

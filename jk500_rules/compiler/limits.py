@@ -1,0 +1,65 @@
+"""The engine's limits, checked at compile time: past them durable-rules fails at run time or crashes.
+
+Measured in ../shared/design/durable-rules.md section 1; the compiler refuses such rules with a position.
+The limits are read through this module at each check, so that a test can lower them.
+"""
+
+from __future__ import annotations
+
+from ..errors import Diagnostic
+from ..language import nodes as n
+from .model import CompiledRule, FieldSpec
+
+ENGINE_MAX_PATTERNS = 16
+ENGINE_MAX_TESTS = 29
+ENGINE_MAX_RULES = 4096
+ENGINE_MAX_FIRST_KINDS = 500
+ENGINE_MAX_PROPERTIES = 240  # about 250 fit; the runner adds id, sid and a sentinel
+FACT_BASE_PROPERTIES = 13  # id, sid, _t, kind, ref, seq, rseq and the date's six encodings
+PROPERTIES_PER_FIELD = {"date": 7}  # known flag, three encodings, three for a partial date's last day
+
+
+def check_event_width(decl: n.EventDecl, fields: dict[str, FieldSpec], diagnostics: list[Diagnostic]) -> None:
+    """An event type's records must fit in one engine fact."""
+    properties = FACT_BASE_PROPERTIES + sum(PROPERTIES_PER_FIELD.get(f.type, 2) for f in fields.values())
+    if properties > ENGINE_MAX_PROPERTIES:
+        diagnostics.append(Diagnostic(
+            f"event {decl.name} has too many fields for the engine: its records would carry {properties} "
+            f"properties, and durable-rules takes at most {ENGINE_MAX_PROPERTIES}", decl.span,
+            "split it into two event types (a date field counts 7, another field 2)"))
+
+
+def check_rule(rule: n.Rule, compiled: CompiledRule, diagnostics: list[Diagnostic]) -> None:
+    """More than 16 patterns in a rule fails with error 304 when facts arrive; more than about 29 tests in
+    one pattern fails with error 113."""
+    for er in (*compiled.engine_rules, *compiled.interval_rules):
+        patterns = er.definition()["all"]
+        if len(patterns) > ENGINE_MAX_PATTERNS:
+            diagnostics.append(Diagnostic(
+                f"rule {rule.id} joins {len(patterns)} records in one engine rule; durable-rules joins at most "
+                f"{ENGINE_MAX_PATTERNS}", rule.id_span, "split the rule, or compare fewer records in it"))
+            return
+        for pattern in patterns:
+            ((alias, condition),) = pattern.items()
+            tests = len(condition["$and"]) if "$and" in condition else 1
+            if tests + 1 > ENGINE_MAX_TESTS:  # the runner closes every later pattern with one test more
+                diagnostics.append(Diagnostic(
+                    f"rule {rule.id} tests one record {tests} ways in one engine pattern; durable-rules takes at "
+                    f"most {ENGINE_MAX_TESTS - 1}", rule.id_span, "split the rule's conditions over several rules"))
+                return
+
+
+def check_ruleset(tree: n.Protocol, rules: list[CompiledRule], diagnostics: list[Diagnostic]) -> None:
+    """The whole ruleset: distinct first kinds (the engine hangs past 512 first tests) and rule count."""
+    first_kinds = {er.patterns[0].kind for r in rules for er in (*r.engine_rules, *r.interval_rules)}
+    if len(first_kinds) > ENGINE_MAX_FIRST_KINDS:
+        diagnostics.append(Diagnostic(
+            f"the rules start from {len(first_kinds)} kinds of record; durable-rules hangs past 512 distinct first "
+            f"tests, so at most {ENGINE_MAX_FIRST_KINDS} are taken", tree.rules[0].id_span,
+            "split the protocol into several rules files"))
+    for which in ("engine_rules", "interval_rules"):
+        count = sum(len(getattr(r, which)) for r in rules) + 1  # the runner's marker rule
+        if count > ENGINE_MAX_RULES:
+            diagnostics.append(Diagnostic(
+                f"the rules compile to {count} engine rules; durable-rules takes at most {ENGINE_MAX_RULES} in "
+                "one ruleset", tree.rules[0].id_span, "split the protocol into several rules files"))

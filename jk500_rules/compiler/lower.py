@@ -1,0 +1,239 @@
+"""Pass 3: conditions lowered to disjunctive normal form, each leaf to engine `Test`s.
+
+A condition becomes a disjunction of conjunctions of atoms, each atom tests that hold together: an
+integer (or text) comparison between one fact field and a constant, or another fact's field plus an
+offset. Windows, tolerances, elapsed years and table look-ups all reduce to that form here, so the
+emit pass only ever sees `Test`s.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import math
+from dataclasses import dataclass, replace
+from decimal import Decimal
+
+from ..dates import MONTH, YEAR
+from ..errors import Diagnostic, Span
+from ..language import nodes as n
+from .check import Checked, CheckedRule, TypedCompare, TypedFlag, TypedLeaf, TypedMember, TypedRange, elapsed_amount
+from .model import FLIP, NEGATE, Test
+from .operands import Atom, Conj, Unsupported, Value
+from .resolve import Clause
+
+
+@dataclass(frozen=True)
+class LoweredRule:
+    checked: CheckedRule
+    where: tuple[Conj, ...]  # the trigger's filter; `((),)` when there is none
+    body: tuple[Conj, ...]  # the verdict's condition
+    clauses: tuple[tuple[Clause, tuple[Conj, ...]], ...]  # each `needs`/`unless` clause's condition
+    due_tests: tuple[Test, ...]  # the cut-off is on or after the date the check falls due
+    emittable: bool  # every part lowered: the rule becomes engine rules
+
+
+@dataclass(frozen=True)
+class Lowered:
+    checked: Checked
+    rules: tuple[LoweredRule, ...]
+
+
+def lower(checked: Checked, diagnostics: list[Diagnostic]) -> Lowered:
+    return Lowered(checked, tuple(_lower_rule(rule, diagnostics) for rule in checked.rules))
+
+
+def _lower_rule(rule: CheckedRule, diagnostics: list[Diagnostic]) -> LoweredRule:
+    resolved = rule.resolved
+    check = resolved.rule.check
+
+    def dnf(cond: n.Cond | None) -> tuple[Conj, ...]:
+        return tuple(lower_condition(cond, rule.leaves, diagnostics)) if cond is not None else ((),)
+
+    where, body = dnf(check.where), dnf(check.verdict.cond)
+    clauses = tuple((clause, dnf(clause.cond)) for clause in resolved.clauses)
+    emittable = resolved.complete and (check.verdict.due is None or rule.due is not None)
+    due_tests: tuple[Test, ...] = ()
+    if rule.due is not None and emittable:
+        cutoff = Value("date", check.verdict.due.span, alias="cutoff", field="date")  # type: ignore[union-attr]
+        try:
+            due_tests = compare_dates(cutoff, ">=", rule.due, rule.due.span).tests
+        except Unsupported as exc:
+            diagnostics.append(exc.diagnostic)
+            emittable = False
+    return LoweredRule(rule, where, body, clauses, due_tests, emittable)
+
+
+def lower_condition(cond: n.Cond, typed: dict[n.Node, TypedLeaf], diagnostics: list[Diagnostic],
+                    negate: bool = False) -> list[Conj]:
+    """A list of conjunctions of atoms; a leaf that failed an earlier pass, or fails here, reads as true."""
+    if isinstance(cond, n.Not):
+        return lower_condition(cond.item, typed, diagnostics, not negate)
+    if isinstance(cond, (n.And, n.Or)):
+        parts = [lower_condition(c, typed, diagnostics, negate) for c in cond.items]
+        if isinstance(cond, n.And) != negate:
+            return [tuple(itertools.chain.from_iterable(combo)) for combo in itertools.product(*parts)]
+        return [conj for part in parts for conj in part]
+    leaf = typed.get(cond)
+    if leaf is None:
+        return [()]
+    try:
+        return [(atom,) for atom in _atoms(leaf, negate)]
+    except Unsupported as exc:
+        diagnostics.append(exc.diagnostic)
+        return [()]
+
+
+def _atoms(leaf: TypedLeaf, negate: bool) -> list[Atom]:
+    """A leaf as alternatives, each an Atom of tests that hold together."""
+    if isinstance(leaf, TypedCompare):
+        left, right = leaf.left, leaf.right
+        op = NEGATE[leaf.op] if negate else leaf.op
+        if op == "!=" and left.type in ("date", "number", "elapsed") or (op == "=" and left.type == "elapsed"):
+            if op == "!=":
+                return [compare(left, "<", right, leaf.span), compare(left, ">", right, leaf.span)]
+            return [both(compare(left, ">=", right, leaf.span), compare(left, "<=", right, leaf.span))]
+        return [compare(left, op, right, leaf.span)]
+    if isinstance(leaf, TypedFlag):
+        value = leaf.value
+        if leaf.known is None:
+            return [compare(value, "=", Value("boolean", leaf.span, const=not negate), leaf.span)]
+        known = leaf.known != negate
+        return [Atom((Test(value.alias or "", f"{value.field}__known", "=", 1 if known else 0),), frozenset(), (),
+                     leaf.span)]
+    if isinstance(leaf, TypedMember):
+        different = leaf.negated != negate
+        atoms = [compare(leaf.subject, "!=" if different else "=", v, leaf.span) for v in leaf.values]
+        return [functools.reduce(both, atoms)] if different else atoms
+    subject, low, high = leaf.subject, leaf.low, leaf.high
+    if negate:
+        return [compare(subject, "<", low, leaf.span), compare(subject, ">", high, leaf.span)]
+    return [both(compare(subject, ">=", low, leaf.span), compare(subject, "<=", high, leaf.span))]
+
+
+def both(a: Atom, b: Atom) -> Atom:
+    return Atom(a.tests + b.tests, a.reads | b.reads, a.lookups + b.lookups, a.span)
+
+
+def compare(left: Value, op: str, right: Value, span: Span) -> Atom:
+    """`left OP right` (checked by the check pass) as engine tests."""
+    if left.type == "elapsed" or right.type == "elapsed":
+        if right.type == "elapsed":
+            left, right, op = right, left, FLIP[op]
+        return _compare_elapsed(left, op, right, span)
+    if left.type == "date" or right.type == "date":
+        return compare_dates(left, op, right, span)
+    if left.type == "time":
+        if not (left.is_ref and right.is_ref):
+            raise Unsupported("a clock time is compared with another clock-time field", span)
+        return Atom((join_test(left, op, right, 0),), reads_of(left, right), (), span)
+    if left.type in ("text", "boolean"):
+        return _compare_plain(left, op, right, span)
+    return _compare_numbers(left, op, right, span)
+
+
+def _compare_plain(left: Value, op: str, right: Value, span: Span) -> Atom:
+    if not left.is_ref:
+        left, right, op = right, left, FLIP[op]
+    if not left.is_ref:
+        raise Unsupported("this comparison has no field in it", span)
+    reads = reads_of(left, right)
+    if right.is_ref:
+        return Atom((join_test(left, op, right, 0),), reads, (), span)
+    const: int | str = int(right.const) if left.type == "boolean" else str(right.const)  # type: ignore[arg-type]
+    return Atom((Test(left.alias or "", left.field or "", op, const),), reads, (), span)
+
+
+def _compare_numbers(left: Value, op: str, right: Value, span: Span) -> Atom:
+    if not left.is_ref:
+        left, right, op = right, left, FLIP[op]
+    if not left.is_ref:
+        raise Unsupported("this comparison has no field in it", span)
+    if left.factor != 1 and right.is_ref:
+        left, right, op = right, left, FLIP[op]
+    reads = reads_of(left, right, *([right.lookup[1]] if right.lookup else []))
+    if right.is_ref:
+        if right.scale != left.scale:
+            raise Unsupported("cannot compare a decimal field with an integer field", span)
+        if left.factor != 1 or right.factor != 1 and right.alias != left.alias:
+            raise Unsupported("a multiplied field is compared with a field of the same record", span)
+        return Atom((join_test(left, op, right, 0),), reads, (), span)
+    if left.factor != 1:
+        if right.lookup:
+            raise Unsupported("a multiplied field cannot be compared with a table value", span)
+        right = replace(right, const=Decimal(right.const) / left.factor)  # type: ignore[arg-type]
+    if right.lookup:
+        # Resolved per table key by the emit pass; carry the factor in `const`.
+        return Atom((), reads, ((op, replace(right, scale=left.scale, alias=None), left),), span)
+    return Atom((scaled_test(left, op, Decimal(right.const) * left.scale),), reads, (), span)  # type: ignore[arg-type]
+
+
+def compare_dates(left: Value, op: str, right: Value, span: Span) -> Atom:
+    if not (left.is_ref and right.is_ref):
+        raise Unsupported("a date is compared with another record's date", span)
+    if left.months and right.months:
+        raise Unsupported("calendar months can be added on one side of a comparison only", span)
+    if (left.months or right.months) and (left.days or right.days):
+        raise Unsupported("cannot mix days and calendar months in one comparison", span)
+    if right.months == 0 and left.months:
+        left, right, op = right, left, FLIP[op]
+    reads = reads_of(left, right)
+    if right.months:
+        # `left OP right + k months`: left is a real date, right shifted may be 31 February.
+        lfield = f"{left.field}__cal" if op in ("<=", ">", "=", "!=") else f"{left.field}__calhi"
+        offset = right.months * MONTH
+        lval = replace(left, field=lfield, days=0)
+        rval = replace(right, field=f"{right.field}__cal", months=0)
+        return Atom((join_test(lval, op, rval, offset),), reads, (), span)
+    offset = right.days - left.days
+    return Atom((join_test(replace(left, days=0), op, replace(right, days=0), offset),), reads, (), span)
+
+
+def _compare_elapsed(left: Value, op: str, right: Value, span: Span) -> Atom:
+    assert left.elapsed is not None
+    start, end = left.elapsed
+    unit = left.unit or "years"
+    amount = elapsed_amount(right, unit)
+    if unit in ("hours", "minutes", "days", "weeks"):
+        # whole weeks >= N  <=>  days >= 7N; clock times are in seconds
+        factor = {"hours": 3600, "minutes": 60, "days": 1, "weeks": 7}[unit]
+        threshold = _threshold(op, amount) * factor
+        return Atom((join_test(end, _threshold_op(op), start, threshold),), reads_of(start, end), (), span)
+    step = YEAR if unit == "years" else MONTH
+    threshold = _threshold(op, amount) * step
+    lval = replace(end, field=f"{end.field}__cal")
+    rval = replace(start, field=f"{start.field}__cal")
+    return Atom((join_test(lval, _threshold_op(op), rval, threshold),), reads_of(start, end), (), span)
+
+
+def join_test(left: Value, op: str, right: Value, offset: int) -> Test:
+    """`left OP right + offset`; EngineRule later moves it onto whichever pattern comes last."""
+    return Test(left.alias or "", left.field or "", op, other=right.alias, other_field=right.field, offset=offset,
+                factor=right.factor, dated=left.type == "date" and right.type == "date")
+
+
+def scaled_test(field_value: Value, op: str, bound: Decimal) -> Test:
+    """`field OP bound` for an integer field: exact, since ceil/floor of the bound keeps the meaning."""
+    alias, fname = field_value.alias or "", field_value.field or ""
+    if bound == bound.to_integral_value():
+        return Test(alias, fname, op, int(bound))
+    if op in ("<", ">="):
+        return Test(alias, fname, op, math.ceil(bound))
+    if op in ("<=", ">"):
+        return Test(alias, fname, op, math.floor(bound))
+    # An integer field never equals a fractional bound: '=' is never true, '!=' always.
+    return Test(alias, fname, "<" if op == "=" else ">=", -(2**62))
+
+
+def reads_of(*values: Value) -> frozenset[tuple[str, str]]:
+    """The optional fields among the operands: a match needs them known."""
+    return frozenset((v.alias, v.field) for v in values if v.is_ref and v.optional)  # type: ignore[misc]
+
+
+def _threshold(op: str, amount: int) -> int:
+    """Completed units Y against N: Y > N and Y <= N compare the raw difference with N + 1 units."""
+    return amount + 1 if op in (">", "<=") else amount
+
+
+def _threshold_op(op: str) -> str:
+    return {">": ">=", ">=": ">=", "<": "<", "<=": "<"}.get(op, op)

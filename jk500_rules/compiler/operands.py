@@ -1,0 +1,118 @@
+"""What the passes hand each other about expressions: typed operands, lowered atoms, the passes' error."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from decimal import Decimal
+
+from ..errors import Diagnostic, Span, did_you_mean
+from ..language import nodes as n
+from .model import DURATION_UNITS, Test
+
+
+@dataclass(frozen=True)
+class Value:
+    """A typed operand: a constant, or a fact field (alias, field) plus an offset."""
+
+    type: str  # date | number | text | boolean | duration | percent | elapsed | time
+    span: Span
+    alias: str | None = None
+    field: str | None = None
+    scale: int = 1
+    unit: str | None = None
+    const: Decimal | str | bool | None = None
+    days: int = 0
+    months: int = 0
+    factor: int = 1  # `2 * uln`: a field times a whole number
+    optional: bool = False
+    elapsed: tuple[Value, Value] | None = None
+    lookup: tuple[str, Value] | None = None  # (table name, key value)
+
+    @property
+    def is_ref(self) -> bool:
+        return self.alias is not None
+
+
+@dataclass(frozen=True)
+class Atom:
+    """A lowered condition leaf: tests that hold together, plus the optional fields they read."""
+
+    tests: tuple[Test, ...]
+    reads: frozenset[tuple[str, str]]
+    lookups: tuple[tuple[str, Value, Value], ...] = ()  # (op, table value with its factor, field compared)
+    span: Span | None = None
+
+
+Conj = tuple[Atom, ...]
+
+
+class Unsupported(Exception):
+    """A construct a pass cannot accept; the pipeline records its diagnostic and reads on."""
+
+    def __init__(self, message: str, span: Span, hint: str | None = None):
+        super().__init__(message)
+        self.diagnostic = Diagnostic(message, span, hint)
+
+
+def describe(value: Value) -> str:
+    """An operand's kind in words, for diagnostics."""
+    if value.type == "number":
+        return f"a number{' in ' + value.unit if value.unit else ''}"
+    return {"date": "a date", "duration": "a duration", "percent": "a percentage", "text": "a text",
+            "boolean": "a yes/no value", "elapsed": "an elapsed time", "time": "a clock time"}.get(value.type, value.type)
+
+
+def shift(anchor: Value, width: Value, sign: int) -> Value:
+    """A date moved by a duration, forwards (sign 1) or backwards (sign -1)."""
+    return replace(anchor, days=anchor.days + sign * width.days, months=anchor.months + sign * width.months)
+
+
+def text_of(source_lines: list[str], span: Span) -> str:
+    """The rules text a span covers, on one line."""
+    lines = source_lines[span.line - 1:span.end_line]
+    if not lines:
+        return ""
+    if len(lines) == 1:
+        return lines[0][span.column - 1:span.end_column - 1]
+    lines[-1] = lines[-1][:span.end_column - 1]
+    lines[0] = lines[0][span.column - 1:]
+    return " ".join(line.strip() for line in lines)
+
+
+def quantity_text(q: n.Quantity) -> str:
+    """A quantity written canonically, for a parameter whose source text is not at hand."""
+    value = format(q.value.normalize(), "f") if q.value == q.value.to_integral_value() and abs(q.value) < 10**7 \
+        else str(q.value.normalize())
+    return f"{value} {q.unit}" if q.unit and q.unit != "%" else (f"{value}%" if q.unit == "%" else value)
+
+
+def leaves(cond: n.Cond | None) -> list[n.Cond]:
+    """The leaf conditions under `and`, `or` and `not`, in source order."""
+    if cond is None:
+        return []
+    if isinstance(cond, n.Not):
+        return leaves(cond.item)
+    if isinstance(cond, (n.And, n.Or)):
+        return [leaf for item in cond.items for leaf in leaves(item)]
+    return [cond]
+
+
+def typed_quantity(q: n.Quantity, units: frozenset[str]) -> Value:
+    """A written amount as an operand: a plain number, a percentage, a duration, or a number in a unit."""
+    if q.unit is not None and q.unit != "%" and q.unit not in DURATION_UNITS and q.unit not in units:
+        known = sorted(set(DURATION_UNITS) | units)
+        raise Unsupported(f"unknown unit '{q.unit}'", q.span,
+                          did_you_mean(q.unit, known) or "units are durations (days, weeks, months, years), "
+                          "% or a unit declared on a field")
+    if q.unit is None:
+        return Value("number", q.span, const=q.value)
+    if q.unit == "%":
+        return Value("percent", q.span, const=q.value)
+    if q.unit in DURATION_UNITS:
+        base, factor = DURATION_UNITS[q.unit]
+        if q.value != q.value.to_integral_value():
+            raise Unsupported(f"a duration must be a whole number of {q.unit}", q.span)
+        amount = int(q.value) * factor
+        return Value("duration", q.span, unit=base, days=amount if base == "days" else 0,
+                     months=amount if base == "months" else 0)
+    return Value("number", q.span, const=q.value, unit=q.unit)

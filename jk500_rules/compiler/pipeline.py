@@ -1,0 +1,136 @@
+"""The compiler: syntax tree -> checked, lowered rules -> engine rulesets, as a list of passes.
+
+versions -> declare -> resolve -> check -> lower -> plan -> emit. Each pass takes the value the one
+before it returned and appends what it finds wrong to one list of diagnostics; a rule part that fails
+a pass is left out of the later ones, so one mistake is reported once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, replace
+
+from ..errors import Diagnostic, RulesError
+from ..language import nodes as n
+from . import limits
+from .check import Checked, check
+from .declare import declare, parameter_values
+from .emit import emit_rule
+from .lower import Lowered, lower
+from .model import Choice, CompiledProtocol, CompiledRule, ProtocolVersion
+from .operands import Unsupported
+from .plan import plan_facts
+from .resolve import Resolved, resolve
+from .versions import version_trees
+
+
+@dataclass(frozen=True)
+class Build:
+    """One protocol version through every pass: what each produced."""
+
+    resolved: Resolved
+    checked: Checked
+    lowered: Lowered
+    protocol: CompiledProtocol
+
+
+def compile_protocol(tree: n.Protocol, filename: str, source: str) -> CompiledProtocol:
+    """Check and lower a parsed protocol; raise RulesError listing every problem found.
+
+    With amendments, every version is compiled in full (the original text, then each amendment in
+    effective-date order applied on top of the previous version); the latest version is returned,
+    and `versions` holds them all for the audit to pick per subject.
+    """
+    diagnostics: list[Diagnostic] = []
+    compiled: list[tuple[str, dt.date | None, CompiledProtocol]] = []
+    used: set[str] = set()
+    for name, effective, version_tree in version_trees(tree, diagnostics):
+        found: list[Diagnostic] = []
+        build = compile_version(version_tree, filename, source, found)
+        compiled.append((name, effective, build.protocol))
+        diagnostics += [d for d in found if d not in diagnostics]
+        used |= build.resolved.used_params
+    diagnostics += _unused(tree, used)
+    if any(d.severity == "error" for d in diagnostics):
+        # Warnings wait until the errors are fixed: many follow from them (a parameter only a broken
+        # rule uses looks unused).
+        raise RulesError(filename, source, in_source_order([d for d in diagnostics if d.severity != "warning"]))
+    versions = tuple(ProtocolVersion(name, effective, protocol) for name, effective, protocol in compiled)
+    governed = tree.governed_by.event if tree.governed_by else None
+    return replace(versions[-1].protocol, versions=versions if len(versions) > 1 or tree.version else (),
+                   governed_by=governed,
+                   warnings=tuple(in_source_order([d for d in diagnostics if d.severity != "error"])))
+
+
+def compile_version(tree: n.Protocol, filename: str, source: str, diagnostics: list[Diagnostic]) -> Build:
+    """Every pass over one version's syntax tree."""
+    source_lines = source.splitlines()
+    decls = declare(tree, diagnostics)
+    resolved = resolve(tree, decls, source_lines, diagnostics)
+    checked = check(resolved, diagnostics)
+    lowered = lower(checked, diagnostics)
+    rules: list[CompiledRule] = []
+    for rule in lowered.rules:
+        if not rule.emittable:
+            continue
+        try:
+            compiled = emit_rule(rule, decls, source_lines, diagnostics)
+        except Unsupported as exc:
+            diagnostics.append(exc.diagnostic)
+            continue
+        limits.check_rule(rule.checked.resolved.rule, compiled, diagnostics)
+        if all(r.id != compiled.id for r in rules):
+            rules.append(compiled)
+    limits.check_ruleset(tree, rules, diagnostics)
+    header = tree.header
+    protocol = CompiledProtocol(
+        name=header.name if header else "",
+        registry=header.registry if header else None,
+        filename=filename,
+        events=decls.events,
+        subject_attributes=decls.attributes,
+        parameters=parameter_values(decls, source_lines),
+        rules=tuple(rules),
+        plan=plan_facts([r.resolved for r in checked.rules], decls),
+        criteria=decls.criteria,
+        choices=tuple(
+            [Choice(f"parameter {p.name}", p.span.line, p.choice) for p in tree.parameters if p.choice]
+            + [Choice(r.id, r.span.line, text) for r in tree.rules for text in r.choices]),
+        groups=decls.groups,
+        warnings=tuple(d for d in diagnostics if d.severity != "error"),
+        tree=tree,
+        source="\n".join(source_lines),
+    )
+    return Build(resolved, checked, lowered, protocol)
+
+
+def _unused(tree: n.Protocol, used: set[str]) -> list[Diagnostic]:
+    """Warnings: parameters no rule or message uses, criteria no rule cites."""
+    found = []
+    declared: dict[str, n.ParamDecl] = {}
+    for param in tree.parameters + tuple(p for a in tree.amendments for p in a.parameters):
+        declared.setdefault(param.name, param)
+    for name, param in declared.items():
+        if name not in used:
+            found.append(Diagnostic(f"parameter {name} is never used", param.span,
+                                    "use it in a rule or a message, or delete it", severity="warning"))
+    all_rules = tree.rules + tuple(r for a in tree.amendments for r in a.rules)
+    cited = {c for rule in all_rules for c, _ in rule.criteria}
+    for criterion in tree.criteria:
+        if criterion.id not in cited and criterion.manual is None:
+            found.append(Diagnostic(
+                f"criterion {criterion.id} is cited by no rule", criterion.id_span,
+                "cite it from a rule, or mark it `manual \"why no data can show it\"`", severity="warning"))
+    return found
+
+
+def in_source_order(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    """By position in the file; a note stays right after the diagnostic it belongs to."""
+    groups: list[list[Diagnostic]] = []
+    for d in diagnostics:
+        if d.severity == "note" and groups:
+            groups[-1].append(d)
+        else:
+            groups.append([d])
+    groups.sort(key=lambda g: (g[0].span.line, g[0].span.column) if g[0].span else (0, 0))
+    return [d for group in groups for d in group]

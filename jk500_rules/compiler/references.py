@@ -1,0 +1,200 @@
+"""Pass 1b, the names: each name a rule's conditions use, bound to the record and field it reads, typed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from ..errors import Span, did_you_mean
+from ..language import nodes as n
+from .declare import Declarations
+from .model import DECIMAL_SCALE, FieldSpec, Pattern, Test
+from .operands import Unsupported, Value, typed_quantity
+
+# What a rule makes the audit build, recorded as names resolve and summed up by the plan pass:
+# ("event", name), ("group_read", group, first|last|all), ("count", event, period, week start),
+# ("group_first", event, which, attribute), ("rank", event, which, attribute, rank), ("window", Window),
+# ("subject",).
+Read = tuple
+
+
+@dataclass
+class Scope:
+    """The records a rule's names can refer to, innermost first."""
+
+    trigger: n.Source
+    level: str  # subject | trial
+    exists_event: str | None = None
+    in_exists: bool = False
+    inner_alias: str = "x"  # the alias of the record a `require a`/`needs a`/`unless a` clause seeks
+
+
+@dataclass
+class References:
+    """Binds the names of one rule; collects its anchors (records besides the trigger) and what it reads."""
+
+    decls: Declarations
+    scope: Scope
+    used_params: set[str]
+    anchors: dict[tuple, Pattern] = field(default_factory=dict)  # in order of first mention
+    reads: set[Read] = field(default_factory=set)
+    values: dict[n.Node, Value] = field(default_factory=dict)
+
+    def walk(self, expr: n.Expr) -> None:
+        """Bind every name in an expression (raises Unsupported at the first that does not resolve)."""
+        if isinstance(expr, n.Arith):
+            self.walk(expr.left)
+            self.walk(expr.right)
+        elif isinstance(expr, n.Elapsed):
+            self.walk(expr.start)
+            self.walk(expr.end)
+        elif isinstance(expr, n.Lookup):
+            decl = self.decls.params.get(expr.table)
+            self.used_params.add(expr.table)
+            if decl is None or decl.key_attribute is None:
+                tables = [p for p, d in self.decls.params.items() if d.key_attribute]
+                raise Unsupported(f"'{expr.table}' is not a table parameter", expr.span,
+                                  did_you_mean(expr.table, tables))
+            self.walk(expr.key)
+        elif isinstance(expr, n.AnchorRef):
+            self.values[expr] = self._anchor(expr)
+        elif isinstance(expr, n.RankedRef):
+            self.values[expr] = self._ranked(expr)
+        elif isinstance(expr, n.NameRef):
+            self.values[expr] = self._name(expr)
+
+    def use_subject(self) -> None:
+        self.reads.add(("subject",))
+
+    def trigger_fields(self) -> set[str]:
+        source = self.scope.trigger
+        if source.form == "count":
+            return {"count", "date", "end", "window"} if source.period == "window" else {"count", "date"}
+        if source.form.startswith("group_"):
+            return {"date", source.attribute or ""}
+        return set(self.decls.events[source.event].fields) | {"date"}
+
+    def _name(self, ref: n.NameRef) -> Value:
+        scope, decls = self.scope, self.decls
+        if ref.field is not None:
+            record = ref.name
+            if scope.in_exists and record == scope.exists_event:
+                return self._field(scope.inner_alias, record, ref.field, ref.span)
+            if record == scope.trigger.event:
+                return self._trigger_field(ref.field, ref.span)
+            if record == "subject":
+                return self._attribute(ref.field, ref.span)
+            known = [scope.trigger.event] + ([scope.exists_event] if scope.in_exists and scope.exists_event else [])
+            raise Unsupported(f"'{record}' is not a record this rule can read", ref.span,
+                              did_you_mean(record, known) or f"this rule reads {', '.join(known)}")
+        name = ref.name
+        if scope.in_exists and scope.exists_event:
+            event = decls.events[scope.exists_event]
+            if name in event.fields or name == "date":
+                return self._field(scope.inner_alias, scope.exists_event, name, ref.span)
+        if name in self.trigger_fields():
+            return self._trigger_field(name, ref.span)
+        if name in decls.attributes:
+            return self._attribute(name, ref.span)
+        if name in decls.params:
+            self.used_params.add(name)
+            decl = decls.params[name]
+            if decl.value is None:
+                raise Unsupported(f"{name} is a table; look it up with {name}[{decl.key_attribute}]", ref.span)
+            return replace(typed_quantity(decl.value, decls.units), span=ref.span)
+        choices = set(self.trigger_fields()) | set(decls.attributes) | set(decls.params)
+        if scope.in_exists and scope.exists_event:
+            choices |= set(decls.events[scope.exists_event].fields)
+        raise Unsupported(f"unknown name '{name}'", ref.span,
+                          did_you_mean(name, choices) or "declare it as a field, subject attribute or parameter")
+
+    def _trigger_field(self, name: str, span: Span) -> Value:
+        source = self.scope.trigger
+        if source.form == "count":
+            if name in ("count", "window"):
+                return Value("number", span, alias="t", field=name)
+            return Value("date", span, alias="t", field=name)
+        if source.form.startswith("group_"):
+            if name == source.attribute:
+                event, fname = self.decls.attributes[name]
+                return typed_ref("t", "group", self.decls.events[event].fields[fname], span, optional=False)
+            return Value("date", span, alias="t", field="date")
+        return self._field("t", source.event, name, span)
+
+    def _field(self, alias: str, event: str, name: str, span: Span) -> Value:
+        if name == "date":
+            return Value("date", span, alias=alias, field="date")
+        spec = self.decls.events[event].fields.get(name)
+        if spec is None:
+            raise self.decls.unknown_field(event, name, span)
+        return typed_ref(alias, name, spec, span, optional=not spec.required)
+
+    def _attribute(self, name: str, span: Span) -> Value:
+        decls = self.decls
+        if name not in decls.attributes:
+            raise Unsupported(f"unknown subject attribute '{name}'", span, did_you_mean(name, decls.attributes.keys()))
+        if self.scope.level != "subject":
+            raise Unsupported(f"a trial-level rule cannot read the subject attribute {name}", span)
+        self.use_subject()
+        self.anchors.setdefault(("subject",), Pattern("subject", "$subject", label="subject"))
+        event, fname = decls.attributes[name]
+        return typed_ref("subject", name, decls.events[event].fields[fname], span, optional=True)
+
+    def _anchor(self, ref: n.AnchorRef) -> Value:
+        event = self.decls.events.get(ref.event)
+        if event is None:
+            raise self.decls.unknown_event(ref.event, ref.span)
+        level = self.scope.level
+        if event.trial_level or level != "subject":
+            raise Unsupported(f"'{ref.which} {ref.event}' is a subject's record; this rule is trial-level"
+                              if level != "subject" else f"{ref.event} is a trial event", ref.span)
+        source = self.scope.trigger
+        self.reads.add(("event", ref.event))
+        if ref.event in self.decls.groups:
+            self.reads.add(("group_read", ref.event, ref.which))
+        if source.form == ref.which and source.event == ref.event:
+            alias = "t"
+        else:
+            alias = f"{ref.which[0]}_{ref.event}"
+            seq = "seq" if ref.which == "first" else "rseq"
+            self.anchors.setdefault((ref.which, ref.event),
+                                    Pattern(alias, ref.event, (Test(alias, seq, "=", 1),), f"{ref.which} {ref.event}"))
+        return self._field(alias, ref.event, ref.field or "date", ref.span)
+
+    def _ranked(self, ref: n.RankedRef) -> Value:
+        decls, source = self.decls, self.scope.trigger
+        if not source.form.startswith("group_") or source.attribute != ref.attribute:
+            raise Unsupported(f"'the {ref.rank}th subject's ...' needs a rule checked per {ref.attribute} group",
+                              ref.span, f"check it 'for first <event> of each {ref.attribute}'")
+        if ref.field not in (None, "date"):
+            raise Unsupported("a ranked subject's record offers only its date", ref.span)
+        if ref.event not in decls.events or decls.events[ref.event].trial_level:
+            raise Unsupported(f"'{ref.event}' is not a subject-level event type", ref.span,
+                              did_you_mean(ref.event, decls.events.keys()))
+        if ref.relation == "previous":
+            event, fname = decls.attributes[ref.attribute]
+            if decls.events[event].fields[fname].type != "integer":
+                raise Unsupported(f"'the previous {ref.attribute}' needs whole-number groups; "
+                                  f"{event}.{fname} is {decls.events[event].fields[fname].type}", ref.span)
+        self.reads.add(("rank", ref.event, ref.which, ref.attribute, ref.rank))
+        self.reads.add(("event", ref.event))
+        self.use_subject()
+        alias = f"r{ref.rank}_{ref.which}_{ref.event}_{ref.relation}"
+        shift = 1 if ref.relation == "previous" else 0
+        ident = (Test(alias, "event", "=", ref.event), Test(alias, "which", "=", ref.which),
+                 Test(alias, "attribute", "=", ref.attribute), Test(alias, "rank", "=", ref.rank),
+                 Test(alias, "group", "=", other="t", other_field="group", offset=-shift))
+        self.anchors.setdefault(("rank", alias), Pattern(alias, "$rank", ident,
+                                                         f"{ref.which} {ref.event} of the {ref.rank} subject"))
+        return Value("date", ref.span, alias=alias, field="date")
+
+
+def typed_ref(alias: str, fname: str, spec: FieldSpec, span: Span, optional: bool) -> Value:
+    """A field of a record as an operand, typed by its declaration (decimals scaled to integers)."""
+    if spec.type == "date":
+        return Value("date", span, alias=alias, field=fname, optional=optional)
+    if spec.type == "time":
+        return Value("time", span, alias=alias, field=fname, optional=optional)
+    if spec.type in ("integer", "decimal"):
+        scale = DECIMAL_SCALE if spec.type == "decimal" else 1
+        return Value("number", span, alias=alias, field=fname, scale=scale, unit=spec.unit, optional=optional)
+    return Value(spec.type, span, alias=alias, field=fname, optional=optional)

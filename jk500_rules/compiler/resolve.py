@@ -1,0 +1,276 @@
+"""Pass 1b: each rule's records (trigger, anchors, sought records) and names resolved in their scopes."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..errors import Diagnostic, Span, did_you_mean
+from ..language import nodes as n
+from ..dates import WEEKDAYS
+from .declare import Declarations
+from .model import SEVERITIES, Pattern, Test, Window
+from .operands import Unsupported, Value, leaves, text_of, typed_quantity
+from .references import Read, References, Scope
+
+
+@dataclass(frozen=True)
+class Clause:
+    """A `needs a ...` or `unless a ...` clause: the record it seeks and the reason given when unmet."""
+
+    role: str  # needs | excused
+    index: int  # 1-based, over needs then excuses
+    pattern: Pattern
+    cond: n.Cond | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class ResolvedRule:
+    """A rule with every record it reads named and every name bound to a typed operand."""
+
+    rule: n.Rule
+    level: str  # subject | trial
+    trigger: Pattern
+    trigger_label: str  # what the rule is checked for, in words
+    exists: Pattern | None  # the record a `require a`/`forbid a` clause seeks
+    clauses: tuple[Clause, ...]
+    anchors: tuple[Pattern, ...]  # first/last records, the subject, ranked subjects, the cut-off
+    values: dict[n.Node, Value]  # the operand each name stands for
+    bound: frozenset[n.Node]  # the leaf conditions whose names all resolved (the others are reported)
+    reads: frozenset[Read]  # what the audit must build for this rule (see references.Read)
+    complete: bool  # False: a record the rule seeks did not resolve; its conditions are checked, not emitted
+
+
+@dataclass(frozen=True)
+class Resolved:
+    decls: Declarations
+    rules: tuple[ResolvedRule, ...]  # in file order; a rule whose trigger does not resolve is left out
+    used_params: frozenset[str]
+
+
+def resolve(tree: n.Protocol, decls: Declarations, source_lines: list[str],
+            diagnostics: list[Diagnostic]) -> Resolved:
+    used_params: set[str] = set()
+    rules = []
+    seen: dict[str, n.Rule] = {}
+    for rule in tree.rules:
+        if rule.id in seen:
+            diagnostics.append(Diagnostic(f"rule id {rule.id} is used twice", rule.id_span, "give each rule its own id"))
+            diagnostics.append(Diagnostic(f"the first {rule.id} is here", seen[rule.id].id_span, severity="note"))
+        seen.setdefault(rule.id, rule)
+        _check_header(rule, decls, diagnostics)
+        try:
+            rules.append(_RuleResolver(rule, decls, source_lines, used_params, diagnostics).resolve())
+        except Unsupported as exc:
+            diagnostics.append(exc.diagnostic)
+    return Resolved(decls, tuple(rules), frozenset(used_params))
+
+
+def _check_header(rule: n.Rule, decls: Declarations, diagnostics: list[Diagnostic]) -> None:
+    if rule.severity is not None and rule.severity not in SEVERITIES:
+        diagnostics.append(Diagnostic(f"unknown severity '{rule.severity}'", rule.severity_span,
+                                      did_you_mean(rule.severity, SEVERITIES) or f"use one of {', '.join(SEVERITIES)}"))
+    if not rule.criteria and rule.cites is None:
+        diagnostics.append(Diagnostic(f"rule {rule.id} cites nothing", rule.id_span,
+                                      "say what it enforces: cites CRITERION-ID, or cites \"protocol text\"",
+                                      severity="warning"))
+    for cid, span in rule.criteria:
+        if cid not in decls.criteria:
+            diagnostics.append(Diagnostic(f"unknown criterion '{cid}'", span,
+                                          did_you_mean(cid, decls.criteria.keys()) or "declare it: criterion ID \"text\""))
+
+
+class _RuleResolver:
+    def __init__(self, rule: n.Rule, decls: Declarations, source_lines: list[str], used_params: set[str],
+                 diagnostics: list[Diagnostic]) -> None:
+        self.rule, self.decls, self.source_lines, self.diagnostics = rule, decls, source_lines, diagnostics
+        self.used_params = used_params
+        self.bound: set[n.Node] = set()
+
+    def resolve(self) -> ResolvedRule:
+        """Raises Unsupported when the trigger does not resolve: nothing else of the rule can be read then."""
+        rule, check = self.rule, self.rule.check
+        source, verdict = check.source, check.verdict
+        refs = References(self.decls, Scope(source, "subject"), self.used_params)
+        trigger, refs.scope.level = self._trigger(source, refs)
+        if source.event in self.decls.groups:
+            refs.reads.add(("group_read", source.event, source.form if source.form in ("first", "last") else "all"))
+        self._conditions(check.where, refs)
+        exists: Pattern | None = None
+        clauses: list[Clause] = []
+        complete = False
+        try:
+            if verdict.exists_event:
+                exists = self._sought(verdict.exists_event, verdict.exists_span or verdict.span, refs, "x")
+            refs.scope.exists_event = verdict.exists_event
+            refs.scope.in_exists = verdict.exists_event is not None
+            self._conditions(verdict.cond, refs)
+            refs.scope.in_exists = False
+            if verdict.due is not None:
+                refs.walk(verdict.due)
+                refs.anchors.setdefault(("cutoff",), Pattern("cutoff", "$cutoff"))
+            for index, clause in enumerate(check.needs + check.excuses, start=1):
+                clauses.append(self._clause(index, clause, refs))
+            complete = True
+        except Unsupported as exc:
+            self.diagnostics.append(exc.diagnostic)
+        refs.reads.add(("event", source.event))
+        if complete:
+            self._check_message(refs)
+        where = f" where {text_of(self.source_lines, check.where.span)}" if check.where else ""
+        return ResolvedRule(rule, refs.scope.level, trigger, trigger.label + where, exists, tuple(clauses),
+                            tuple(refs.anchors.values()), refs.values, frozenset(self.bound),
+                            frozenset(refs.reads), complete)
+
+    def _conditions(self, cond: n.Cond | None, refs: References) -> None:
+        """Bind each leaf's names; a leaf with one that does not resolve is reported and left out."""
+        for leaf in leaves(cond):
+            try:
+                for expr in _operands(leaf):
+                    refs.walk(expr)
+            except Unsupported as exc:
+                self.diagnostics.append(exc.diagnostic)
+                continue
+            self.bound.add(leaf)
+
+    def _clause(self, index: int, clause: n.Need | n.Excuse, refs: References) -> Clause:
+        role = "needs" if isinstance(clause, n.Need) else "excused"
+        alias = f"{role[0]}{index}"
+        pattern = self._sought(clause.event, clause.event_span, refs, alias)
+        scope = refs.scope
+        saved = scope.exists_event
+        scope.exists_event, scope.in_exists, scope.inner_alias = clause.event, True, alias
+        self._conditions(clause.cond, refs)
+        scope.exists_event, scope.in_exists, scope.inner_alias = saved, False, "x"
+        reason = ""
+        if isinstance(clause, n.Need):
+            reason = clause.reason or self._need_reason(clause)
+        return Clause(role, index, pattern, clause.cond, reason)
+
+    def _need_reason(self, need: n.Need) -> str:
+        if need.cond is None:
+            return f"no {need.event} recorded"
+        return f"no {need.event} recorded where {text_of(self.source_lines, need.cond.span)}"
+
+    def _trigger(self, source: n.Source, refs: References) -> tuple[Pattern, str]:
+        decls = self.decls
+        event = decls.events.get(source.event)
+        if event is None:
+            raise decls.unknown_event(source.event, source.event_span)
+        if source.form == "each":
+            return Pattern("t", source.event, label=source.event), "trial" if event.trial_level else "subject"
+        if event.trial_level:
+            raise Unsupported(f"{source.event} is a trial event; only 'for each {source.event}' applies", source.span)
+        if source.form in ("first", "last"):
+            seq = "seq" if source.form == "first" else "rseq"
+            return Pattern("t", source.event, (Test("t", seq, "=", 1),), f"{source.form} {source.event}"), "subject"
+        if source.form == "count" and source.period == "window":
+            window = self._window(source, refs)
+            refs.reads.add(("window", window))
+            ident = (Test("t", "event", "=", source.event), Test("t", "period", "=", window.period))
+            return Pattern("t", "$count", ident, f"{source.event} window after {window.which} {window.anchor}"), \
+                "subject"
+        if source.form == "count":
+            period = {"subject": "subject", "day": "day"}.get(source.period or "", f"week-{source.week_start}")
+            if source.week_start and source.week_start not in WEEKDAYS:
+                raise Unsupported(f"'{source.week_start}' is not a day of the week",
+                                  source.week_start_span or source.span, did_you_mean(source.week_start, WEEKDAYS))
+            refs.reads.add(("count", source.event, source.period or "subject", source.week_start or ""))
+            ident = (Test("t", "event", "=", source.event), Test("t", "period", "=", period))
+            return Pattern("t", "$count", ident, f"count of {source.event} per {source.period}"), "subject"
+        which = source.form.removeprefix("group_")  # group_first / group_last
+        attribute = source.attribute or ""
+        if attribute not in decls.attributes:
+            raise Unsupported(f"unknown subject attribute '{attribute}'", source.span,
+                              did_you_mean(attribute, decls.attributes.keys()))
+        refs.reads.add(("group_first", source.event, which, attribute))
+        refs.use_subject()
+        ident = (Test("t", "event", "=", source.event), Test("t", "which", "=", which),
+                 Test("t", "attribute", "=", attribute))
+        return Pattern("t", "$group", ident, f"{which} {source.event} of each {attribute}"), "trial"
+
+    def _window(self, source: n.Source, refs: References) -> Window:
+        assert source.anchor is not None and source.interval is not None and source.horizon is not None
+        anchor = source.anchor
+        event = self.decls.events.get(anchor.event)
+        if event is None:
+            raise self.decls.unknown_event(anchor.event, anchor.span)
+        if event.trial_level:
+            raise Unsupported(f"{anchor.event} is a trial event; windows start from a subject's record", anchor.span)
+        interval, horizon = self._constant_duration(source.interval), self._constant_duration(source.horizon)
+        refs.reads.add(("event", anchor.event))
+        return Window(source.event, anchor.which, anchor.event, interval.days, interval.months,
+                      horizon.days, horizon.months)
+
+    def _constant_duration(self, expr: n.Expr) -> Value:
+        value: Value | None = None
+        params = self.decls.params
+        if isinstance(expr, n.Quantity):
+            value = typed_quantity(expr, self.decls.units)
+        elif isinstance(expr, n.NameRef) and expr.field is None and expr.name in params:
+            self.used_params.add(expr.name)
+            decl = params[expr.name]
+            value = typed_quantity(decl.value, self.decls.units) if decl.value is not None else None
+        if value is None or value.type != "duration":
+            raise Unsupported("a window's length is a duration, written or named by a parameter", expr.span,
+                              "for example 3 months, or a parameter such as `parameter interval = 3 months`")
+        if value.days and value.months or value.days + value.months <= 0:
+            raise Unsupported("a window's length is a positive number of days, weeks, months or years", expr.span)
+        return value
+
+    def _sought(self, name: str, span: Span, refs: References, alias: str) -> Pattern:
+        """The record a `require a`, `forbid a`, `needs a` or `unless a` clause looks for."""
+        event = self.decls.events.get(name)
+        if event is None:
+            raise self.decls.unknown_event(name, span)
+        event_level = "trial" if event.trial_level else "subject"
+        level = refs.scope.level
+        if event_level != level:
+            raise Unsupported(
+                f"this rule is checked per {level}, but {name} is a {event_level}-level event", span,
+                "subject-level rules read a subject's records; trial-level rules read trial events and group facts")
+        if name == refs.scope.trigger.event:
+            raise Unsupported(f"the record sought and the record checked are both {name}", span,
+                              "name a different event type")
+        refs.reads.add(("event", name))
+        if name in self.decls.groups:
+            refs.reads.add(("group_read", name, "all"))
+        return Pattern(alias, name, label=name)
+
+    def _check_message(self, refs: References) -> None:
+        """Each `{placeholder}` in the message names something the rule can fill in."""
+        rule, verdict, scope = self.rule, self.rule.check.verdict, refs.scope
+        for match in re.finditer(r"\{([^{}]*)\}", rule.message or rule.title):
+            text = match.group(1).strip()
+            parts = text.split(".")
+            ok = False
+            if len(parts) == 1:
+                ok = text in self.decls.params or text in refs.trigger_fields()
+                if text in self.decls.params:
+                    self.used_params.add(text)
+            elif len(parts) == 2:
+                record, fname = parts
+                if record == scope.trigger.event and scope.trigger.form != "count":
+                    ok = fname in refs.trigger_fields()
+                elif record == verdict.exists_event and verdict.mode == "forbid":
+                    ok = fname in self.decls.events[record].fields or fname == "date"
+            if not ok and rule.message_span:
+                self.diagnostics.append(Diagnostic(
+                    f"the message names '{{{text}}}', which this rule cannot fill in", rule.message_span,
+                    "use a parameter, a field of the record checked, or (for 'forbid a ...') record.field"))
+
+
+def _operands(leaf: n.Cond) -> list[n.Expr]:
+    """A leaf condition's expressions, in the order they are read."""
+    if isinstance(leaf, n.Compare):
+        return [leaf.left, leaf.right]
+    if isinstance(leaf, (n.Truthy, n.Known)):
+        return [leaf.subject]
+    if isinstance(leaf, n.Member):
+        return [leaf.subject, *leaf.values]
+    if isinstance(leaf, n.Between):
+        return [leaf.subject, leaf.low, leaf.high]
+    if isinstance(leaf, n.Within):
+        return [leaf.subject, leaf.width, leaf.anchor]
+    raise Unsupported("this condition is not supported here", leaf.span)  # pragma: no cover
