@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from jk500_rules.inputs import sdtm
+from jk500_rules.inputs.sdtm.cells import render_number
 from jk500_rules.engine.audit import audit_files
 from jk500_rules.cli import load_protocol
 from jk500_rules.compiler.model import CompiledProtocol
@@ -118,11 +119,11 @@ CM_ROWS = [
     (123456.78901234, "123456.789"), (float("nan"), ""), (float("inf"), ""),
 ])
 def test_xpt_numbers_are_written_without_float_noise(value: float, text: str) -> None:
-    assert sdtm.render_number(value) == text
+    assert render_number(value) == text
 
 
 def test_fewer_digits_can_be_asked_for() -> None:
-    assert sdtm.render_number(2.1955999999999998, 3) == "2.2"
+    assert render_number(2.1955999999999998, 3) == "2.2"
 
 
 # ----- the mapping file: errors are clear, with file:line and key path, never a traceback -----------
@@ -889,7 +890,7 @@ def test_pilot_numbers_carry_no_float_noise(pilot: tuple, pilot_folder: Path) ->
               if row["LBTESTCD"] in ("ALT", "AST", "BILI", "CREAT", "K", "CA") and row["LBSTRESN"] is not None]
     assert any(len(repr(f)) > 15 for f in floats), "the pilot's chemistry has float noise to remove"
     assert sorted(r.raw.get("result", "") for r in chemistry if "result" in r.raw) == sorted(
-        sdtm.render_number(f) for f in floats)
+        render_number(f) for f in floats)
     ages = {r.subject: r.raw["age"] for r in data.records if r.event == "demographics"}
     assert ages["01-701-1015"] == "63"  # stored as 63.0
 
