@@ -22,7 +22,7 @@ from .compiler import compile_protocol
 from .engine.durable import EngineError
 from .errors import InputError, Jk500Error
 from .engine.executor import WorkerError, default_jobs
-from .explain.explanation import explain_protocol, explain_rule
+from .explain import explain_protocol, explain_rule
 from .language.parser import parse
 from .engine.partition import ROWS_IN_MEMORY
 from .inputs.records import read_text

@@ -19,7 +19,7 @@ from jk500_rules.cli import load_protocol
 from jk500_rules.compiler.model import CompiledProtocol
 from jk500_rules.compiler import compile_protocol
 from jk500_rules.errors import Jk500Error
-from jk500_rules.explain.explanation import explain_protocol, explain_rule, finding_explanation
+from jk500_rules.explain import explain_protocol, explain_rule, finding_explanation
 from jk500_rules.language.parser import parse
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -19,7 +19,7 @@ from .._version import __version__
 from ..engine.audit import STANDINGS, STATUSES, AuditResult, Finding, StandingTable
 from ..compiler.model import CompiledRule
 from ..errors import InputError, Jk500Error
-from ..explain.explanation import finding_explanation
+from ..explain import finding_explanation
 from ..inputs.records import Record
 
 CONSIDERED_SHOWN = 5  # records sought but not matching, shown per finding in the text report

@@ -1,0 +1,182 @@
+"""Expressions as noun phrases: event types, the record checked, values, dates and counts in words."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..compiler.model import CompiledProtocol
+from ..dates import WEEKDAYS
+from ..errors import Span
+from ..language import nodes as n
+from .names import Names, Scope
+from .phrases import head_noun, human_name, is_participle, ordinal, plural
+
+
+@dataclass(frozen=True)
+class DatePhrase:
+    """A date as words; `head` when it is a record's day ("that infusion" can then name it again)."""
+
+    text: str
+    head: str | None = None
+
+    def day(self) -> str:
+        return f"the day of {self.text}" if self.head else self.text
+
+    def again(self) -> str:
+        return f"that {self.head}" if self.head else self.text
+
+
+class NounPhrases:
+    """One rule's expressions as noun phrases, one method per node type (`_np_<Node>`), never per rule id."""
+
+    def __init__(self, protocol: CompiledProtocol, source: n.Source, names: Names):
+        self.protocol = protocol
+        self.source = source
+        self.names = names
+        self.lines = protocol.source.splitlines()
+        self.trigger_scope = Scope(source)
+
+    def noun(self, event: str) -> str:
+        """An event type in words: its label where that reads as a noun, else its name."""
+        spec = self.protocol.events.get(event)
+        label = spec.label if spec is not None else None
+        if not label:
+            return human_name(event)
+        text = re.sub(r"\s*\([^)]*\)", "", label).strip()
+        text = re.sub(r"^(Any|Each|An|A|The)\s+", "", text)
+        # A qualifier such as "before an infusion" is a description, not something the rule checks.
+        text = re.sub(r"\s+(before|after|during|prior to)\s.*$", "", text)
+        words = text.split()
+        # "Subject withdrew, died or ..." is no noun; "Vaccine administered" names an act: the name reads better.
+        if not words or "," in text or ";" in text or len(words) > 1 and is_participle(words[-1]):
+            return human_name(event)
+        proper = any(w[:1].isupper() and w[1:].islower() for w in words[1:])  # "Safety Review Committee"
+        if words[0][1:] == words[0][1:].lower() and not proper:  # but "JK500 infusion", "IL-2 dose" stay
+            words[0] = words[0][:1].lower() + words[0][1:]
+        return " ".join(words)
+
+    def count_noun(self) -> str:
+        """What a `count` source counts, per subject and period."""
+        source = self.source
+        things = plural(self.noun(source.event))
+        if source.period == "subject":
+            return f"a subject's total number of {things} (0 if none)"
+        if source.period == "day":
+            return f"the number of {things} a subject has on one day"
+        if source.period == "week":
+            start = WEEKDAYS.index(source.week_start or "monday")
+            return (f"the number of {things} a subject has in one calendar week "
+                    f"({WEEKDAYS[start].title()} to {WEEKDAYS[(start + 6) % 7].title()})")
+        assert source.interval is not None
+        return (f"the number of {things} a subject has in one window of "
+                f"{self.phrase(source.interval, self.trigger_scope)}")
+
+    def trigger_ref(self) -> DatePhrase:
+        """The record checked, named from inside a clause about another record."""
+        source = self.source
+        noun = self.noun(source.event)
+        if source.form == "each":
+            return DatePhrase(f"that {noun}", head_noun(noun))
+        if source.form in ("first", "last"):
+            return DatePhrase(f"the subject's {source.form} {noun}", head_noun(noun))
+        return DatePhrase(f"that {source.form.removeprefix('group_')} {noun}", head_noun(noun))
+
+    def phrase(self, expr: n.Expr, scope: Scope) -> str:
+        return getattr(self, f"_np_{type(expr).__name__}")(expr, scope)  # type: ignore[no-any-return]
+
+    def date(self, expr: n.Expr, scope: Scope) -> DatePhrase:
+        """A date-valued expression: a record's day, a date field, or either shifted by a duration."""
+        if isinstance(expr, n.Arith) and expr.op in "+-" and self.names.type_of(expr.right, scope) == "duration":
+            base = self.date(expr.left, scope)
+            word = "after" if expr.op == "+" else "before"
+            return DatePhrase(f"{self.phrase(expr.right, scope)} {word} {base.text}")
+        if isinstance(expr, (n.AnchorRef, n.RankedRef)) and expr.field in (None, "date"):
+            return DatePhrase(self.phrase(expr, scope), head_noun(self.noun(expr.event)))
+        ref = self.names.resolve(expr, scope) if isinstance(expr, n.NameRef) else None
+        if ref is not None and ref.name == "date" and ref.kind == "trigger" and scope.current != "trigger":
+            return self.trigger_ref()
+        return DatePhrase(self.phrase(expr, scope))
+
+    def _np_Quantity(self, expr: n.Quantity, scope: Scope) -> str:
+        return self._written(expr.span)
+
+    def _np_Text(self, expr: n.Text, scope: Scope) -> str:
+        return f'"{expr.value}"'
+
+    def _np_Boolean(self, expr: n.Boolean, scope: Scope) -> str:
+        return "yes" if expr.value else "no"
+
+    def _np_NameRef(self, expr: n.NameRef, scope: Scope) -> str:
+        ref = self.names.resolve(expr, scope)
+        if ref is None:
+            return expr.name if expr.field is None else f"{expr.name}.{expr.field}"
+        if ref.kind == "param":
+            decl = self.names.params[ref.name]
+            return self._written(decl.value.span) if decl.value is not None else human_name(ref.name)
+        if ref.kind == "attribute":
+            return f"the subject's {human_name(ref.name)}"
+        if ref.kind == "count":
+            return self._count_field(ref.name)
+        field = human_name(ref.name) if ref.kind == "group" else ref.name
+        if scope.current == "named":  # outside any clause: name the record
+            if ref.kind == "sought" and scope.sought:
+                return f"the {field} field of the {self.noun(scope.sought)}"
+            record = self.trigger_ref()
+            return f"the {field} field of {record.text.replace('that ', 'the ', 1)}"
+        if ref.kind == "sought" or scope.current == "trigger":
+            return "its date" if ref.name == "date" else f"its {field}"
+        trigger = self.trigger_ref().text
+        return trigger if ref.name == "date" else f"{trigger}'s {field}"
+
+    def _count_field(self, name: str) -> str:
+        period = self.source.period
+        if name == "count":
+            return self.count_noun()
+        if name == "window":
+            return "the window's number (1, 2, ...)"
+        if name == "end":
+            return "the window's last day"
+        if period == "subject":
+            return f"the subject's last {self.noun(self.source.event)} (the data cut-off if none)"
+        return {"day": "that day", "week": "the week's first day"}.get(period or "", "the window's first day")
+
+    def _np_AnchorRef(self, expr: n.AnchorRef, scope: Scope) -> str:
+        record = f"the subject's {expr.which} {self.noun(expr.event)}"
+        return record if expr.field in (None, "date") else f"the {expr.field} of {record}"
+
+    def _np_RankedRef(self, expr: n.RankedRef, scope: Scope) -> str:
+        return (f"the {expr.which} {self.noun(expr.event)} of the {ordinal(expr.rank)} subject "
+                f"of the {expr.relation} {human_name(expr.attribute)}")
+
+    def _np_Lookup(self, expr: n.Lookup, scope: Scope) -> str:
+        decl = self.names.params.get(expr.table)
+        entries = ", ".join(self._written(e.span) for e in decl.entries) if decl else ""
+        key = self.names.resolve(expr.key, scope)
+        if key is not None and key.kind in ("attribute", "group"):  # "the dose group's nominal dose"
+            return f"the {human_name(key.name)}'s {human_name(expr.table)} ({entries})"
+        return f"the {human_name(expr.table)} for {self.phrase(expr.key, scope)} ({entries})"
+
+    def _np_Elapsed(self, expr: n.Elapsed, scope: Scope) -> str:
+        start, end = self.phrase(expr.start, scope), self.phrase(expr.end, scope)
+        birth = isinstance(expr.start, n.NameRef) and "birth" in (expr.start.field or expr.start.name)
+        if expr.unit == "years" and birth:
+            return f"the subject's age in completed years from {start} to {end}"
+        return f"the number of completed {expr.unit} from {start} to {end}"
+
+    def _np_Arith(self, expr: n.Arith, scope: Scope) -> str:
+        if self.names.type_of(expr, scope) == "date":
+            return self.date(expr, scope).text
+        left, right = self.phrase(expr.left, scope), self.phrase(expr.right, scope)
+        if expr.op == "*":
+            return f"{left} times {right}"
+        return f"{left} {expr.op} {right}"
+
+    def _written(self, span: Span) -> str:
+        """A quantity or table entry as the rules text writes it, on one line ("10 %" as "10%")."""
+        lines = self.lines[span.line - 1:span.end_line]
+        if len(lines) == 1:
+            text = lines[0][span.column - 1:span.end_column - 1]
+        else:
+            text = " ".join([lines[0][span.column - 1:], *lines[1:-1], lines[-1][:span.end_column - 1]])
+        return re.sub(r"(\d) %", r"\1%", re.sub(r"\s+", " ", text).strip())

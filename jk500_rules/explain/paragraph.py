@@ -1,0 +1,97 @@
+"""A rule's whole paragraph: heading, its sentences in order, definitions, severity, and its readings."""
+
+from __future__ import annotations
+
+from ..language import nodes as n
+from .deviation import DeviationSentence
+from .names import Scope
+from .outcomes import OutcomeSentences
+from .phrases import human_name, join_phrases, with_article
+from .tree import walk
+
+
+class RuleParagraph(DeviationSentence, OutcomeSentences):
+    """The paragraph `jk500-rules explain` prints for one rule, one line per element."""
+
+    def paragraph(self) -> list[str]:
+        body = [self.deviation_sentence()]
+        body += self._window_sentence() + self._definitions() + self.missing_record_sentences()
+        body += self.needs_sentence()
+        body += self.due_sentence() + self.excuse_sentences() + self.unknown_sentence()
+        body.append(self._standing_sentence())
+        lines = [f"{self.rule.id}: {self.rule.title}", " ".join(body)]
+        lines += [f"Reading: {text}" for text in self.rule.choices]
+        for name in self._parameters_used():
+            choice = self.names.params[name].choice
+            if choice:
+                lines.append(f"Reading ({name}): {choice}")
+        return lines
+
+    def _standing_sentence(self) -> str:
+        important = "an important deviation (ICH E3)" if self.compiled.important else "not an important deviation"
+        text = f"Severity {self.compiled.severity}; {important}"
+        ids = [c for c, _ in self.rule.criteria]
+        manual = [c for c in ids if c in self.protocol.criteria and self.protocol.criteria[c].manual]
+        if ids:
+            text += f"; cites {', '.join(ids)}"
+        if manual:
+            text += f" ({', '.join(manual)} checked by hand)"
+        return text + "."
+
+    def _window_sentence(self) -> list[str]:
+        source = self.source
+        if source.form != "count" or source.period != "window":
+            return []
+        assert source.anchor is not None and source.horizon is not None
+        anchor = self.nouns.noun(source.anchor.event)
+        horizon = self.nouns.phrase(source.horizon, self.trigger_scope)
+        return [(f"The windows run back to back from the day of the subject's {source.anchor.which} {anchor}, "
+                 f"the last ending the day before {horizon} after it (cut short there if need be); "
+                 "a window with none counts 0.")]
+
+    def _definitions(self) -> list[str]:
+        """What an event group gathers, and which record a subject attribute comes from."""
+        groups: list[str] = []
+        attributes: list[str] = []
+        check = self.check
+        for event in [self.source.event, *(x.event for x in check.needs + check.excuses),
+                      *([check.verdict.exists_event] if check.verdict.exists_event else [])]:
+            if event in self.protocol.groups and event not in groups:
+                groups.append(event)
+        if self.source.attribute:
+            attributes.append(self.source.attribute)
+        for node, scope in self._scoped_nodes():
+            if isinstance(node, (n.AnchorRef, n.RankedRef)) and node.event in self.protocol.groups \
+                    and node.event not in groups:
+                groups.append(node.event)
+            ref = self.names.resolve(node, scope) if isinstance(node, n.NameRef) else None
+            name = node.attribute if isinstance(node, n.RankedRef) else \
+                ref.name if ref is not None and ref.kind == "attribute" else None
+            if name is not None and name not in attributes:
+                attributes.append(name)
+        sentences = [f"{with_article(self.nouns.noun(g)).capitalize()} is any record of type "
+                     f"{join_phrases(list(self.protocol.groups[g]), 'or')}." for g in groups]
+        for name in attributes:
+            event, field = self.protocol.subject_attributes[name]
+            sentences.append(f"A subject's {human_name(name)} is the {field} of their earliest "
+                             f"{self.nouns.noun(event)} that records one.")
+        return sentences
+
+    def _parameters_used(self) -> list[str]:
+        used: list[str] = []
+        for node, scope in self._scoped_nodes():
+            ref = self.names.resolve(node, scope) if isinstance(node, n.NameRef) else None
+            name = node.table if isinstance(node, n.Lookup) else ref.name if ref and ref.kind == "param" else None
+            if name is not None and name not in used:
+                used.append(name)
+        return used
+
+    def _scoped_nodes(self) -> list[tuple[n.Node, Scope]]:
+        """Every node of the check with the scope its names resolve in."""
+        check, source = self.check, self.source
+        roots: list[tuple[n.Node | None, Scope]] = [
+            (source.interval, self.trigger_scope), (source.horizon, self.trigger_scope),
+            (check.where, self.trigger_scope), (check.verdict.due, self.trigger_scope),
+            (check.verdict.cond, self.verdict_scope())]
+        roots += [(clause.cond, Scope(source, clause.event, "sought")) for clause in check.needs + check.excuses]
+        return [(node, scope) for root, scope in roots if root is not None for node in walk(root)]
