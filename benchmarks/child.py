@@ -12,7 +12,7 @@ Memory comes from /proc (VmRSS, VmHWM) and getrusage. With worker processes the 
 own peak (VmHWM) misses the workers, so the audit also reports the largest child's peak
 (RUSAGE_CHILDREN, once the workers have exited) and samples the RSS of the whole process tree.
 
-The phase split wraps functions the audit module looks up at call time (see HOOKS). They are optional:
+The phase split wraps functions the engine modules look up at call time (see HOOKS). They are optional:
 a hook point that is missing, streams (returns an iterator) or runs in a worker is reported as n/a
 (None), never an error. The wrappers act only in this process, never in a forked worker.
 """
@@ -36,7 +36,7 @@ from typing import Any
 
 MB = 1024 * 1024
 _PARENT = os.getpid()
-# The audit module's functions timed when present: name -> phase label in the results.
+# The engine modules' functions timed when present: name -> phase label in the results.
 HOOKS = ("read_logs", "build_sessions", "subject_session", "trial_session")
 
 
@@ -220,28 +220,29 @@ def _timed_feed(self: Any, session: Any, facts: Any) -> Any:
 TimedEngine: type | None = None  # module level, so that pickle could find it by name
 
 
-def install_hooks(module: Any) -> list[str]:
-    """Wrap whichever hook points `module` has; return their names. Never raises."""
+def install_hooks(*modules: Any) -> list[str]:
+    """Wrap whichever hook points `modules` have, each once; return their names. Never raises."""
     global TimedEngine
     installed = []
-    for name in HOOKS:
-        real = getattr(module, name, None)
-        if callable(real) and not isinstance(real, type):
+    for module in modules:
+        for name in HOOKS:
+            real = getattr(module, name, None)
+            if name not in _REAL and callable(real) and not isinstance(real, type):
+                try:
+                    _REAL[name] = real
+                    setattr(module, name, _wrap(name))
+                    installed.append(name)
+                except (AttributeError, TypeError):
+                    continue
+        base = getattr(module, "Engine", None)
+        if "Engine" not in _REAL and isinstance(base, type) and callable(getattr(base, "feed", None)):
             try:
-                _REAL[name] = real
-                setattr(module, name, _wrap(name))
-                installed.append(name)
-            except (AttributeError, TypeError):
-                continue
-    base = getattr(module, "Engine", None)
-    if isinstance(base, type) and callable(getattr(base, "feed", None)):
-        try:
-            _REAL["Engine"] = base
-            TimedEngine = type("TimedEngine", (base,), {"feed": _timed_feed, "__module__": __name__})
-            module.Engine = TimedEngine
-            installed.append("Engine.feed")
-        except TypeError:  # e.g. a final class
-            pass
+                _REAL["Engine"] = base
+                TimedEngine = type("TimedEngine", (base,), {"feed": _timed_feed, "__module__": __name__})
+                module.Engine = TimedEngine
+                installed.append("Engine.feed")
+            except TypeError:  # e.g. a final class
+                pass
     return installed
 
 
@@ -254,6 +255,7 @@ def _phase(name: str) -> float | None:
 def _audit(rules: str, log: str, jobs: str = "1", phases: str = "1") -> dict:
     t_imp = time.perf_counter()
     from jk500_rules.engine import audit as audit_mod
+    from jk500_rules.engine import engines, judging, trial
     from jk500_rules.cli import load_protocol
     from jk500_rules.reports.report import summary, to_json
 
@@ -261,7 +263,7 @@ def _audit(rules: str, log: str, jobs: str = "1", phases: str = "1") -> dict:
     takes_jobs = "jobs" in inspect.signature(audit_mod.audit_files).parameters
     if n_jobs != 1 and not takes_jobs:
         raise SystemExit(f"jobs={n_jobs}: this audit_files has no `jobs` parameter")
-    hooks = install_hooks(audit_mod) if phases == "1" else []
+    hooks = install_hooks(judging, trial, engines) if phases == "1" else []
     kwargs = {"jobs": n_jobs} if takes_jobs else {}
     sampler = TreeSampler()
     sampler.start()

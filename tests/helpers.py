@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from jk500_rules.engine.audit import AuditResult
+from jk500_rules.engine.results import AuditResult
 
 Row = tuple[str, str, str, str]
 

@@ -22,6 +22,7 @@ import pytest
 
 from jk500_rules.engine import audit
 from jk500_rules.engine.audit import audit_files
+from jk500_rules.engine.results import AuditResult
 from jk500_rules.cli import load_protocol
 from jk500_rules.errors import InputError
 from jk500_rules.engine.executor import DaskExecutor, _one_at_a_time, dask_executor
@@ -36,7 +37,7 @@ RUN_TIME = "2026-01-01T00:00:00Z"
 UNREACHABLE = "tcp://127.0.0.1:9"  # the discard port: nothing listens there
 
 
-def reports(result: audit.AuditResult) -> tuple[str, str, str]:
+def reports(result: AuditResult) -> tuple[str, str, str]:
     return to_json(result), to_text(result), to_csv(result)
 
 

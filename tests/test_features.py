@@ -50,7 +50,8 @@ import pytest
 from pytest_bdd import given, parsers, scenarios, then, when
 from pytest_bdd.feature import get_features
 
-from jk500_rules.engine.audit import AuditResult, audit_files
+from jk500_rules.engine.audit import audit_files
+from jk500_rules.engine.results import AuditResult
 from jk500_rules.cli import load_protocol
 from jk500_rules.compiler.model import CompiledProtocol
 from jk500_rules.inputs.records import BASE_COLUMNS

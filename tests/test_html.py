@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from jk500_rules.engine.audit import AuditResult, audit_files
+from jk500_rules.engine.audit import audit_files
+from jk500_rules.engine.results import AuditResult
 from jk500_rules.cli import load_protocol
 from jk500_rules.reports.html_report import render_html
 from helpers import read_expected

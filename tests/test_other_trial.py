@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from jk500_rules.engine.audit import AuditResult, audit_files
+from jk500_rules.engine.audit import audit_files
+from jk500_rules.engine.results import AuditResult
 from jk500_rules.cli import load_protocol
 from jk500_rules.reports.report import summary
 from helpers import Row, read_expected

@@ -23,7 +23,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from jk500_rules import cli
-from jk500_rules.engine.audit import AuditResult, audit_files
+from jk500_rules.engine.audit import audit_files
+from jk500_rules.engine.results import AuditResult
 from jk500_rules.cli import load_protocol
 from jk500_rules.engine.executor import ProcessExecutor
 from jk500_rules.reports.monitoring import attach_provenance

@@ -187,18 +187,21 @@ def test_cli_refuses_jobs_with_a_dask_cluster() -> None:
 
 def test_a_worker_that_never_saw_the_protocol_compiles_it_from_the_job(protocol, monkeypatch) -> None:
     # As on a remote (Dask) worker: no protocol in the process cache, only the job's rules text.
-    from jk500_rules.engine import audit
+    from jk500_rules.engine import versions
+    from jk500_rules.engine.engines import Engines
+    from jk500_rules.engine.jobs import AuditJob
+    from jk500_rules.engine.judging import judge_partition
 
-    job = audit.AuditJob(protocol.filename, protocol.source, None, dt.date(2025, 1, 22), None, (), (), (), False)
+    job = AuditJob(protocol.filename, protocol.source, None, dt.date(2025, 1, 22), None, (), (), (), False)
     records = [r for r in read_logs([str(LOG)], protocol).records if r.subject == "JK500-01-001"]
-    monkeypatch.setattr(audit, "_PROTOCOLS", {})
-    engines = audit.Engines()
+    monkeypatch.setattr(versions, "_PROTOCOLS", {})
+    engines = Engines()
     try:
-        part = audit.judge_partition(job, [("JK500-01-001", records)], engines)
+        part = judge_partition(job, [("JK500-01-001", records)], engines)
     finally:
         engines.close()
-    assert list(audit._PROTOCOLS) == [audit._protocol_key(job)]
-    assert audit._PROTOCOLS[audit._protocol_key(job)] is not protocol  # compiled here, from the text
+    assert list(versions._PROTOCOLS) == [versions.protocol_key(job)]
+    assert versions._PROTOCOLS[versions.protocol_key(job)] is not protocol  # compiled here, from the text
     (outcome,) = part.outcomes
     expected = audit_files(protocol, [str(LOG)])
     assert sorted(f.rule for f in outcome.findings) == sorted(
@@ -206,14 +209,15 @@ def test_a_worker_that_never_saw_the_protocol_compiles_it_from_the_job(protocol,
 
 
 def test_process_caches_stay_bounded(protocol, monkeypatch) -> None:
-    from jk500_rules.engine import audit
+    from jk500_rules.engine import versions
+    from jk500_rules.engine.engines import Engines
 
-    monkeypatch.setattr(audit, "_PROTOCOLS", {})
-    for n in range(audit._PROTOCOLS_KEPT + 3):
-        audit._remember((f"rules{n}", "hash"), protocol)
-    assert [key for key, _ in audit._PROTOCOLS] == [f"rules{n}" for n in range(3, audit._PROTOCOLS_KEPT + 3)]
+    monkeypatch.setattr(versions, "_PROTOCOLS", {})
+    for n in range(versions.PROTOCOLS_KEPT + 3):
+        versions.remember_protocol((f"rules{n}", "hash"), protocol)
+    assert [key for key, _ in versions._PROTOCOLS] == [f"rules{n}" for n in range(3, versions.PROTOCOLS_KEPT + 3)]
     other = load_protocol(str(AMENDMENT / "protocol.rules"))
-    engines = audit.Engines(kept=1)
+    engines = Engines(kept=1)
     try:
         first, _ = engines.get(protocol, False)
         engines.get(other, False)
@@ -232,7 +236,7 @@ def test_standing_counts_agree_with_the_standings_one_by_one(protocol) -> None:
 
 
 def test_the_trial_session_from_kept_marks_is_the_one_from_every_mark(protocol) -> None:
-    from jk500_rules.engine.audit import MarkKeeper
+    from jk500_rules.engine.trial import MarkKeeper
     from jk500_rules.engine.facts import trial_session
     from jk500_rules.inputs.records import Record
 

@@ -24,10 +24,14 @@ from types import TracebackType
 
 import pendulum
 
-from ..engine.audit import (AuditJob, AuditResult, Engines, Finding, PartitionResult, SubjectOutcome, Versions,
-                    join_partitions, judge_subject, judge_trial)
 from ..compiler.model import CompiledProtocol
+from ..engine.engines import Engines
 from ..engine.facts import Marks
+from ..engine.jobs import AuditJob, PartitionResult, SubjectOutcome
+from ..engine.judging import judge_subject
+from ..engine.results import AuditResult, Finding
+from ..engine.trial import join_partitions, judge_trial
+from ..engine.versions import Versions
 from ..inputs.records import LogData, Record, Rejection, validate
 
 

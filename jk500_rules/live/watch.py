@@ -27,7 +27,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
 
-from ..engine.audit import Finding
+from ..engine.results import Finding
 from ..compiler.model import CompiledProtocol
 from ..errors import InputError
 from .incremental import Changes, IncrementalAudit, Row

@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..engine.audit import AuditResult, Finding
+from ..engine.results import AuditResult, Finding
 
 
 @dataclass

@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..engine.audit import AuditResult, Finding
+from ..engine.results import AuditResult, Finding
 from ..errors import Jk500Error
 from .report import csv_text
 

@@ -20,7 +20,7 @@ from typing import Any
 import jinja2
 
 from .._version import __version__
-from ..engine.audit import STATUSES, AuditResult, Finding
+from ..engine.results import STATUSES, AuditResult, Finding
 from ..inputs.records import Record
 from .report import CONSIDERED_SHOWN, citation, explanation, summary
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from .._version import __version__
-from ..engine.audit import AuditResult
+from ..engine.results import AuditResult
 from ..errors import InputError
 from ..inputs.records import read_text
 

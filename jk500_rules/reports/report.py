@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from .._version import __version__
-from ..engine.audit import STANDINGS, STATUSES, AuditResult, Finding, StandingTable
+from ..engine.results import STATUSES, AuditResult, Finding
+from ..engine.standings import STANDINGS, StandingTable
 from ..compiler.model import CompiledRule
 from ..errors import InputError, Jk500Error
 from ..explain import finding_explanation

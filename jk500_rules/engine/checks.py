@@ -1,0 +1,216 @@
+"""One rule's engine matches in one session -> each check's outcome: findings and the subject's standing."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..compiler.model import CompiledProtocol, CompiledRule
+from ..inputs.records import Record
+from .facts import Evidence, Session
+from .results import Finding
+from .standings import STANDINGS, Standing
+
+
+@dataclass
+class _Matches:
+    """A rule's engine matches for one session, sorted by role."""
+
+    triggers: set[int] = field(default_factory=set)
+    due: set[int] = field(default_factory=set)
+    covered: set[int] = field(default_factory=set)
+    hits: dict[int, dict[int, dict[str, int]]] = field(default_factory=lambda: defaultdict(dict))  # t -> x -> refs
+    unknown: dict[int, dict[int, tuple[str, dict[str, int]]]] = field(default_factory=lambda: defaultdict(dict))
+    needs_met: dict[int, set[int]] = field(default_factory=lambda: defaultdict(set))
+    excused: dict[int, dict[str, int]] = field(default_factory=dict)
+    unanchored_excuses: dict[int, dict[str, int]] = field(default_factory=dict)
+    anchored: set[int] = field(default_factory=set)
+    # What a partial date makes possible, not certain.
+    possible_triggers: dict[int, dict[str, int]] = field(default_factory=dict)
+    possible_covered: dict[int, dict[str, int]] = field(default_factory=dict)
+    possible_hits: dict[int, dict[int, dict[str, int]]] = field(default_factory=lambda: defaultdict(dict))
+
+
+def _sort_matches(matches: list[tuple[Any, dict[str, int]]]) -> _Matches:
+    sorted_ = _Matches()
+    for er, refs in matches:
+        t = refs["t"]
+        if er.role == "trigger":
+            sorted_.triggers.add(t)
+        elif er.role == "due":
+            sorted_.due.add(t)
+        elif er.role == "covered":
+            sorted_.covered.add(t)
+        elif er.role == "deviation":
+            sorted_.hits[t].setdefault(refs.get("x", -1), refs)
+        elif er.role == "unknown":
+            sorted_.unknown[t].setdefault(refs.get("x", -1), (er.reason or "", refs))
+        elif er.role == "needs":
+            sorted_.needs_met[er.need].add(t)
+        elif er.role == "anchored":
+            sorted_.anchored.add(t)
+        elif er.role == "possible_trigger":
+            sorted_.possible_triggers.setdefault(t, refs)
+        elif er.role == "possible_covered":
+            sorted_.possible_covered.setdefault(t, refs)
+        elif er.role == "possible_deviation":
+            sorted_.possible_hits[t].setdefault(refs.get("x", -1), refs)
+        elif er.role in ("excused", "unanchored_excuse"):
+            excuses = sorted_.excused if er.role == "excused" else sorted_.unanchored_excuses
+            current = excuses.get(t)
+            if current is None or sorted(refs.values()) < sorted(current.values()):
+                excuses[t] = refs
+    # A check whose due date has no anchor record (e.g. no first infusion) never falls due: any excuse counts.
+    for t, refs in sorted_.unanchored_excuses.items():
+        if t not in sorted_.anchored:
+            sorted_.excused.setdefault(t, refs)
+    return sorted_
+
+
+def judge_rule(rule: CompiledRule, matches: list[tuple[Any, dict[str, int]]], session: Session,
+           protocol: CompiledProtocol, pending_counts: Counter) -> tuple[list[Finding], Standing]:
+    """Findings for one rule and one session, and where the session's subject stands.
+
+    Each check (trigger) ends in one outcome: excused (an `unless` record), passed (covered, or no
+    forbidden record), not evaluable (a `needs` record is missing, or a field the check reads),
+    deviation, or pending (a `judged from` date after the cut-off).
+    """
+    m = _sort_matches(matches)
+    certain = m.triggers | set(m.hits)
+    triggers = certain | set(m.possible_triggers)
+    outcomes: list[tuple[str, str | None]] = []
+    findings: list[Finding] = []
+    if rule.has_due:
+        pending = triggers - m.due - set(m.excused)
+        pending_counts[rule.id] += len(pending)
+        outcomes += [("pending", f"judged from {rule.due_text}, after the data cut-off")] * len(pending)
+        triggers -= pending
+    for t in sorted(triggers):
+        if rule.mode == "require" and t in m.covered:
+            outcomes.append(("passed", None))
+            continue
+        if t in m.excused:
+            outcomes.append(("excused", _excuse_reason(m.excused[t], session)))
+            continue
+        hits = [refs for _, refs in sorted(m.hits.get(t, {}).items())]
+        if hits:
+            findings += [_finding(rule, "deviation", refs, session, protocol) for refs in hits]
+            outcomes.append(("deviation", None))
+            continue
+        possible = [refs for _, refs in sorted(m.possible_hits.get(t, {}).items())]
+        if rule.mode == "forbid" and possible:
+            for refs in possible:
+                findings.append(_possible(rule, refs, session, protocol))
+            outcomes.append(("possible_deviation", findings[-1].reason))
+            continue
+        unmet = _unmet_need(rule, t, m)
+        if unmet is not None:
+            findings.append(_finding(rule, "not_evaluable", {"t": t}, session, protocol, unmet))
+            outcomes.append(("not_evaluable", unmet))
+            continue
+        if rule.mode == "require" and (t in m.possible_covered or t not in certain):
+            refs = m.possible_covered.get(t) or m.possible_triggers.get(t) or {"t": t}
+            findings.append(_possible(rule, refs, session, protocol))
+            outcomes.append(("possible_deviation", findings[-1].reason))
+            continue
+        unknown = [value for _, value in sorted(m.unknown.get(t, {}).items())]
+        if unknown:
+            if rule.mode == "require":
+                unknown = unknown[:1]
+            findings += [_finding(rule, "not_evaluable", refs, session, protocol, reason) for reason, refs in unknown]
+            outcomes.append(("not_evaluable", unknown[0][0]))
+            continue
+        if rule.mode == "require":
+            findings.append(_finding(rule, "deviation", {"t": t}, session, protocol))
+            outcomes.append(("deviation", None))
+        else:
+            outcomes.append(("passed", None))
+    return findings, _standing(rule, session, outcomes)
+
+
+def _possible(rule: CompiledRule, refs: dict[str, int], session: Session, protocol: CompiledProtocol) -> Finding:
+    """A finding a partial date leaves undecided: what is missing, and the interval each such date spans."""
+    # Only the dates the rule's date tests read: a partial date the rule never compares is no reason.
+    compared = {(alias, name) for er in rule.interval_rules for t in er.tests
+                for alias, name in ((t.alias, t.field), (t.other, t.other_field)) if alias and name and "__hi" in name}
+    dated_fields = {(alias, name.split("__")[0]) for alias, name in compared}
+    parts = []
+    for alias, ref in sorted(refs.items(), key=lambda item: item[1]):
+        for record in session.evidence[ref].records:
+            names = {name for a, name in dated_fields if a == alias}
+            for name, high in sorted(record.upper.items()):
+                if name not in names:
+                    continue
+                low = record.date if name == "date" else record.values[name]
+                written = record.date_text if name == "date" else record.raw.get(name, "")
+                what = f"{record.event} date" if name == "date" else f"{record.event} {name}"
+                parts.append(f"{what} {written} is only known to lie between {low} and {high}")
+    reason = "; ".join(dict.fromkeys(parts)) or "a date the check depends on is only partly known"
+    return _finding(rule, "possible_deviation", refs, session, protocol, reason)
+
+
+def _unmet_need(rule: CompiledRule, t: int, m: _Matches) -> str | None:
+    for index, reason in enumerate(rule.needs, start=1):
+        if t not in m.needs_met.get(index, set()):
+            return reason
+    return None
+
+
+def _excuse_reason(refs: dict[str, int], session: Session) -> str:
+    alias = next(a for a in sorted(refs) if re.fullmatch(r"e\d+", a))
+    evidence = session.evidence[refs[alias]]
+    record = evidence.records[0]
+    return f"excused by {record.event} on {evidence.display.get('date', '')}"
+
+
+def _standing(rule: CompiledRule, session: Session, outcomes: list[tuple[str, str | None]]) -> Standing:
+    if not outcomes:
+        return Standing(rule, session.subject, "not_applicable", f"no {rule.trigger_label} recorded")
+    status, reason = min(outcomes, key=lambda o: STANDINGS.index(o[0]))
+    return Standing(rule, session.subject, status, reason)
+
+
+def _finding(rule: CompiledRule, status: str, refs: dict[str, int], session: Session, protocol: CompiledProtocol,
+             reason: str | None = None) -> Finding:
+    evidence: dict[str, Evidence] = {alias: session.evidence[ref] for alias, ref in refs.items()}
+    dated = evidence.get("x") if "x" in evidence and rule.mode == "forbid" else evidence["t"]
+    records: list[Record] = []
+    for alias in sorted(evidence, key=lambda a: (a != "t", a != "x", a)):
+        for record in evidence[alias].records:
+            if record not in records:
+                records.append(record)
+    if status == "not_evaluable":
+        message = f"{rule.title}: cannot be evaluated, {reason}."
+    elif status == "possible_deviation":
+        message = f"Possibly: {render_message(rule, evidence, protocol)} Undecided: {reason}."
+    else:
+        message = render_message(rule, evidence, protocol)
+    considered: tuple[Record, ...] = ()
+    if status == "deviation" and rule.mode == "require" and rule.exists_event:
+        sought = {id(r): r for fact, ev in zip(session.facts, session.evidence)
+                  if fact["kind"] == rule.exists_event for r in ev.records}
+        considered = tuple(sorted(sought.values(), key=Record.content_key))
+    return Finding(rule, session.subject, dated.display.get("date", ""), status, message, tuple(records), reason,
+                   considered)
+
+
+def render_message(rule: CompiledRule, evidence: dict[str, Evidence], protocol: CompiledProtocol) -> str:
+    """Fill `{name}` placeholders with parameters and the matched records' values as written."""
+    trigger = evidence["t"].display
+    exists = evidence.get("x")
+
+    def fill(match: re.Match[str]) -> str:
+        text = match.group(1).strip()
+        if "." in text:
+            record, name = text.split(".", 1)
+            source = exists.display if exists is not None and record == rule.exists_event else trigger
+            return source.get(name, "(none)")
+        if text in trigger:
+            return trigger[text]
+        value = protocol.parameters.get(text)
+        return str(value) if value is not None else "(none)"
+
+    return re.sub(r"\{([^{}]*)\}", fill, rule.message)
+
