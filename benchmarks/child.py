@@ -257,7 +257,8 @@ def _audit(rules: str, log: str, jobs: str = "1", phases: str = "1") -> dict:
     from jk500_rules.engine import audit as audit_mod
     from jk500_rules.engine import engines, judging, trial
     from jk500_rules.cli import load_protocol
-    from jk500_rules.reports.report import summary, to_json
+    from jk500_rules.reports.json_report import to_json
+    from jk500_rules.reports.report_content import summary
 
     n_jobs = int(jobs)
     takes_jobs = "jobs" in inspect.signature(audit_mod.audit_files).parameters
@@ -358,7 +359,7 @@ def _floor(log: str) -> dict:
 def _startup(rules: str) -> dict:
     t0 = time.perf_counter()
     import jk500_rules.engine.audit
-    import jk500_rules.reports.report  # noqa: F401
+    import jk500_rules.reports.writers  # noqa: F401
     from jk500_rules.cli import load_protocol
 
     t1 = time.perf_counter()
@@ -388,7 +389,7 @@ def _pilot(rules: str, mapping: str, data: str) -> dict:
     """The CDISC pilot audited in-process, by phase; falls back to one audit_files timing."""
     t0 = time.perf_counter()
     from jk500_rules.engine import audit as audit_mod
-    from jk500_rules.reports import report
+    from jk500_rules.reports import text_report
     from jk500_rules.cli import load_protocol
 
     try:
@@ -416,7 +417,7 @@ def _pilot(rules: str, mapping: str, data: str) -> dict:
         monitoring.attach_provenance(result, rules, "2026-01-01T00:00:00Z")
         provenance_s = time.perf_counter() - t4
     t5 = time.perf_counter()
-    text = report.to_text(result)
+    text = text_report.to_text(result)
     t6 = time.perf_counter()
     return {"startup_s": t0 - _T_START, "import_s": t1 - t0, "compile_s": t2 - t1, "read_s": read_s,
             "audit_s": t4 - t3 if read_s is not None else None, "audit_files_s": t4 - t2,
@@ -462,7 +463,7 @@ def _profile(rules: str, log: str, out: str) -> dict:
 
     from jk500_rules.engine.audit import audit_files
     from jk500_rules.cli import load_protocol
-    from jk500_rules.reports.report import to_json
+    from jk500_rules.reports.json_report import to_json
 
     # one process: a profile of the parent alone would miss the workers' time
     kwargs = {"jobs": 1} if "jobs" in inspect.signature(audit_files).parameters else {}

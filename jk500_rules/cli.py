@@ -26,7 +26,8 @@ from .explain import explain_protocol, explain_rule
 from .language.parser import parse
 from .engine.partition import ROWS_IN_MEMORY
 from .inputs.records import read_text
-from .reports.report import check_output, parse_formats, summary, write_reports
+from .reports.report_content import summary
+from .reports.writers import check_output, parse_formats, write_reports
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_INVALID, EXIT_REJECTED, EXIT_FAILED = 0, 1, 2, 3, 4
 

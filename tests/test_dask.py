@@ -26,7 +26,9 @@ from jk500_rules.engine.results import AuditResult
 from jk500_rules.cli import load_protocol
 from jk500_rules.errors import InputError
 from jk500_rules.engine.executor import DaskExecutor, _one_at_a_time, dask_executor
-from jk500_rules.reports.report import to_csv, to_json, to_text
+from jk500_rules.reports.csv_report import to_csv
+from jk500_rules.reports.json_report import to_json
+from jk500_rules.reports.text_report import to_text
 
 ROOT = Path(__file__).resolve().parents[1]
 RULES = ROOT / "protocol.rules"

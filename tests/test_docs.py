@@ -21,7 +21,8 @@ from lark import Lark, Token, Tree
 from jk500_rules.language import nodes as n
 from jk500_rules.compiler import compile_protocol
 from jk500_rules.errors import RulesError
-from jk500_rules.language.parser import build_parser, grammar_path, parse
+from jk500_rules.language.grammar import build_parser, grammar_path
+from jk500_rules.language.parser import parse
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "language.md"

@@ -10,7 +10,8 @@ import pytest
 
 from jk500_rules.language import nodes as n
 from jk500_rules.errors import Span
-from jk500_rules.language.parser import build_parser, parse
+from jk500_rules.language.grammar import build_parser
+from jk500_rules.language.parser import parse
 
 ROOT = Path(__file__).resolve().parents[1]
 RULES_FILES = [ROOT / "protocol.rules", ROOT / "examples" / "other_trial" / "protocol.rules"]

@@ -15,7 +15,7 @@ from jk500_rules.cli import load_protocol
 from jk500_rules.compiler.model import CompiledProtocol
 from jk500_rules.live.incremental import IncrementalAudit, Row
 from jk500_rules.inputs.records import LogFile, Record, validate
-from jk500_rules.reports.report import to_json
+from jk500_rules.reports.json_report import to_json
 
 ROOT = Path(__file__).resolve().parents[1]
 RULES = ROOT / "protocol.rules"

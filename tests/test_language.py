@@ -416,7 +416,8 @@ def test_counts_and_windows_over_a_group(tmp_path: Path) -> None:
 
 
 def test_a_missing_required_record_lists_the_records_that_did_not_qualify(tmp_path: Path) -> None:
-    from jk500_rules.reports.report import to_json, to_text
+    from jk500_rules.reports.json_report import to_json
+    from jk500_rules.reports.text_report import to_text
 
     p = protocol_of(TIMES)
     rows = [{"subject": "S1", "date": "2024-01-01", "event": "premed", "time": "08:50"},

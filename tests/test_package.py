@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import jk500_rules
-from jk500_rules.language.parser import grammar_path
+from jk500_rules.language.grammar import grammar_path
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -28,7 +28,8 @@ from jk500_rules.engine.results import AuditResult
 from jk500_rules.cli import load_protocol
 from jk500_rules.engine.executor import ProcessExecutor
 from jk500_rules.reports.monitoring import attach_provenance
-from jk500_rules.reports.report import summary, write_reports
+from jk500_rules.reports.report_content import summary
+from jk500_rules.reports.writers import write_reports
 
 ROOT = Path(__file__).resolve().parents[1]
 RULES = ROOT / "protocol.rules"

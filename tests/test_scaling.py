@@ -24,7 +24,9 @@ from jk500_rules.cli import load_protocol
 from jk500_rules.engine.executor import ProcessExecutor, SerialExecutor
 from jk500_rules.engine.partition import SubjectRows, chunks
 from jk500_rules.inputs.records import read_logs
-from jk500_rules.reports.report import to_csv, to_json, to_text
+from jk500_rules.reports.csv_report import to_csv
+from jk500_rules.reports.json_report import to_json
+from jk500_rules.reports.text_report import to_text
 
 ROOT = Path(__file__).resolve().parents[1]
 RULES = ROOT / "protocol.rules"

@@ -44,7 +44,8 @@ from lark import Lark, Token, Tree
 
 from . import nodes as n
 from ..errors import Diagnostic, RulesError, Span
-from .parser import make_lark, parse
+from .grammar import make_lark
+from .parser import parse
 
 INDENT = "    "
 COMMENT_COLUMN = 36

@@ -30,7 +30,7 @@ What goes where (the choices an SDTM reviewer needs to know):
 
 Files `write` makes in a folder: dv.csv, suppdv.csv, dv.xpt, suppdv.xpt, dv_trial.csv (a header
 alone when there is no trial-level finding). The CSV files are safe to open in a spreadsheet: a cell
-starting with = + - @, a tab or a carriage return gets a leading `'` (see report.safe_cell). The XPT
+starting with = + - @, a tab or a carriage return gets a leading `'` (see csv_report.safe_cell). The XPT
 files hold the values unchanged: XPORT version 5, datasets DV and SUPPDV, SDTMIG labels, character
 lengths at most 200, and their header time stamps set to the data cut-off, so that two runs over the
 same data give the same bytes.
@@ -45,7 +45,7 @@ from typing import Any
 
 from ..engine.results import AuditResult, Finding
 from ..errors import Jk500Error
-from .report import csv_text
+from .csv_report import csv_text
 
 # (name, SDTMIG label); DVSEQ is the only number.
 DV_VARIABLES = (

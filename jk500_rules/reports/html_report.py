@@ -22,7 +22,7 @@ import jinja2
 from .._version import __version__
 from ..engine.results import STATUSES, AuditResult, Finding
 from ..inputs.records import Record
-from .report import CONSIDERED_SHOWN, citation, explanation, summary
+from .report_content import CONSIDERED_SHOWN, citation, explanation, summary
 
 SEVERITY_RANK = {"critical": 0, "major": 1, "minor": 2}
 STATUS_LABELS = {"deviation": "deviation", "possible_deviation": "possible deviation", "not_evaluable": "not evaluable"}

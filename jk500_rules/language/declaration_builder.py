@@ -1,0 +1,104 @@
+"""lark tree -> declaration nodes: protocol, events, groups, subject attributes, parameters, criteria, amendments."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from lark import Token, v_args
+
+from . import nodes as n
+from ..errors import Span
+from .expression_builder import ExpressionBuilder, meta_span, token_span, unquote
+
+
+@v_args(meta=True)
+class DeclarationBuilder(ExpressionBuilder):
+    """lark tree -> the declarations a protocol makes besides its rules."""
+
+    def protocol_decl(self, meta: Any, items: list[Token]) -> n.ProtocolDecl:
+        registry = unquote(items[1]) if len(items) > 1 else None
+        return n.ProtocolDecl(span=meta_span(meta), name=unquote(items[0]), registry=registry)
+
+    def event_decl(self, meta: Any, items: list[Any]) -> n.EventDecl:
+        trial = bool(items) and isinstance(items[0], Token) and items[0].type == "TRIAL"
+        rest = items[1:] if trial else items
+        name = rest[0]
+        label = unquote(rest[1]) if len(rest) > 1 and isinstance(rest[1], Token) else None
+        fields = tuple(i for i in rest if isinstance(i, n.FieldDecl))
+        return n.EventDecl(span=token_span(name), name=str(name), label=label, trial_level=trial, fields=fields)
+
+    def field_decl(self, meta: Any, items: list[Any]) -> n.FieldDecl:
+        name, type_ = items[0], items[1]
+        unit = next((i for i in items[2:] if isinstance(i, str) and not isinstance(i, Token)), None)
+        required = any(isinstance(i, Token) and i.type == "REQUIRED" for i in items)
+        return n.FieldDecl(
+            span=token_span(name), name=str(name), type=str(type_), type_span=token_span(type_), unit=unit,
+            required=required,
+        )
+
+    def group_decl(self, meta: Any, items: list[Token]) -> n.GroupDecl:
+        name, rest = items[0], items[1:]
+        label = unquote(rest[0]) if rest and rest[0].type == "STRING" else None
+        members = tuple((str(t), token_span(t)) for t in rest if t.type == "NAME")
+        return n.GroupDecl(span=token_span(name), name=str(name), label=label, members=members)
+
+    def subject_decl(self, meta: Any, items: list[Token]) -> n.SubjectDecl:
+        name, event, _dot, field = items
+        return n.SubjectDecl(
+            span=token_span(name),
+            name=str(name),
+            event=str(event),
+            field=str(field),
+            source_span=Span(event.line, event.column, field.end_line, field.end_column),
+        )
+
+    def version_decl(self, meta: Any, items: list[Token]) -> n.VersionDecl:
+        return n.VersionDecl(span=meta_span(meta), name=unquote(items[0]), effective=unquote(items[1]),
+                             effective_span=token_span(items[1]))
+
+    def governed_decl(self, meta: Any, items: list[Token]) -> n.GovernedDecl:
+        return n.GovernedDecl(span=meta_span(meta), event=str(items[0]), event_span=token_span(items[0]))
+
+    def amendment_decl(self, meta: Any, items: list[Any]) -> n.Amendment:
+        name, effective, rest = items[0], items[1], items[2:]
+        summary = unquote(rest[0]) if rest and isinstance(rest[0], Token) else None
+        return n.Amendment(
+            span=meta_span(meta), name=unquote(name), effective=unquote(effective),
+            effective_span=token_span(effective), summary=summary,
+            parameters=tuple(i for i in rest if isinstance(i, n.ParamDecl)),
+            rules=tuple(i for i in rest if isinstance(i, n.Rule)),
+            withdrawals=tuple(i for i in rest if isinstance(i, n.Withdrawal)),
+        )
+
+    def withdraw_decl(self, meta: Any, items: list[Any]) -> n.Withdrawal:
+        rule_id, span = items[0]
+        return n.Withdrawal(span=meta_span(meta), rule_id=rule_id, id_span=span)
+
+    def criterion_decl(self, meta: Any, items: list[Any]) -> n.Criterion:
+        (cid, span), text = items[0], items[1]
+        manual = unquote(items[2]) if len(items) > 2 else None
+        return n.Criterion(span=meta_span(meta), id=cid, id_span=span, text=unquote(text), manual=manual)
+
+    def param_decl(self, meta: Any, items: list[Any]) -> n.ParamDecl:
+        name, value = items[0], items[1]
+        choice = items[2] if len(items) > 2 else None
+        if isinstance(value, n.Quantity):
+            return n.ParamDecl(span=token_span(name), name=str(name), value=value, choice=choice)
+        key_attribute, entries = value
+        return n.ParamDecl(span=token_span(name), name=str(name), key_attribute=key_attribute, entries=entries,
+                           choice=choice)
+
+    def choice(self, meta: Any, items: list[Token]) -> str:
+        return unquote(items[0])
+
+    def table(self, meta: Any, items: list[Any]) -> tuple[str, tuple[n.TableEntry, ...]]:
+        return str(items[0]), tuple(items[1:])
+
+    def table_entry(self, meta: Any, items: list[Any]) -> n.TableEntry:
+        key, value = items
+        key_value: Decimal | str = key.value
+        return n.TableEntry(span=meta_span(meta), key=key_value, value=value)
+
+    def number(self, meta: Any, items: list[Token]) -> n.Quantity:
+        return n.Quantity(span=meta_span(meta), value=self._decimal(items[0]), unit=None)
