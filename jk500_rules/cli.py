@@ -128,8 +128,15 @@ def _parser() -> argparse.ArgumentParser:
     diff.add_argument("--mapping", metavar="FILE", help="read SDTM folders among the LOGs with this mapping")
     diff.add_argument("--format", choices=("text", "json"), default="text")
 
-    compile_ = commands.add_parser("compile", help="print the rulesets handed to the engine, as JSON")
+    compile_ = commands.add_parser(
+        "compile", help="print what a compiler pass made of the rules, as JSON (default: the engine's rulesets)",
+        description="Print the latest protocol version as a compiler pass left it, as deterministic JSON: "
+                    "resolved (each rule's records and every name bound to the field it reads, typed), lowered "
+                    "(each condition as alternatives of engine tests, and the fact plan) or engine (the exact "
+                    "rulesets handed to durable-rules). See docs/architecture.md.")
     compile_.add_argument("rules")
+    compile_.add_argument("--stage", choices=("resolved", "lowered", "engine"), default="engine",
+                          help="which pass's output to print (default: engine)")
 
     check = commands.add_parser("check", help="report every error in a rules file")
     check.add_argument("rules")
@@ -206,7 +213,9 @@ def main(argv: list[str] | None = None) -> int:
             return _watch(args)
         protocol = load_protocol(args.rules)
         if args.command == "compile":
-            sys.stdout.write(json.dumps(protocol.rulesets(), indent=2, sort_keys=True) + "\n")
+            from .compiler.stages import stage_json  # the pass dumps, only for this command
+
+            sys.stdout.write(stage_json(protocol, args.stage))
         else:
             if protocol.warnings:
                 source = Path(args.rules).read_text(encoding="utf-8")
