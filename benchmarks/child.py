@@ -256,7 +256,7 @@ def _audit(rules: str, log: str, jobs: str = "1", phases: str = "1") -> dict:
     t_imp = time.perf_counter()
     from jk500_rules.engine import audit as audit_mod
     from jk500_rules.engine import engines, judging, trial
-    from jk500_rules.cli import load_protocol
+    from jk500_rules import load_protocol
     from jk500_rules.reports.json_report import to_json
     from jk500_rules.reports.report_content import summary
 
@@ -360,7 +360,7 @@ def _startup(rules: str) -> dict:
     t0 = time.perf_counter()
     import jk500_rules.engine.audit
     import jk500_rules.reports.writers  # noqa: F401
-    from jk500_rules.cli import load_protocol
+    from jk500_rules import load_protocol
 
     t1 = time.perf_counter()
     protocol = load_protocol(rules)
@@ -390,7 +390,7 @@ def _pilot(rules: str, mapping: str, data: str) -> dict:
     t0 = time.perf_counter()
     from jk500_rules.engine import audit as audit_mod
     from jk500_rules.reports import text_report
-    from jk500_rules.cli import load_protocol
+    from jk500_rules import load_protocol
 
     try:
         from jk500_rules.reports import monitoring
@@ -427,7 +427,7 @@ def _pilot(rules: str, mapping: str, data: str) -> dict:
 
 def _engine_probe(rules: str, log: str, feeds: int) -> dict:
     """Feed the same subject sessions round and round: does RSS grow with sessions fed?"""
-    from jk500_rules.cli import load_protocol
+    from jk500_rules import load_protocol
     from jk500_rules.engine.durable import Engine
     from jk500_rules.engine.facts import build_sessions
     from jk500_rules.inputs.records import read_logs
@@ -462,7 +462,7 @@ def _profile(rules: str, log: str, out: str) -> dict:
     import pstats
 
     from jk500_rules.engine.audit import audit_files
-    from jk500_rules.cli import load_protocol
+    from jk500_rules import load_protocol
     from jk500_rules.reports.json_report import to_json
 
     # one process: a profile of the parent alone would miss the workers' time

@@ -175,7 +175,7 @@ def columns(rules_path: Path) -> list[str]:
     Groups of event types (`group procedure = ...`) are not event types a record can have: their
     fields are left out.
     """
-    from jk500_rules.cli import load_protocol
+    from jk500_rules import load_protocol
     from jk500_rules.inputs.records import BASE_COLUMNS
 
     protocol = load_protocol(str(rules_path))

@@ -50,7 +50,7 @@ FOLLOW_UP_LABS: tuple[tuple[str, float, float], ...] = (("ANC", 1.5, 8.0), ("pla
 
 def columns() -> list[str]:
     """The base columns, then every field of protocol.rules once, in declaration order."""
-    from jk500_rules.cli import load_protocol
+    from jk500_rules import load_protocol
     from jk500_rules.inputs.records import BASE_COLUMNS
 
     protocol = load_protocol(str(RULES))
@@ -145,7 +145,7 @@ def api_latency(rounds: int, profile: str | None = None,
     Rows of a live log arrive apart: back to back, each add would find the caches warm from the last one
     and time faster than a row arriving alone.
     """
-    from jk500_rules.cli import load_protocol
+    from jk500_rules import load_protocol
     from jk500_rules.live.incremental import IncrementalAudit, Row
 
     protocol = load_protocol(str(RULES))

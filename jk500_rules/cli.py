@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import os
 import sys
 import textwrap
@@ -13,29 +12,20 @@ from pathlib import Path
 import pendulum
 
 from ._version import __version__
-
-from .reports import monitoring
+from .api import load_protocol
 from .engine import executor as executors
 from .engine.audit import PARALLEL_FROM, audit_files
-from .compiler.model import CompiledProtocol
-from .compiler import compile_protocol
 from .engine.durable import EngineError
-from .errors import InputError, Jk500Error
 from .engine.executor import WorkerError, default_jobs
-from .explain import explain_protocol, explain_rule
-from .language.parser import parse
 from .engine.partition import ROWS_IN_MEMORY
+from .errors import InputError, Jk500Error
+from .explain import explain_protocol, explain_rule
 from .inputs.records import read_text
+from .reports import monitoring
 from .reports.report_content import summary
 from .reports.writers import check_output, parse_formats, write_reports
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_INVALID, EXIT_REJECTED, EXIT_FAILED = 0, 1, 2, 3, 4
-
-
-def load_protocol(path: str) -> CompiledProtocol:
-    """Read, parse and compile a rules file (RulesError or InputError on failure)."""
-    source = read_text(path)
-    return compile_protocol(parse(source, path), path, source)
 
 
 def _date(text: str) -> dt.date:

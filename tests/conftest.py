@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from pytest_bdd.feature import get_features
 
-from jk500_rules.cli import load_protocol
+from jk500_rules import load_protocol
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -18,10 +18,10 @@ MODULE_LINES = 600
 CLASS_LINES = 300
 
 # Rooms of the package, bottom first: a module may import its own room and the rooms below it.
-# The root's `errors`, `dates` and `_version` are what every stage uses; the CLI and the public API
-# (the package's `__init__`) sit on top of everything.
+# The root's `errors`, `dates` and `_version` are what every stage uses; the API's own entry points
+# (`api`), the CLI and the package's `__init__` (the public names) sit on top of everything.
 LAYERS = ("_version", "errors", "dates", "language", "compiler", "explain", "inputs", "engine", "reports", "live",
-          "cli", "__main__", "__init__")
+          "api", "cli", "__main__", "__init__")
 
 
 def _sources(*folders: Path) -> list[Path]:

@@ -31,7 +31,7 @@ from benchmarks.generate import (  # noqa: E402
     generate,
 )
 from jk500_rules.engine.audit import audit_files  # noqa: E402
-from jk500_rules.cli import load_protocol  # noqa: E402
+from jk500_rules import load_protocol  # noqa: E402
 from jk500_rules.reports.report_content import summary  # noqa: E402
 
 API_JOBS = "jobs" in inspect.signature(audit_files).parameters

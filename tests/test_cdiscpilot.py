@@ -16,7 +16,7 @@ import pytest
 
 from jk500_rules.engine.audit import audit_files
 from jk500_rules.engine.results import AuditResult
-from jk500_rules.cli import load_protocol
+from jk500_rules import load_protocol
 from jk500_rules.language.formatter import format_source
 from helpers import found_rows, read_expected
 

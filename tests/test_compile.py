@@ -13,7 +13,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from jk500_rules.cli import load_protocol
+from jk500_rules import load_protocol
 from jk500_rules.compiler.model import CompiledProtocol
 from jk500_rules.engine.facts import build_sessions
 from jk500_rules.inputs.records import read_logs
@@ -287,7 +287,7 @@ def test_changing_a_number_changes_rules_not_facts(tmp_path: Path, rules: Path, 
 def test_the_interval_rules_keep_the_same_shape_limits(path: Path) -> None:
     """The rules for sessions with partial dates: the same engine rules over date intervals, plus
     `possible_*` ones, within the same structural limits as the plain ones."""
-    from jk500_rules.cli import load_protocol
+    from jk500_rules import load_protocol
 
     protocol = load_protocol(str(path))
     plain, interval = protocol.rulesets(), protocol.interval_rulesets()

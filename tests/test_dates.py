@@ -25,7 +25,7 @@ import pendulum
 import pytest
 
 from jk500_rules.engine.audit import audit_files
-from jk500_rules.cli import load_protocol
+from jk500_rules import load_protocol
 from jk500_rules.dates import MONTH, YEAR, cal, calhi, epoch_day, from_epoch_day, week_start
 
 SEED = 20240229

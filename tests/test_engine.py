@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from jk500_rules.engine.audit import audit_files
-from jk500_rules.cli import load_protocol
+from jk500_rules import load_protocol
 from jk500_rules.compiler.model import CompiledProtocol
 from jk500_rules.engine.durable import Engine, EngineError
 from jk500_rules.engine.facts import Session, build_sessions
@@ -208,7 +208,7 @@ MEMORY_PROBE = textwrap.dedent(
     """
     import gc, json, os, resource, sys
     from jk500_rules.engine.audit import audit_files
-    from jk500_rules.cli import load_protocol
+    from jk500_rules import load_protocol
 
     def rss_mb():
         if os.path.exists("/proc/self/statm"):  # the current RSS on Linux

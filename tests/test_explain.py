@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from jk500_rules.language import nodes as n
-from jk500_rules.cli import load_protocol
+from jk500_rules import load_protocol
 from jk500_rules.compiler.model import CompiledProtocol
 from jk500_rules.compiler import compile_protocol
 from jk500_rules.errors import Jk500Error

@@ -52,7 +52,7 @@ from pytest_bdd.feature import get_features
 
 from jk500_rules.engine.audit import audit_files
 from jk500_rules.engine.results import AuditResult
-from jk500_rules.cli import load_protocol
+from jk500_rules import load_protocol
 from jk500_rules.compiler.model import CompiledProtocol
 from jk500_rules.inputs.records import BASE_COLUMNS
 

@@ -11,7 +11,7 @@ import pytest
 
 from jk500_rules.engine import durable as engine
 from jk500_rules.engine.audit import audit_files
-from jk500_rules.cli import load_protocol
+from jk500_rules import load_protocol
 from jk500_rules.compiler.model import CompiledProtocol
 from jk500_rules.live.incremental import IncrementalAudit, Row
 from jk500_rules.inputs.records import LogFile, Record, validate

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from jk500_rules.engine.audit import audit_files
-from jk500_rules.cli import load_protocol
+from jk500_rules import load_protocol
 from jk500_rules.errors import InputError
 from jk500_rules.inputs.records import CELL_LIMIT, LINE_LIMIT, LogFile
 

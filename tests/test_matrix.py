@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from jk500_rules.cli import load_protocol
+from jk500_rules import load_protocol
 from jk500_rules.reports.matrix import read_scenarios
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -14,7 +14,7 @@ import pytest
 
 from jk500_rules.engine.audit import audit_files
 from jk500_rules.engine.results import AuditResult
-from jk500_rules.cli import load_protocol
+from jk500_rules import load_protocol
 from jk500_rules.reports.report_content import summary
 from helpers import Row, read_expected
 

@@ -21,7 +21,7 @@ import pytest
 from jk500_rules.inputs import sdtm
 from jk500_rules.inputs.sdtm.cells import render_number
 from jk500_rules.engine.audit import audit_files
-from jk500_rules.cli import load_protocol
+from jk500_rules import load_protocol
 from jk500_rules.compiler.model import CompiledProtocol
 from jk500_rules.compiler import compile_protocol
 from jk500_rules.errors import InputError
