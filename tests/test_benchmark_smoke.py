@@ -3,7 +3,8 @@
 No timing here: `python -m benchmarks` measures; this only keeps the generator, the audit and the
 benchmark's own machinery agreeing: a log without planted deviations has no finding, with them the
 audit finds exactly those planted; the generator's file does not depend on how it was sorted; the
-jobs comparison sees identical reports; and a missing phase hook point is n/a, not a crash.
+jobs comparison sees identical reports; `benchmarks.compare` runs both trees; and a missing phase hook
+point is n/a, not a crash.
 """
 
 from __future__ import annotations
@@ -166,3 +167,12 @@ def test_benchmark_run_reports_as_planted_and_identical_across_jobs(tmp_path: Pa
     verdict = f"{comparisons} comparison(s) | yes |" if comparisons else "0 comparison(s) | n/a (one jobs value) |"
     assert f"| identical output for every --jobs N | {verdict}" in text
     assert "NOT AS PLANTED" not in text
+
+
+def test_compare_times_two_checkouts_on_one_log_and_compares_their_reports() -> None:
+    from benchmarks import compare
+
+    root = Path(__file__).resolve().parents[1]
+    text = compare.compare(root, 1_200, 2, 1, 7)
+    assert "1,200 records, --jobs 1, 2 runs each" in text
+    assert "ratio (this / against): " in text and "reports identical: yes" in text

@@ -1,4 +1,4 @@
-"""Pass 1b, the names: each name a rule's conditions use, bound to the record and field it reads, typed."""
+"""Pass 1b, its names: each name a rule's conditions use, bound to the record and field it reads, typed."""
 
 from __future__ import annotations
 
