@@ -9,51 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from decimal import Decimal
-from typing import Union
 
 from ..errors import Diagnostic, Span
 from ..language import nodes as n
 from .model import FLIP
-from .operands import Unsupported, Value, describe, leaves, shift, typed_quantity
+from .operands import (TypedCompare, TypedFlag, TypedLeaf, TypedMember, TypedRange, Unsupported, Value, describe, leaves,
+                       shift, typed_quantity)
 from .resolve import Resolved, ResolvedRule
-
-
-@dataclass(frozen=True)
-class TypedCompare:
-    left: Value
-    op: str
-    right: Value
-    span: Span
-
-
-@dataclass(frozen=True)
-class TypedRange:
-    """`subject` from `low` to `high`, both included: `between`, and `within` once its bounds are known."""
-
-    subject: Value
-    low: Value
-    high: Value
-    span: Span
-
-
-@dataclass(frozen=True)
-class TypedFlag:
-    """`x` (a yes/no field is yes) or `x is known` / `x is missing`."""
-
-    value: Value
-    known: bool | None  # None: a yes/no test; True/False: known/missing
-    span: Span
-
-
-@dataclass(frozen=True)
-class TypedMember:
-    subject: Value
-    values: tuple[Value, ...]
-    negated: bool
-    span: Span
-
-
-TypedLeaf = Union[TypedCompare, TypedRange, TypedFlag, TypedMember]
 
 
 @dataclass(frozen=True)

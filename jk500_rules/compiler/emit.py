@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Iterable, Iterator
 from dataclasses import replace
-from decimal import Decimal
 
-from ..errors import Diagnostic, Span
+from ..errors import Diagnostic
 from .declare import Declarations
-from .lower import LoweredRule, compare_dates, scaled_test
+from .lower import LoweredRule, compare_dates
 from .model import CompiledRule, EngineRule, Pattern, Test
-from .operands import Atom, Conj, Unsupported, Value, text_of
+from .operands import Conj, Value, text_of
 from .resolve import ResolvedRule
+from .variants import expand_lookups, flatten, unknown_variants
 
 # Roles judged on what a partial date makes possible rather than certain (the rest need certainty).
 POSSIBLE_ROLES = {"needs": "possible", "unknown": "possible"}
@@ -27,7 +26,7 @@ _DATE_SUFFIXES = ("__calhi", "__cal")
 
 def emit_rule(lowered: LoweredRule, decls: Declarations, source_lines: list[str],
               diagnostics: list[Diagnostic]) -> CompiledRule:
-    """Raises Unsupported when a condition cannot become engine rules (two tables looked up at once)."""
+    """Raises operands.Unsupported when a condition cannot become engine rules (two tables looked up at once)."""
     return _Emitter(lowered, decls, diagnostics).rule(source_lines)
 
 
@@ -63,7 +62,7 @@ class _Emitter:
         keep = (resolved.exists.alias,) if resolved.exists else ()
         anchored = due is not None and due.alias != "t"
         for conj in lowered.where:
-            where_tests, where_reads = _flatten(conj)
+            where_tests, where_reads = flatten(conj)
             if where_reads:
                 where = rule.check.where
                 self.diagnostics.append(Diagnostic(
@@ -75,10 +74,10 @@ class _Emitter:
                 self.emit("due", base + (cutoff,), where_tests + lowered.due_tests, keep=(cutoff.alias,))
             for body_conj in lowered.body:
                 conj_all = conj + body_conj
-                for variant_conj, lookup_tests in self._expand_lookups(conj_all):
-                    tests, _ = _flatten(variant_conj)
+                for variant_conj, lookup_tests in expand_lookups(conj_all, self.decls.params):
+                    tests, _ = flatten(variant_conj)
                     self.emit("covered" if verdict.mode == "require" else "deviation", full, tests + lookup_tests, keep)
-                for reason, tests in self._unknown_variants(conj_all):
+                for reason, tests in unknown_variants(conj_all, self.decls.params, self._alias_label):
                     self.emit("unknown", full, tests, keep, reason)
             if anchored and lowered.clauses:
                 # Whether the date the check falls due exists at all (its anchor record may not).
@@ -92,8 +91,8 @@ class _Emitter:
         pats = base + (pattern,)
         rule = self.resolved.rule
         for clause_conj in conjs:
-            for variant_conj, lookup_tests in self._expand_lookups(conj + clause_conj):
-                tests, _ = _flatten(variant_conj)
+            for variant_conj, lookup_tests in expand_lookups(conj + clause_conj, self.decls.params):
+                tests, _ = flatten(variant_conj)
                 tests = tests + lookup_tests
                 if role == "excused" and due is not None:
                     # An excuse counts for a check that falls due on or after it, never for one already due
@@ -133,48 +132,6 @@ class _Emitter:
             excuses=tuple(e.event for e in check.excuses),
             due_text=text_of(source_lines, verdict.due.span) if verdict.due is not None else None,
         )
-
-    def _expand_lookups(self, conj: Conj) -> Iterator[tuple[Conj, tuple[Test, ...]]]:
-        """One conjunction per table key when the conjunction looks a value up in a table."""
-        lookups = [lk for atom in conj for lk in atom.lookups]
-        if not lookups:
-            yield conj, ()
-            return
-        tables = {(lk[1].lookup[0], lk[1].lookup[1].alias, lk[1].lookup[1].field) for lk in lookups}  # type: ignore[index]
-        if len(tables) > 1:
-            raise Unsupported("a condition may look up one table by one key", conj[0].span or Span(1, 1, 1, 1))
-        table, key_alias, key_field = next(iter(tables))
-        for entry in self.decls.params[table].entries:
-            tests: list[Test] = []
-            for op, factor_value, field_value in lookups:
-                bound = Decimal(factor_value.const if factor_value.const is not None else 1) * entry.value.value
-                tests.append(scaled_test(field_value, op, bound * field_value.scale))
-            key = int(entry.key) if isinstance(entry.key, Decimal) else entry.key
-            tests.append(Test(key_alias, key_field, "=", key))
-            yield conj, tuple(tests)
-
-    def _unknown_variants(self, conj: Conj) -> Iterator[tuple[str, tuple[Test, ...]]]:
-        """For each optional field the conjunction reads: the same match with that field missing."""
-        # A field the rule itself tests with `is known` is a condition, not a gap in the data.
-        explicit = {(t.alias, t.field.removesuffix("__known")) for atom in conj if not atom.reads
-                    for t in atom.tests if t.field.endswith("__known") and t.const == 1}
-        reads = sorted({r for atom in conj for r in atom.reads} - explicit)
-        for alias, fname in reads:
-            kept = tuple(a for a in conj if (alias, fname) not in a.reads)
-            for variant, lookup_tests in self._expand_lookups(kept):
-                vtests, _ = _flatten(variant)
-                vtests = tuple(t for t in vtests if not (t.alias == alias and t.field == f"{fname}__known"))
-                yield (f"{self._alias_label(alias)} has no {fname}",
-                       vtests + lookup_tests + (Test(alias, f"{fname}__known", "=", 0),))
-        lookups = [lk for atom in conj for lk in atom.lookups]
-        if lookups:
-            table, key = lookups[0][1].lookup  # type: ignore[misc]
-            kept = tuple(a for a in conj if not a.lookups)
-            tests, _ = _flatten(kept)
-            keys = [int(e.key) if isinstance(e.key, Decimal) else e.key for e in self.decls.params[table].entries]
-            outside = tuple(Test(key.alias or "", key.field or "", "!=", k) for k in keys)
-            known = (Test(key.alias or "", f"{key.field}__known", "=", 1),) if key.optional else ()
-            yield (f"{table} has no entry for this {key.field}", tests + outside + known)
 
     def _alias_label(self, alias: str) -> str:
         resolved = self.resolved
@@ -223,17 +180,6 @@ def _bounded(tests: tuple[Test, ...], mode: str) -> tuple[Test, ...]:
             out.append(replace(t, op=">=", field=left_lo if certain else left_hi,
                                other_field=right_hi if certain else right_lo, dated=False))
     return tuple(dict.fromkeys(out))
-
-
-def _flatten(conj: Iterable[Atom]) -> tuple[tuple[Test, ...], frozenset[tuple[str, str]]]:
-    tests: list[Test] = []
-    reads: set[tuple[str, str]] = set()
-    for atom in conj:
-        tests.extend(atom.tests)
-        reads |= atom.reads
-    for alias, fname in sorted(reads):
-        tests.append(Test(alias, f"{fname}__known", "=", 1))
-    return tuple(dict.fromkeys(tests)), frozenset(reads)
 
 
 def _used(patterns: tuple[Pattern, ...], tests: tuple[Test, ...], keep: tuple[str, ...] = ()) -> tuple[Pattern, ...]:

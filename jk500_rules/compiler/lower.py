@@ -17,9 +17,9 @@ from decimal import Decimal
 from ..dates import MONTH, YEAR
 from ..errors import Diagnostic, Span
 from ..language import nodes as n
-from .check import Checked, CheckedRule, TypedCompare, TypedFlag, TypedLeaf, TypedMember, elapsed_amount
+from .check import Checked, CheckedRule, elapsed_amount
 from .model import FLIP, NEGATE, Test
-from .operands import Atom, Conj, Unsupported, Value
+from .operands import Atom, Conj, TypedCompare, TypedFlag, TypedLeaf, TypedMember, Unsupported, Value
 from .resolve import Clause
 
 

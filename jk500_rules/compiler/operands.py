@@ -1,9 +1,10 @@
-"""What the passes hand each other about expressions: typed operands, lowered atoms, the passes' error."""
+"""What the passes hand each other about expressions: typed operands and leaves, lowered atoms, the error."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from typing import Union
 
 from ..errors import Diagnostic, Span, did_you_mean
 from ..language import nodes as n
@@ -44,6 +45,44 @@ class Atom:
 
 
 Conj = tuple[Atom, ...]
+
+
+@dataclass(frozen=True)
+class TypedCompare:
+    left: Value
+    op: str
+    right: Value
+    span: Span
+
+
+@dataclass(frozen=True)
+class TypedRange:
+    """`subject` from `low` to `high`, both included: `between`, and `within` once its bounds are known."""
+
+    subject: Value
+    low: Value
+    high: Value
+    span: Span
+
+
+@dataclass(frozen=True)
+class TypedFlag:
+    """`x` (a yes/no field is yes) or `x is known` / `x is missing`."""
+
+    value: Value
+    known: bool | None  # None: a yes/no test; True/False: known/missing
+    span: Span
+
+
+@dataclass(frozen=True)
+class TypedMember:
+    subject: Value
+    values: tuple[Value, ...]
+    negated: bool
+    span: Span
+
+
+TypedLeaf = Union[TypedCompare, TypedRange, TypedFlag, TypedMember]
 
 
 class Unsupported(Exception):

@@ -56,9 +56,9 @@ class References:
                                   did_you_mean(expr.table, tables))
             self.walk(expr.key)
         elif isinstance(expr, n.AnchorRef):
-            self.values[expr] = self._anchor(expr)
+            self.values[expr] = anchor_value(self, expr)
         elif isinstance(expr, n.RankedRef):
-            self.values[expr] = self._ranked(expr)
+            self.values[expr] = ranked_value(self, expr)
         elif isinstance(expr, n.NameRef):
             self.values[expr] = self._name(expr)
 
@@ -78,7 +78,7 @@ class References:
         if ref.field is not None:
             record = ref.name
             if scope.in_exists and record == scope.exists_event:
-                return self._field(scope.inner_alias, record, ref.field, ref.span)
+                return self.field_value(scope.inner_alias, record, ref.field, ref.span)
             if record == scope.trigger.event:
                 return self._trigger_field(ref.field, ref.span)
             if record == "subject":
@@ -90,7 +90,7 @@ class References:
         if scope.in_exists and scope.exists_event:
             event = decls.events[scope.exists_event]
             if name in event.fields or name == "date":
-                return self._field(scope.inner_alias, scope.exists_event, name, ref.span)
+                return self.field_value(scope.inner_alias, scope.exists_event, name, ref.span)
         if name in self.trigger_fields():
             return self._trigger_field(name, ref.span)
         if name in decls.attributes:
@@ -118,9 +118,9 @@ class References:
                 event, fname = self.decls.attributes[name]
                 return typed_ref("t", "group", self.decls.events[event].fields[fname], span, optional=False)
             return Value("date", span, alias="t", field="date")
-        return self._field("t", source.event, name, span)
+        return self.field_value("t", source.event, name, span)
 
-    def _field(self, alias: str, event: str, name: str, span: Span) -> Value:
+    def field_value(self, alias: str, event: str, name: str, span: Span) -> Value:
         if name == "date":
             return Value("date", span, alias=alias, field="date")
         spec = self.decls.events[event].fields.get(name)
@@ -139,53 +139,57 @@ class References:
         event, fname = decls.attributes[name]
         return typed_ref("subject", name, decls.events[event].fields[fname], span, optional=True)
 
-    def _anchor(self, ref: n.AnchorRef) -> Value:
-        event = self.decls.events.get(ref.event)
-        if event is None:
-            raise self.decls.unknown_event(ref.event, ref.span)
-        level = self.scope.level
-        if event.trial_level or level != "subject":
-            raise Unsupported(f"'{ref.which} {ref.event}' is a subject's record; this rule is trial-level"
-                              if level != "subject" else f"{ref.event} is a trial event", ref.span)
-        source = self.scope.trigger
-        self.reads.add(("event", ref.event))
-        if ref.event in self.decls.groups:
-            self.reads.add(("group_read", ref.event, ref.which))
-        if source.form == ref.which and source.event == ref.event:
-            alias = "t"
-        else:
-            alias = f"{ref.which[0]}_{ref.event}"
-            seq = "seq" if ref.which == "first" else "rseq"
-            self.anchors.setdefault((ref.which, ref.event),
-                                    Pattern(alias, ref.event, (Test(alias, seq, "=", 1),), f"{ref.which} {ref.event}"))
-        return self._field(alias, ref.event, ref.field or "date", ref.span)
 
-    def _ranked(self, ref: n.RankedRef) -> Value:
-        decls, source = self.decls, self.scope.trigger
-        if not source.form.startswith("group_") or source.attribute != ref.attribute:
-            raise Unsupported(f"'the {ref.rank}th subject's ...' needs a rule checked per {ref.attribute} group",
-                              ref.span, f"check it 'for first <event> of each {ref.attribute}'")
-        if ref.field not in (None, "date"):
-            raise Unsupported("a ranked subject's record offers only its date", ref.span)
-        if ref.event not in decls.events or decls.events[ref.event].trial_level:
-            raise Unsupported(f"'{ref.event}' is not a subject-level event type", ref.span,
-                              did_you_mean(ref.event, decls.events.keys()))
-        if ref.relation == "previous":
-            event, fname = decls.attributes[ref.attribute]
-            if decls.events[event].fields[fname].type != "integer":
-                raise Unsupported(f"'the previous {ref.attribute}' needs whole-number groups; "
-                                  f"{event}.{fname} is {decls.events[event].fields[fname].type}", ref.span)
-        self.reads.add(("rank", ref.event, ref.which, ref.attribute, ref.rank))
-        self.reads.add(("event", ref.event))
-        self.use_subject()
-        alias = f"r{ref.rank}_{ref.which}_{ref.event}_{ref.relation}"
-        shift = 1 if ref.relation == "previous" else 0
-        ident = (Test(alias, "event", "=", ref.event), Test(alias, "which", "=", ref.which),
-                 Test(alias, "attribute", "=", ref.attribute), Test(alias, "rank", "=", ref.rank),
-                 Test(alias, "group", "=", other="t", other_field="group", offset=-shift))
-        self.anchors.setdefault(("rank", alias), Pattern(alias, "$rank", ident,
-                                                         f"{ref.which} {ref.event} of the {ref.rank} subject"))
-        return Value("date", ref.span, alias=alias, field="date")
+def anchor_value(refs: References, ref: n.AnchorRef) -> Value:
+    """`first infusion.date`: a subject's first or last record of a type, an anchor pattern of the rule."""
+    event = refs.decls.events.get(ref.event)
+    if event is None:
+        raise refs.decls.unknown_event(ref.event, ref.span)
+    level = refs.scope.level
+    if event.trial_level or level != "subject":
+        raise Unsupported(f"'{ref.which} {ref.event}' is a subject's record; this rule is trial-level"
+                          if level != "subject" else f"{ref.event} is a trial event", ref.span)
+    source = refs.scope.trigger
+    refs.reads.add(("event", ref.event))
+    if ref.event in refs.decls.groups:
+        refs.reads.add(("group_read", ref.event, ref.which))
+    if source.form == ref.which and source.event == ref.event:
+        alias = "t"
+    else:
+        alias = f"{ref.which[0]}_{ref.event}"
+        seq = "seq" if ref.which == "first" else "rseq"
+        refs.anchors.setdefault((ref.which, ref.event),
+                                Pattern(alias, ref.event, (Test(alias, seq, "=", 1),), f"{ref.which} {ref.event}"))
+    return refs.field_value(alias, ref.event, ref.field or "date", ref.span)
+
+
+def ranked_value(refs: References, ref: n.RankedRef) -> Value:
+    """`the 3rd subject's last infusion in the previous dose group`: a rank fact of the trial session."""
+    decls, source = refs.decls, refs.scope.trigger
+    if not source.form.startswith("group_") or source.attribute != ref.attribute:
+        raise Unsupported(f"'the {ref.rank}th subject's ...' needs a rule checked per {ref.attribute} group",
+                          ref.span, f"check it 'for first <event> of each {ref.attribute}'")
+    if ref.field not in (None, "date"):
+        raise Unsupported("a ranked subject's record offers only its date", ref.span)
+    if ref.event not in decls.events or decls.events[ref.event].trial_level:
+        raise Unsupported(f"'{ref.event}' is not a subject-level event type", ref.span,
+                          did_you_mean(ref.event, decls.events.keys()))
+    if ref.relation == "previous":
+        event, fname = decls.attributes[ref.attribute]
+        if decls.events[event].fields[fname].type != "integer":
+            raise Unsupported(f"'the previous {ref.attribute}' needs whole-number groups; "
+                              f"{event}.{fname} is {decls.events[event].fields[fname].type}", ref.span)
+    refs.reads.add(("rank", ref.event, ref.which, ref.attribute, ref.rank))
+    refs.reads.add(("event", ref.event))
+    refs.use_subject()
+    alias = f"r{ref.rank}_{ref.which}_{ref.event}_{ref.relation}"
+    shift = 1 if ref.relation == "previous" else 0
+    ident = (Test(alias, "event", "=", ref.event), Test(alias, "which", "=", ref.which),
+             Test(alias, "attribute", "=", ref.attribute), Test(alias, "rank", "=", ref.rank),
+             Test(alias, "group", "=", other="t", other_field="group", offset=-shift))
+    refs.anchors.setdefault(("rank", alias), Pattern(alias, "$rank", ident,
+                                                     f"{ref.which} {ref.event} of the {ref.rank} subject"))
+    return Value("date", ref.span, alias=alias, field="date")
 
 
 def typed_ref(alias: str, fname: str, spec: FieldSpec, span: Span, optional: bool) -> Value:

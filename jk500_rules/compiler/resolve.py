@@ -7,11 +7,11 @@ from dataclasses import dataclass
 
 from ..errors import Diagnostic, Span, did_you_mean
 from ..language import nodes as n
-from ..dates import WEEKDAYS
 from .declare import Declarations
-from .model import SEVERITIES, Pattern, Test, Window
-from .operands import Unsupported, Value, leaves, text_of, typed_quantity
+from .model import SEVERITIES, Pattern
+from .operands import Unsupported, Value, leaves, text_of
 from .references import Read, References, Scope
+from .triggers import resolve_trigger
 
 
 @dataclass(frozen=True)
@@ -93,7 +93,7 @@ class _RuleResolver:
         rule, check = self.rule, self.rule.check
         source, verdict = check.source, check.verdict
         refs = References(self.decls, Scope(source, "subject"), self.used_params)
-        trigger, refs.scope.level = self._trigger(source, refs)
+        trigger, refs.scope.level = resolve_trigger(source, refs)
         if source.event in self.decls.groups:
             refs.reads.add(("group_read", source.event, source.form if source.form in ("first", "last") else "all"))
         self._conditions(check.where, refs)
@@ -152,72 +152,6 @@ class _RuleResolver:
         if need.cond is None:
             return f"no {need.event} recorded"
         return f"no {need.event} recorded where {text_of(self.source_lines, need.cond.span)}"
-
-    def _trigger(self, source: n.Source, refs: References) -> tuple[Pattern, str]:
-        decls = self.decls
-        event = decls.events.get(source.event)
-        if event is None:
-            raise decls.unknown_event(source.event, source.event_span)
-        if source.form == "each":
-            return Pattern("t", source.event, label=source.event), "trial" if event.trial_level else "subject"
-        if event.trial_level:
-            raise Unsupported(f"{source.event} is a trial event; only 'for each {source.event}' applies", source.span)
-        if source.form in ("first", "last"):
-            seq = "seq" if source.form == "first" else "rseq"
-            return Pattern("t", source.event, (Test("t", seq, "=", 1),), f"{source.form} {source.event}"), "subject"
-        if source.form == "count" and source.period == "window":
-            window = self._window(source, refs)
-            refs.reads.add(("window", window))
-            ident = (Test("t", "event", "=", source.event), Test("t", "period", "=", window.period))
-            return Pattern("t", "$count", ident, f"{source.event} window after {window.which} {window.anchor}"), \
-                "subject"
-        if source.form == "count":
-            period = {"subject": "subject", "day": "day"}.get(source.period or "", f"week-{source.week_start}")
-            if source.week_start and source.week_start not in WEEKDAYS:
-                raise Unsupported(f"'{source.week_start}' is not a day of the week",
-                                  source.week_start_span or source.span, did_you_mean(source.week_start, WEEKDAYS))
-            refs.reads.add(("count", source.event, source.period or "subject", source.week_start or ""))
-            ident = (Test("t", "event", "=", source.event), Test("t", "period", "=", period))
-            return Pattern("t", "$count", ident, f"count of {source.event} per {source.period}"), "subject"
-        which = source.form.removeprefix("group_")  # group_first / group_last
-        attribute = source.attribute or ""
-        if attribute not in decls.attributes:
-            raise Unsupported(f"unknown subject attribute '{attribute}'", source.span,
-                              did_you_mean(attribute, decls.attributes.keys()))
-        refs.reads.add(("group_first", source.event, which, attribute))
-        refs.use_subject()
-        ident = (Test("t", "event", "=", source.event), Test("t", "which", "=", which),
-                 Test("t", "attribute", "=", attribute))
-        return Pattern("t", "$group", ident, f"{which} {source.event} of each {attribute}"), "trial"
-
-    def _window(self, source: n.Source, refs: References) -> Window:
-        assert source.anchor is not None and source.interval is not None and source.horizon is not None
-        anchor = source.anchor
-        event = self.decls.events.get(anchor.event)
-        if event is None:
-            raise self.decls.unknown_event(anchor.event, anchor.span)
-        if event.trial_level:
-            raise Unsupported(f"{anchor.event} is a trial event; windows start from a subject's record", anchor.span)
-        interval, horizon = self._constant_duration(source.interval), self._constant_duration(source.horizon)
-        refs.reads.add(("event", anchor.event))
-        return Window(source.event, anchor.which, anchor.event, interval.days, interval.months,
-                      horizon.days, horizon.months)
-
-    def _constant_duration(self, expr: n.Expr) -> Value:
-        value: Value | None = None
-        params = self.decls.params
-        if isinstance(expr, n.Quantity):
-            value = typed_quantity(expr, self.decls.units)
-        elif isinstance(expr, n.NameRef) and expr.field is None and expr.name in params:
-            self.used_params.add(expr.name)
-            decl = params[expr.name]
-            value = typed_quantity(decl.value, self.decls.units) if decl.value is not None else None
-        if value is None or value.type != "duration":
-            raise Unsupported("a window's length is a duration, written or named by a parameter", expr.span,
-                              "for example 3 months, or a parameter such as `parameter interval = 3 months`")
-        if value.days and value.months or value.days + value.months <= 0:
-            raise Unsupported("a window's length is a positive number of days, weeks, months or years", expr.span)
-        return value
 
     def _sought(self, name: str, span: Span, refs: References, alias: str) -> Pattern:
         """The record a `require a`, `forbid a`, `needs a` or `unless a` clause looks for."""

@@ -1,0 +1,67 @@
+"""Variants of a lowered conjunction: one per key of a table it looks up, one per optional field it reads."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from decimal import Decimal
+
+from ..errors import Span
+from ..language import nodes as n
+from .lower import scaled_test
+from .model import Test
+from .operands import Atom, Conj, Unsupported
+
+
+def flatten(conj: Iterable[Atom]) -> tuple[tuple[Test, ...], frozenset[tuple[str, str]]]:
+    tests: list[Test] = []
+    reads: set[tuple[str, str]] = set()
+    for atom in conj:
+        tests.extend(atom.tests)
+        reads |= atom.reads
+    for alias, fname in sorted(reads):
+        tests.append(Test(alias, f"{fname}__known", "=", 1))
+    return tuple(dict.fromkeys(tests)), frozenset(reads)
+
+
+def expand_lookups(conj: Conj, params: dict[str, n.ParamDecl]) -> Iterator[tuple[Conj, tuple[Test, ...]]]:
+    """One conjunction per table key when the conjunction looks a value up in a table."""
+    lookups = [lk for atom in conj for lk in atom.lookups]
+    if not lookups:
+        yield conj, ()
+        return
+    tables = {(lk[1].lookup[0], lk[1].lookup[1].alias, lk[1].lookup[1].field) for lk in lookups}  # type: ignore[index]
+    if len(tables) > 1:
+        raise Unsupported("a condition may look up one table by one key", conj[0].span or Span(1, 1, 1, 1))
+    table, key_alias, key_field = next(iter(tables))
+    for entry in params[table].entries:
+        tests: list[Test] = []
+        for op, factor_value, field_value in lookups:
+            bound = Decimal(factor_value.const if factor_value.const is not None else 1) * entry.value.value
+            tests.append(scaled_test(field_value, op, bound * field_value.scale))
+        key = int(entry.key) if isinstance(entry.key, Decimal) else entry.key
+        tests.append(Test(key_alias, key_field, "=", key))
+        yield conj, tuple(tests)
+
+def unknown_variants(conj: Conj, params: dict[str, n.ParamDecl],
+                     label: Callable[[str], str]) -> Iterator[tuple[str, tuple[Test, ...]]]:
+    """For each optional field the conjunction reads: the same match with that field missing."""
+    # A field the rule itself tests with `is known` is a condition, not a gap in the data.
+    explicit = {(t.alias, t.field.removesuffix("__known")) for atom in conj if not atom.reads
+                for t in atom.tests if t.field.endswith("__known") and t.const == 1}
+    reads = sorted({r for atom in conj for r in atom.reads} - explicit)
+    for alias, fname in reads:
+        kept = tuple(a for a in conj if (alias, fname) not in a.reads)
+        for variant, lookup_tests in expand_lookups(kept, params):
+            vtests, _ = flatten(variant)
+            vtests = tuple(t for t in vtests if not (t.alias == alias and t.field == f"{fname}__known"))
+            yield (f"{label(alias)} has no {fname}",
+                   vtests + lookup_tests + (Test(alias, f"{fname}__known", "=", 0),))
+    lookups = [lk for atom in conj for lk in atom.lookups]
+    if lookups:
+        table, key = lookups[0][1].lookup  # type: ignore[misc]
+        kept = tuple(a for a in conj if not a.lookups)
+        tests, _ = flatten(kept)
+        keys = [int(e.key) if isinstance(e.key, Decimal) else e.key for e in params[table].entries]
+        outside = tuple(Test(key.alias or "", key.field or "", "!=", k) for k in keys)
+        known = (Test(key.alias or "", f"{key.field}__known", "=", 1),) if key.optional else ()
+        yield (f"{table} has no entry for this {key.field}", tests + outside + known)
