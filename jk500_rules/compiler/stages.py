@@ -21,7 +21,7 @@ STAGES = ("resolved", "lowered", "engine")
 
 
 def stage_json(protocol: CompiledProtocol, stage: str) -> str:
-    """A compiled protocol's latest version as the named pass left it (the protocol compiled without errors)."""
+    """A compiled protocol's latest version (named in `version`) as the named pass left it."""
     if stage == "engine":
         return json.dumps(protocol.rulesets(), indent=2, sort_keys=True) + "\n"
     assert protocol.tree is not None
@@ -35,6 +35,7 @@ def _resolved(build: Build, protocol: CompiledProtocol) -> dict[str, Any]:
     return {
         "stage": "resolved",
         "protocol": protocol.name,
+        "version": protocol.versions[-1].name if protocol.versions else None,
         "events": {name: {"label": e.label, "trial_level": e.trial_level,
                           "fields": {f.name: {"type": f.type, "unit": f.unit, "required": f.required}
                                      for f in e.fields.values()}}
@@ -105,6 +106,7 @@ def _lowered(build: Build, protocol: CompiledProtocol) -> dict[str, Any]:
     return {
         "stage": "lowered",
         "protocol": protocol.name,
+        "version": protocol.versions[-1].name if protocol.versions else None,
         "rules": [_lowered_rule(rule) for rule in build.lowered.rules],
         "plan": {
             "events": sorted(plan.events),
