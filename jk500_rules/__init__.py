@@ -6,7 +6,7 @@ may change. Names load on first use, so that `import jk500_rules` stays cheap fo
 
 from __future__ import annotations
 
-import importlib
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
@@ -33,9 +33,40 @@ __all__ = ["__version__", *_EXPORTS]
 def __getattr__(name: str) -> Any:
     if name not in _EXPORTS:
         raise AttributeError(f"module 'jk500_rules' has no attribute '{name}'")
-    value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    value = getattr(_load(_EXPORTS[name]), name)
     globals()[name] = value
     return value
+
+
+def _load(module: str) -> ModuleType:
+    """The module holding a public name, by static imports: no module is loaded by a computed name."""
+    if module == "api":
+        from . import api as loaded
+    elif module == "compiler.model":
+        from .compiler import model as loaded
+    elif module == "explain":
+        from . import explain as loaded
+    elif module == "engine.audit":
+        from .engine import audit as loaded
+    elif module == "engine.results":
+        from .engine import results as loaded
+    elif module == "live.incremental":
+        from .live import incremental as loaded
+    elif module == "reports.text_report":
+        from .reports import text_report as loaded
+    elif module == "reports.json_report":
+        from .reports import json_report as loaded
+    elif module == "reports.csv_report":
+        from .reports import csv_report as loaded
+    elif module == "reports.writers":
+        from .reports import writers as loaded
+    elif module == "reports.monitoring":
+        from .reports import monitoring as loaded
+    elif module == "reports.report_content":
+        from .reports import report_content as loaded
+    else:
+        from . import errors as loaded
+    return loaded
 
 
 def __dir__() -> list[str]:

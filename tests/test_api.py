@@ -24,6 +24,10 @@ def test_every_public_name_resolves_and_is_documented() -> None:
         assert getattr(jk, name) is not None
         assert f"`{name}" in documented or name == "__version__", f"{name} is public but not in docs/api.md"
     assert sorted(dir(jk)) == sorted(jk.__all__)
+    for name, module in jk._EXPORTS.items():  # each name comes from the module its table names
+        value = getattr(jk, name)
+        if hasattr(value, "__module__") and not isinstance(value, tuple):
+            assert value.__module__.startswith(f"jk500_rules.{module}"), (name, value.__module__)
     with pytest.raises(AttributeError):
         jk.no_such_name  # noqa: B018
 

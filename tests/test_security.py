@@ -32,7 +32,7 @@ def _calls(tree: ast.AST) -> set[str]:
     return names
 
 
-@pytest.mark.parametrize("module", sorted(PACKAGE.glob("*.py")), ids=lambda p: p.name)
+@pytest.mark.parametrize("module", sorted(PACKAGE.rglob("*.py")), ids=lambda p: str(p.relative_to(PACKAGE)))
 def test_no_code_is_made_from_text(module: Path) -> None:
     assert not _calls(ast.parse(module.read_text(encoding="utf-8"))), module.name
 
