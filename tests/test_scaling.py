@@ -282,11 +282,12 @@ def test_a_worker_that_dies_fails_the_audit_instead_of_hanging_it() -> None:
 
 def test_cli_reports_a_failed_audit_with_its_own_exit_code(monkeypatch, capsys) -> None:
     from jk500_rules import cli
+    from jk500_rules.cli import commands
     from jk500_rules.engine.durable import EngineError
 
     def failing(*args, **kwargs):
         raise EngineError("the engine refused the facts of subject:S1: error code 302")
 
-    monkeypatch.setattr(cli, "audit_files", failing)
+    monkeypatch.setattr(commands, "audit_files", failing)
     assert cli.main(["audit", "--rules", str(RULES), str(LOG)]) == cli.EXIT_FAILED == 4
     assert "jk500-rules: the audit failed: the engine refused the facts" in capsys.readouterr().err

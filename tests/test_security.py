@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from jk500_rules import cli
+from jk500_rules.cli import commands
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "jk500_rules"
@@ -45,7 +46,7 @@ def test_an_unexpected_error_is_one_line_and_exit_4(monkeypatch, capsys) -> None
     def broken(*args, **kwargs):
         raise KeyError("a bug")
 
-    monkeypatch.setattr(cli, "audit_files", broken)
+    monkeypatch.setattr(commands, "audit_files", broken)
     monkeypatch.delenv("JK500_TRACEBACK", raising=False)
     assert cli.main(["audit", "--rules", str(RULES), str(LOG)]) == cli.EXIT_FAILED
     err = capsys.readouterr().err

@@ -10,7 +10,7 @@ from ..dates import WEEKDAYS
 from ..errors import Span
 from ..language import nodes as n
 from .names import Names, Scope
-from .phrases import head_noun, human_name, is_participle, ordinal, plural
+from .phrases import head_noun, human_name, label_noun, ordinal, plural
 
 
 @dataclass(frozen=True)
@@ -41,20 +41,7 @@ class NounPhrases:
         """An event type in words: its label where that reads as a noun, else its name."""
         spec = self.protocol.events.get(event)
         label = spec.label if spec is not None else None
-        if not label:
-            return human_name(event)
-        text = re.sub(r"\s*\([^)]*\)", "", label).strip()
-        text = re.sub(r"^(Any|Each|An|A|The)\s+", "", text)
-        # A qualifier such as "before an infusion" is a description, not something the rule checks.
-        text = re.sub(r"\s+(before|after|during|prior to)\s.*$", "", text)
-        words = text.split()
-        # "Subject withdrew, died or ..." is no noun; "Vaccine administered" names an act: the name reads better.
-        if not words or "," in text or ";" in text or len(words) > 1 and is_participle(words[-1]):
-            return human_name(event)
-        proper = any(w[:1].isupper() and w[1:].islower() for w in words[1:])  # "Safety Review Committee"
-        if words[0][1:] == words[0][1:].lower() and not proper:  # but "JK500 infusion", "IL-2 dose" stay
-            words[0] = words[0][:1].lower() + words[0][1:]
-        return " ".join(words)
+        return (label_noun(label) if label else None) or human_name(event)
 
     def count_noun(self) -> str:
         """What a `count` source counts, per subject and period."""

@@ -1,4 +1,4 @@
-"""English phrase helpers: operator words, articles, plurals, participles, lists, decimals, ordinals."""
+"""English helpers: operator words, labels as nouns, articles, plurals, participles, lists, decimals, ordinals."""
 
 from __future__ import annotations
 
@@ -62,6 +62,22 @@ def one_of_values(parts: list[str], negated: bool) -> str:
 def human_name(name: str) -> str:
     """A name of the rules text in words: "dose_group" -> "dose group"."""
     return name.replace("_", " ")
+
+
+def label_noun(label: str) -> str | None:
+    """An event type's label as a noun ("Each JK500 infusion" -> "JK500 infusion"), None if it reads as none."""
+    text = re.sub(r"\s*\([^)]*\)", "", label).strip()
+    text = re.sub(r"^(Any|Each|An|A|The)\s+", "", text)
+    # A qualifier such as "before an infusion" is a description, not something the rule checks.
+    text = re.sub(r"\s+(before|after|during|prior to)\s.*$", "", text)
+    words = text.split()
+    # "Subject withdrew, died or ..." is no noun; "Vaccine administered" names an act: the name reads better.
+    if not words or "," in text or ";" in text or len(words) > 1 and is_participle(words[-1]):
+        return None
+    proper = any(w[:1].isupper() and w[1:].islower() for w in words[1:])  # "Safety Review Committee"
+    if words[0][1:] == words[0][1:].lower() and not proper:  # but "JK500 infusion", "IL-2 dose" stay
+        words[0] = words[0][:1].lower() + words[0][1:]
+    return " ".join(words)
 
 
 def with_article(noun: str) -> str:

@@ -1,31 +1,18 @@
-"""The `jk500-rules` command line: audit, compile, check; errors as diagnostics, never tracebacks."""
+"""The `jk500-rules` argument parser: every subcommand, its options and their help texts."""
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
-import sys
-import textwrap
-from pathlib import Path
 
 import pendulum
 
-from ._version import __version__
-from .api import load_protocol
-from .engine import executor as executors
-from .engine.audit import PARALLEL_FROM, audit_files
-from .engine.durable import EngineError
-from .engine.executor import WorkerError, default_jobs
-from .engine.partition import ROWS_IN_MEMORY
-from .errors import InputError, Jk500Error
-from .explain import explain_protocol, explain_rule
-from .inputs.records import read_text
-from .reports import monitoring
-from .reports.report_content import summary
-from .reports.writers import check_output, parse_formats, write_reports
-
-EXIT_CLEAN, EXIT_FINDINGS, EXIT_INVALID, EXIT_REJECTED, EXIT_FAILED = 0, 1, 2, 3, 4
+from .._version import __version__
+from ..engine.audit import PARALLEL_FROM
+from ..engine.executor import default_jobs
+from ..engine.partition import ROWS_IN_MEMORY
+from ..reports import monitoring
+from ..reports.writers import parse_formats
 
 
 def _date(text: str) -> dt.date:
@@ -53,8 +40,9 @@ def _zone(name: str) -> str:
     return name
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="jk500-rules", description=__doc__)
+def build_parser(description: str | None) -> argparse.ArgumentParser:
+    """The `jk500-rules` parser with every subcommand and its options; `description` heads `--help`."""
+    parser = argparse.ArgumentParser(prog="jk500-rules", description=description)
     parser.add_argument("--version", action="version", version=f"jk500-rules {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -152,7 +140,7 @@ def _parser() -> argparse.ArgumentParser:
     trace.add_argument("--mapping", metavar="FILE", help="read SDTM folders among the LOGs with this mapping")
     trace.add_argument("--format", choices=("text", "json", "csv"), default="text")
 
-    from .live.watch import seconds  # the watch subcommand's own argument type
+    from ..live.watch import seconds  # the watch subcommand's own argument type
 
     watch = commands.add_parser(
         "watch", help="audit growing visit logs: one line per finding that appears or is resolved, as rows arrive",
@@ -184,172 +172,3 @@ def _parser() -> argparse.ArgumentParser:
     watch.add_argument("--exit-after", type=seconds, metavar="SECONDS",
                        help="stop after this long, with the closing summary (default: run until Ctrl-C)")
     return parser
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    try:
-        if args.command == "audit":
-            return _audit(args)
-        if args.command == "matrix":
-            return _matrix(args)
-        if args.command == "diff":
-            return _diff(args)
-        if args.command == "fmt":
-            return _fmt(args)
-        if args.command == "explain":
-            return _explain(args)
-        if args.command == "watch":
-            return _watch(args)
-        protocol = load_protocol(args.rules)
-        if args.command == "compile":
-            from .compiler.stages import stage_json  # the pass dumps, only for this command
-
-            sys.stdout.write(stage_json(protocol, args.stage))
-        else:
-            if protocol.warnings:
-                source = Path(args.rules).read_text(encoding="utf-8")
-                for warning in protocol.warnings:
-                    print(warning.render(args.rules, source), file=sys.stderr)
-            warned = f", {len(protocol.warnings)} warning(s)" if protocol.warnings else ""
-            versions = f" ({len(protocol.versions)} versions, the latest counted)" if len(protocol.versions) > 1 else ""
-            print(f"{args.rules}: {len(protocol.rules)} rules{versions}, no errors{warned}")
-        return EXIT_CLEAN
-    except Jk500Error as exc:
-        print(exc.render(), file=sys.stderr)
-        return EXIT_INVALID
-    except (EngineError, WorkerError) as exc:  # the tool failed, not the input: no report is written
-        print(f"jk500-rules: the audit failed: {exc}", file=sys.stderr)
-        return EXIT_FAILED
-    except KeyboardInterrupt:
-        return 130
-    except Exception as exc:  # noqa: BLE001 - a bug of ours: one clear line, the traceback on request
-        if os.environ.get("JK500_TRACEBACK"):
-            raise
-        print(f"jk500-rules: internal error ({type(exc).__name__}: {exc}); this is a bug in jk500-rules, please "
-              "report it with the command that caused it (JK500_TRACEBACK=1 shows the traceback)", file=sys.stderr)
-        return EXIT_FAILED
-
-
-def _audit(args: argparse.Namespace) -> int:
-    check_output(args.format, args.output)  # before the audit: no point auditing what cannot be written
-    if args.fail_on.startswith("new") and not args.since:
-        print(f"jk500-rules audit: --fail-on {args.fail_on} needs --since PREVIOUS.json", file=sys.stderr)
-        return EXIT_INVALID
-    if (args.executor == "dask") != (args.scheduler is not None):
-        print("jk500-rules audit: --executor dask and --scheduler ADDRESS go together", file=sys.stderr)
-        return EXIT_INVALID
-    if args.executor == "dask" and args.jobs is not None:
-        print("jk500-rules audit: --jobs counts local worker processes; with --executor dask the cluster's "
-              "workers judge", file=sys.stderr)
-        return EXIT_INVALID
-    protocol = load_protocol(args.rules)
-    progress = _progress if sys.stderr.isatty() and not (args.output is None and "json" in args.format) else None
-    executor = executors.dask_executor(args.scheduler) if args.executor == "dask" else None
-    try:
-        result = audit_files(protocol, args.logs, args.as_of, args.protocol_version, args.mapping, args.time_zone,
-                             progress, jobs=args.jobs or default_jobs(), executor=executor,
-                             rows_in_memory=args.rows_in_memory, keep_records="html" in args.format)
-    finally:
-        if executor is not None:
-            executor.close()
-    if progress:
-        print(file=sys.stderr)
-    monitoring.attach_provenance(result, args.rules, args.run_time or monitoring.run_time_now())
-    if args.since:
-        monitoring.mark_changes(result, args.since)
-    if args.reviewed:
-        monitoring.apply_reviews(result, args.reviewed)
-    write_reports(result, args.format, args.output)
-    if result.data.rejections:
-        print(f"{len(result.data.rejections)} row(s) rejected; see the summary.", file=sys.stderr)
-        return EXIT_REJECTED
-    return EXIT_FINDINGS if monitoring.failing(result, args.fail_on) else EXIT_CLEAN
-
-
-def _progress(done: int, total: int) -> None:
-    print(f"\raudited {done} of {total} subjects", end="", file=sys.stderr, flush=True)
-
-
-def _matrix(args: argparse.Namespace) -> int:
-    from .reports import matrix  # commands other than audit import only what they use: start-up counts
-
-    protocol = load_protocol(args.rules)
-    if args.report and args.logs:
-        print("jk500-rules matrix: give either --report or logs, not both", file=sys.stderr)
-        return EXIT_INVALID
-    features = Path(args.features)
-    if not features.is_dir():
-        raise InputError(args.features, "is not a folder of .feature files")
-    figures = None
-    if args.report:
-        figures = matrix.figures_from_report(args.report)
-    elif args.logs:
-        figures = matrix.figures_from_summary(", ".join(args.logs),
-                                              summary(audit_files(protocol, args.logs, args.as_of,
-                                                                  mapping=args.mapping)))
-    document = matrix.build(protocol, matrix.read_scenarios(features), figures)
-    render = {"text": matrix.to_text, "json": matrix.to_json, "csv": matrix.to_csv}[args.format]
-    sys.stdout.write(render(document))
-    return EXIT_CLEAN
-
-
-def _diff(args: argparse.Namespace) -> int:
-    from .reports import comparison
-
-    audits = []
-    for spec in (args.old, args.new):
-        path, _, version = spec.partition("@")
-        audits.append(audit_files(load_protocol(path), args.logs, args.as_of, version or None, args.mapping))
-    old, new = audits
-    result = comparison.compare(old, new, args.old, args.new)
-    sys.stdout.write(comparison.to_json(result) if args.format == "json" else comparison.to_text(result))
-    rejected = max(len(old.data.rejections), len(new.data.rejections))
-    if rejected:
-        print(f"{rejected} row(s) rejected; audit each version to see them.", file=sys.stderr)
-        return EXIT_REJECTED
-    return EXIT_FINDINGS if result.differs else EXIT_CLEAN
-
-
-def _fmt(args: argparse.Namespace) -> int:
-    """Every file is checked before any is written: a syntax error anywhere changes nothing."""
-    from .language.formatter import format_source
-
-    changes: list[tuple[Path, str]] = []
-    for name in args.files:
-        path = Path(name)
-        text = read_text(name)
-        formatted = format_source(text, name)
-        if formatted != text:
-            changes.append((path, formatted))
-    for path, formatted in changes:
-        if args.check:
-            print(f"{path}: not laid out canonically (jk500-rules fmt {path})")
-        else:
-            path.write_text(formatted, encoding="utf-8")
-            print(f"{path}: reformatted")
-    if args.check and changes:
-        return EXIT_FINDINGS
-    return EXIT_CLEAN
-
-
-def _explain(args: argparse.Namespace) -> int:
-    protocol = load_protocol(args.rules)
-    if args.protocol_version is not None:
-        chosen = next((v.protocol for v in protocol.versions if v.name == args.protocol_version), None)
-        if chosen is None:
-            known = ", ".join(v.name for v in protocol.versions) or "none"
-            raise InputError(args.rules, f"no protocol version '{args.protocol_version}'; versions: {known}")
-        protocol = chosen
-    text = explain_rule(protocol, args.rule) + "\n" if args.rule else explain_protocol(protocol)
-    wrapped = [textwrap.fill(line, 100, break_long_words=False, break_on_hyphens=False) if line else line
-               for line in text.splitlines()]
-    sys.stdout.write("\n".join(wrapped) + "\n")
-    return EXIT_CLEAN
-
-
-def _watch(args: argparse.Namespace) -> int:
-    from .live.watch import watch  # the watch loop, only for this command
-
-    return watch(load_protocol(args.rules), args.paths, args.as_of, args.time_zone, args.protocol_version,
-                 args.interval, args.format, args.exit_after)
