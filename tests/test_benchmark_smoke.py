@@ -21,16 +21,17 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root holds `benchmarks`
 
-from benchmarks import child, run  # noqa: E402
+from benchmarks import hooks, tables  # noqa: E402
 from benchmarks.generate import (  # noqa: E402
     EXTRA_EVENT_NAMES,
     NOT_READ_BY_RULES,
     PER_SUBJECT,
-    PLANTED_RULE,
     PROTOCOL_RULES,
     RECORDS_PER_SUBJECT,
     generate,
 )
+from benchmarks.measure import capabilities, machine, measure, pilot  # noqa: E402
+from benchmarks.subjects import PLANTED_RULE  # noqa: E402
 from jk500_rules.engine.audit import audit_files  # noqa: E402
 from jk500_rules import load_protocol  # noqa: E402
 from jk500_rules.reports.report_content import summary  # noqa: E402
@@ -121,22 +122,22 @@ def test_the_log_does_not_depend_on_how_it_was_sorted(tmp_path: Path) -> None:
 
 def test_missing_or_streaming_hook_points_are_not_applicable(monkeypatch: pytest.MonkeyPatch) -> None:
     """After a rewrite of the audit the phase hooks may find nothing to wrap, or iterators."""
-    monkeypatch.setattr(child, "MARKS", {"calls": Counter(), "seconds": Counter(), "streaming": set()})
-    monkeypatch.setattr(child, "_REAL", {})
-    monkeypatch.setattr(child, "reset_peak", lambda: False)  # not this test process's high-water mark
-    assert child.install_hooks(types.SimpleNamespace()) == []
+    monkeypatch.setattr(hooks, "MARKS", {"calls": Counter(), "seconds": Counter(), "streaming": set()})
+    monkeypatch.setattr(hooks, "_REAL", {})
+    monkeypatch.setattr(hooks, "reset_peak", lambda: False)  # not this test process's high-water mark
+    assert hooks.install_hooks(types.SimpleNamespace()) == []
     fake = types.SimpleNamespace(read_logs=lambda *a: iter(()), build_sessions=lambda *a: ["s1", "s2"])
-    assert child.install_hooks(fake) == ["read_logs", "build_sessions"]
+    assert hooks.install_hooks(fake) == ["read_logs", "build_sessions"]
     fake.read_logs()
     assert fake.build_sessions() == ["s1", "s2"]
-    assert child._phase("read_logs") is None  # it returned an iterator: its own time says nothing
-    assert child._phase("build_sessions") is not None
-    assert child.MARKS["sessions"] == 2
-    assert child._phase("subject_session") is None  # not there at all
+    assert hooks.phase_seconds("read_logs") is None  # it returned an iterator: its own time says nothing
+    assert hooks.phase_seconds("build_sessions") is not None
+    assert hooks.MARKS["sessions"] == 2
+    assert hooks.phase_seconds("subject_session") is None  # not there at all
 
 
 def test_pilot_without_data_is_skipped_with_a_message(tmp_path: Path) -> None:
-    out = run.pilot(tmp_path / "cdiscpilot01", repeat=1)
+    out = pilot(tmp_path / "cdiscpilot01", repeat=1)
     assert "no CDISC pilot data" in out["skipped"]
 
 
@@ -146,11 +147,11 @@ def test_benchmark_run_reports_as_planted_and_identical_across_jobs(tmp_path: Pa
     With a parallel audit (audit_files takes `jobs`, the CLI --jobs) the reports of jobs 1 and 2 must be
     the same bytes; without one the run falls back to jobs 1 and says there was nothing to compare.
     """
-    caps = run.capabilities()
+    caps = capabilities()
     jobs = [1, 2] if caps["api_jobs"] else [1]
     cli_jobs: list[int | None] = [1, 2] if caps["cli_jobs"] else [None]
-    row = run.measure(1200, seed=3, out_dir=tmp_path, repeat=1, deviation_rate=0.9, api_jobs=jobs,
-                      cli_jobs=cli_jobs)
+    row = measure(1200, seed=3, out_dir=tmp_path, repeat=1, deviation_rate=0.9, api_jobs=jobs,
+                  cli_jobs=cli_jobs)
     assert row["expected"] and row["as_planted"]
     assert [a["jobs"] for a in row["audits"]] == jobs
     assert {a["jobs_passed"] for a in row["audits"]} == {caps["api_jobs"]}
@@ -160,9 +161,9 @@ def test_benchmark_run_reports_as_planted_and_identical_across_jobs(tmp_path: Pa
     assert {code for c in row["cli"] for code in c["exit_codes"]} == {1}  # findings
     for a in row["audits"]:
         assert a["peak_rss_audit"] and a["peak_rss"] >= a["peak_rss_audit"]
-        assert run._upper_bound(a) >= a["peak_rss_audit"]
-    text = run.render({"machine": run.machine(), "seed": 3, "repeat": 1, "repeat_large": 1, "command": "test",
-                       "sizes": [row]})
+        assert tables._upper_bound(a) >= a["peak_rss_audit"]
+    text = tables.render({"machine": machine(), "seed": 3, "repeat": 1, "repeat_large": 1, "command": "test",
+                          "sizes": [row]})
     comparisons = caps["api_jobs"] + caps["cli_jobs"]
     verdict = f"{comparisons} comparison(s) | yes |" if comparisons else "0 comparison(s) | n/a (one jobs value) |"
     assert f"| identical output for every --jobs N | {verdict}" in text

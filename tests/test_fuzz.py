@@ -15,7 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from reliability import fuzz
+from reliability.fuzz.cases import case_text, seeds
+from reliability.fuzz.engine import run_engine
+from reliability.fuzz.oracle import Tally, check, check_range
 
 SEED = 2026
 ROOT = Path(__file__).resolve().parents[1]  # the checkout: its golden corpus and examples are the seeds
@@ -23,18 +25,18 @@ ROOT = Path(__file__).resolve().parents[1]  # the checkout: its golden corpus an
 
 @pytest.fixture(scope="module")
 def corpus() -> list[tuple[str, str]]:
-    return fuzz.seeds(ROOT)
+    return seeds(ROOT)
 
 
 @pytest.fixture(scope="module")
-def tally(corpus: list[tuple[str, str]]) -> fuzz.Tally:
-    return fuzz.check_range(SEED, 0, 3000, corpus)
+def tally(corpus: list[tuple[str, str]]) -> Tally:
+    return check_range(SEED, 0, 3000, corpus)
 
 
 def _shown(bugs: list[tuple[int, str, str]], seed: int, corpus: list[tuple[str, str]]) -> str:
     first = bugs[0]
     return (f"{len(bugs)} bug(s); case {first[0]} of seed {seed} ({first[1]}):\n{first[2]}\ninput:\n"
-            f"{fuzz.case_text(seed, first[0], corpus)[:600]!r}")
+            f"{case_text(seed, first[0], corpus)[:600]!r}")
 
 
 def test_the_corpus_holds_every_seed_file(corpus: list[tuple[str, str]]) -> None:
@@ -45,34 +47,33 @@ def test_the_corpus_holds_every_seed_file(corpus: list[tuple[str, str]]) -> None
 
 
 def test_a_case_is_named_by_its_seed_and_index(corpus: list[tuple[str, str]]) -> None:
-    assert fuzz.case_text(7, 41, corpus) == fuzz.case_text(7, 41, corpus)
-    assert fuzz.case_text(7, 41, corpus) != fuzz.case_text(7, 42, corpus)
+    assert case_text(7, 41, corpus) == case_text(7, 41, corpus)
+    assert case_text(7, 41, corpus) != case_text(7, 42, corpus)
 
 
 def test_the_oracle_tells_errors_from_crashes(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert fuzz.check('protocol "X"\nrule') == ("rules_error", fuzz.check('protocol "X"\nrule')[1])
-    assert fuzz.check('protocol "X"\n')[0] == "ok"
+    assert check('protocol "X"\nrule') == ("rules_error", check('protocol "X"\nrule')[1])
+    assert check('protocol "X"\n')[0] == "ok"
     import jk500_rules.compiler as compiler
 
     def broken(*args: object) -> None:
         raise KeyError("boom")
 
     monkeypatch.setattr(compiler, "compile_protocol", broken)
-    outcome, detail = fuzz.check('protocol "X"\n')
+    outcome, detail = check('protocol "X"\n')
     assert outcome == "bug" and "KeyError" in detail
 
 
-def test_parse_and_check_only_ever_give_positioned_errors(tally: fuzz.Tally, corpus: list[tuple[str, str]]) -> None:
+def test_parse_and_check_only_ever_give_positioned_errors(tally: Tally, corpus: list[tuple[str, str]]) -> None:
     assert tally.cases == 3000
     assert not tally.bugs, _shown(tally.bugs, SEED, corpus)
     assert tally.errors > 1000 and len(tally.compiled) > 50  # both outcomes are exercised
 
 
-def test_what_reaches_the_engine_neither_crashes_nor_hangs(tally: fuzz.Tally,
-                                                           corpus: list[tuple[str, str]]) -> None:
+def test_what_reaches_the_engine_neither_crashes_nor_hangs(tally: Tally, corpus: list[tuple[str, str]]) -> None:
     picked = tally.compiled[:: max(1, len(tally.compiled) // 20)][:20]
-    cases = [(index, fuzz.case_text(SEED, index, corpus)) for index in picked]
-    bugs = fuzz.run_engine(cases[:10]) + fuzz.run_engine(cases[10:])
+    cases = [(index, case_text(SEED, index, corpus)) for index in picked]
+    bugs = run_engine(cases[:10]) + run_engine(cases[10:])
     assert len(cases) == 20
     assert not bugs, _shown(bugs, SEED, corpus)
 
