@@ -20,7 +20,7 @@ from .engine.executor import WorkerError, default_jobs
 from .engine.partition import ROWS_IN_MEMORY
 from .errors import InputError, Jk500Error
 from .explain import explain_protocol, explain_rule
-from .inputs.records import read_text
+from .inputs.visit_logs import read_text
 from .reports import monitoring
 from .reports.report_content import summary
 from .reports.writers import check_output, parse_formats, write_reports
