@@ -118,8 +118,8 @@ def _engine_probe(rules: str, log: str, feeds: int) -> dict:
     """Feed the same subject sessions round and round: does RSS grow with sessions fed?"""
     from jk500_rules import load_protocol
     from jk500_rules.engine.durable import Engine
-    from jk500_rules.engine.facts import build_sessions
-    from jk500_rules.inputs.records import read_logs
+    from jk500_rules.engine.trial_facts import build_sessions
+    from jk500_rules.inputs.visit_logs import read_logs
 
     protocol = load_protocol(rules)
     data = read_logs([log], protocol)

@@ -146,7 +146,8 @@ def api_latency(rounds: int, profile: str | None = None,
     and time faster than a row arriving alone.
     """
     from jk500_rules import load_protocol
-    from jk500_rules.live.incremental import IncrementalAudit, Row
+    from jk500_rules.live.incremental import IncrementalAudit
+    from jk500_rules.live.intake import Row
 
     protocol = load_protocol(str(RULES))
     subjects, rows, cutoff = trial()

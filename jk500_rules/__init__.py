@@ -18,7 +18,7 @@ _EXPORTS = {
     # audits
     "audit_files": "engine.audit", "audit_records": "api", "AuditResult": "engine.results",
     "Finding": "engine.results", "STATUSES": "engine.results",
-    "IncrementalAudit": "live.incremental", "Row": "live.incremental", "Changes": "live.incremental",
+    "IncrementalAudit": "live.incremental", "Row": "live.intake", "Changes": "live.findings",
     # reports
     "to_text": "reports.text_report", "to_json": "reports.json_report", "to_csv": "reports.csv_report",
     "to_html": "reports.writers", "write_reports": "reports.writers", "attach_provenance": "reports.monitoring",
@@ -52,6 +52,10 @@ def _load(module: str) -> ModuleType:
         from .engine import results as loaded
     elif module == "live.incremental":
         from .live import incremental as loaded
+    elif module == "live.intake":
+        from .live import intake as loaded
+    elif module == "live.findings":
+        from .live import findings as loaded
     elif module == "reports.text_report":
         from .reports import text_report as loaded
     elif module == "reports.json_report":
@@ -80,7 +84,9 @@ if TYPE_CHECKING:  # what a type checker and an editor see: the same names, eage
     from .engine.results import STATUSES, AuditResult, Finding
     from .errors import InputError, Jk500Error, RulesError
     from .explain import explain_protocol, explain_rule
-    from .live.incremental import Changes, IncrementalAudit, Row
+    from .live.findings import Changes
+    from .live.incremental import IncrementalAudit
+    from .live.intake import Row
     from .reports.csv_report import to_csv
     from .reports.json_report import to_json
     from .reports.monitoring import attach_provenance

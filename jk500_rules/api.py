@@ -9,7 +9,9 @@ from .compiler import compile_protocol
 from .compiler.model import CompiledProtocol
 from .engine.audit import audit_data
 from .engine.results import AuditResult
-from .inputs.records import LogData, Record, Rejection, read_text, validate
+from .inputs.records import LogData, Record, Rejection
+from .inputs.validation import validate
+from .inputs.visit_logs import read_text
 from .language.parser import parse
 
 

@@ -15,8 +15,8 @@ import pytest
 
 from jk500_rules import load_protocol
 from jk500_rules.compiler.model import CompiledProtocol
-from jk500_rules.engine.facts import build_sessions
-from jk500_rules.inputs.records import read_logs
+from jk500_rules.engine.trial_facts import build_sessions
+from jk500_rules.inputs.visit_logs import read_logs
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = Path(__file__).resolve().parent / "golden" / "compile"

@@ -18,8 +18,9 @@ from jk500_rules.engine.audit import audit_files
 from jk500_rules import load_protocol
 from jk500_rules.compiler.model import CompiledProtocol
 from jk500_rules.engine.durable import Engine, EngineError
-from jk500_rules.engine.facts import Session, build_sessions
-from jk500_rules.inputs.records import read_logs
+from jk500_rules.engine.facts import Session
+from jk500_rules.engine.trial_facts import build_sessions
+from jk500_rules.inputs.visit_logs import read_logs
 
 ROOT = Path(__file__).resolve().parents[1]
 JK500_RULES, JK500_LOG = ROOT / "protocol.rules", ROOT / "examples" / "jk500_visits.csv"

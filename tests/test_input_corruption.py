@@ -18,7 +18,8 @@ import pytest
 from jk500_rules.engine.audit import audit_files
 from jk500_rules import load_protocol
 from jk500_rules.errors import InputError
-from jk500_rules.inputs.records import CELL_LIMIT, LINE_LIMIT, LogFile
+from jk500_rules.inputs.log_formats import CELL_LIMIT, LINE_LIMIT
+from jk500_rules.inputs.visit_logs import LogFile
 
 ROOT = Path(__file__).resolve().parents[1]
 RULES = ROOT / "protocol.rules"

@@ -23,7 +23,7 @@ from jk500_rules.engine.audit import PARALLEL_FROM
 from jk500_rules import load_protocol
 from jk500_rules.engine.executor import ProcessExecutor, SerialExecutor
 from jk500_rules.engine.partition import SubjectRows, chunks
-from jk500_rules.inputs.records import read_logs
+from jk500_rules.inputs.visit_logs import read_logs
 from jk500_rules.reports.csv_report import to_csv
 from jk500_rules.reports.json_report import to_json
 from jk500_rules.reports.text_report import to_text
@@ -239,7 +239,7 @@ def test_standing_counts_agree_with_the_standings_one_by_one(protocol) -> None:
 
 def test_the_trial_session_from_kept_marks_is_the_one_from_every_mark(protocol) -> None:
     from jk500_rules.engine.trial import MarkKeeper
-    from jk500_rules.engine.facts import trial_session
+    from jk500_rules.engine.trial_facts import trial_session
     from jk500_rules.inputs.records import Record
 
     plan = protocol.plan

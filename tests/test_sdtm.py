@@ -298,7 +298,7 @@ def test_partial_dates_are_passed_as_written(tmp_path: Path, demo: CompiledProto
         fields.drug = "CMTRT"
         fields.stop = "CMENDTC"
         """, demo)
-    # records.py decides what a partial date means; the mapping hands it over untouched.
+    # validation.py decides what a partial date means; the mapping hands it over untouched.
     if data.records:
         (record,) = data.records
         assert (record.date_text, record.raw["stop"]) == ("2013-11", "2014")
@@ -924,7 +924,7 @@ def test_pilot_donepezil_by_either_column_with_partial_dates(pilot: tuple, pilot
     assert partial
     made = [r.date_text for r in data.records if r.event == "alzheimer_drug"] + [
         r.reason for r in data.rejections if r.file.endswith("cm.xpt")]
-    for row in partial:  # passed through as written, for records.py to judge
+    for row in partial:  # passed through as written, for validation.py to judge
         assert any(row["CMSTDTC"] in text for text in made)
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from jk500_rules.errors import InputError
-from jk500_rules.live.watch import LogTail, Sources
+from jk500_rules.live.tails import LogTail, Sources
 
 ROOT = Path(__file__).resolve().parents[1]
 RULES = ROOT / "protocol.rules"

@@ -14,7 +14,7 @@ from ..engine.audit import audit_files
 from ..engine.executor import default_jobs
 from ..errors import InputError
 from ..explain import explain_protocol, explain_rule
-from ..inputs.records import read_text
+from ..inputs.visit_logs import read_text
 from ..reports import monitoring
 from ..reports.report_content import summary
 from ..reports.writers import check_output, write_reports

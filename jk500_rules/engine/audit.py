@@ -10,7 +10,9 @@ from dataclasses import replace
 
 from ..compiler.model import CompiledProtocol
 from ..dates import date_bounds
-from ..inputs.records import LogData, LogFile, Record, Rejection, validate
+from ..inputs.records import LogData, Record, Rejection
+from ..inputs.validation import validate
+from ..inputs.visit_logs import LogFile
 from .engines import Engines
 from .executor import Executor, local_executor
 from .jobs import AuditJob

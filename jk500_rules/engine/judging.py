@@ -9,14 +9,17 @@ from dataclasses import replace
 from typing import Any
 
 from ..compiler.model import CompiledProtocol
-from ..inputs.records import LogFile, Record, Rejection, validate
+from ..inputs.records import Record, Rejection
+from ..inputs.validation import validate
+from ..inputs.visit_logs import LogFile
 from .checks import judge_rule
 from .engines import Engines
-from .facts import Session, subject_marks, subject_session
+from .facts import Session
 from .jobs import AuditJob, PartitionResult, SubjectOutcome
 from .partition import Group
 from .results import Finding
 from .standings import Standing
+from .subject_facts import subject_marks, subject_session
 from .versions import Versions, job_protocol
 
 _WORKER_ENGINES: Engines | None = None  # a worker process's own, kept for its lifetime

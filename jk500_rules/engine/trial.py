@@ -11,11 +11,12 @@ from dataclasses import dataclass, replace
 from ..compiler.model import CompiledProtocol, FactPlan
 from ..inputs.records import LogData, Record, Rejection
 from .engines import Engines
-from .facts import Marks, trial_session
+from .facts import Marks
 from .jobs import AuditJob, PartitionResult
 from .judging import judge_session
 from .results import AuditResult, Finding
 from .standings import StandingTable
+from .trial_facts import trial_session
 from .versions import Versions
 
 
@@ -54,7 +55,7 @@ class MarkKeeper:
     """The subjects' marks the trial session can use, out of every subject's: memory per group, not per subject.
 
     A group fact takes a group's earliest mark (its latest, for `last`), and rank facts its `depth`
-    earliest, ordered by date then subject as facts.trial_session orders them; no other mark can
+    earliest, ordered by date then subject as trial_facts.trial_session orders them; no other mark can
     become a fact, so no other is kept.
     """
 

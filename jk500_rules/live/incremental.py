@@ -1,9 +1,9 @@
 """Records arriving over time -> the findings that appear and disappear, re-judging only what they touch.
 
 A batch audit judges each subject from their own records alone, and the trial level from the trial's
-records plus each subject's marks (a dose group's first or last infusion: facts.subject_marks). So a new
-record for a subject can change that subject's findings only, and the trial's only when it is a trial
-record or it moves the subject's marks. `IncrementalAudit.add` re-judges exactly that, with one set of
+records plus each subject's marks (a dose group's first or last infusion: subject_facts.subject_marks).
+So a new record for a subject can change that subject's findings only, and the trial's only when it is a
+trial record or it moves the subject's marks. `IncrementalAudit.add` re-judges exactly that, with one set of
 engines for the object's lifetime; `result()` is the batch audit of everything added so far.
 
 The data cut-off. A batch audit takes the latest date in its data; a live audit cannot, since each later
@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from types import TracebackType
 
 import pendulum
@@ -32,32 +32,9 @@ from ..engine.judging import judge_subject
 from ..engine.results import AuditResult, Finding
 from ..engine.trial import join_partitions, judge_trial
 from ..engine.versions import Versions
-from ..inputs.records import LogData, Record, Rejection, validate
-
-
-@dataclass(frozen=True)
-class Row:
-    """A visit-log row not yet validated: where it was read, and its cells by column (or why it is no row)."""
-
-    file: str
-    line: int
-    values: dict[str, object] | str
-
-
-@dataclass
-class Changes:
-    """What one `add` (or a new day's cut-off) changed. Findings are compared by their stable id."""
-
-    new: list[Finding] = field(default_factory=list)
-    resolved: list[Finding] = field(default_factory=list)  # as they were last reported
-    changed: list[Finding] = field(default_factory=list)  # same id, another status, message or reason
-    rejections: list[Rejection] = field(default_factory=list)
-    subjects: list[str] = field(default_factory=list)  # the subjects judged again
-    trial: bool = False  # whether the trial level was judged again
-    cutoff: dt.date | None = None  # the new cut-off, when the calendar moved it
-
-    def __bool__(self) -> bool:
-        return bool(self.new or self.resolved or self.changed or self.rejections)
+from ..inputs.records import Record, Rejection
+from .findings import Changes, StandingFindings
+from .intake import Intake, Row
 
 
 def site_today(time_zone: str | None = None) -> Callable[[], dt.date]:
@@ -88,20 +65,13 @@ class IncrementalAudit:
         self._version = version
         self._engines = Engines()
         self._closed = False
-        self._files: list[str] = []
-        self._file_index: dict[str, int] = {}
-        self._read = 0
-        self._rejections: list[Rejection] = []
-        self._records: dict[str, list[Record]] = {}  # in reading order (file, then line), as a batch reads them
-        self._trial_records: list[Record] = []
+        self._intake = Intake(protocol, time_zone)
         self._outcomes: dict[str, SubjectOutcome] = {}
         self._marks: dict[str, Marks] = {}  # judged subjects only, as the batch join keeps them
-        self._findings: dict[str | None, dict[str, Finding]] = {}  # per subject (None: the trial), by id
-        self._ids: dict[str | None, dict[tuple, str]] = {}  # see _by_id
         self._trial_judged = False
         self._rules_by_version = {name: {rule.id: rule for rule in p.rules}
                                   for name, p in self._versions.by_name().items()}
-        self._order = {rule.id: i for i, rule in enumerate(AuditResult(protocol, LogData(), None).rules)}
+        self._standing = StandingFindings(protocol)
         self._set_cutoff(as_of or self._today())
 
     # ----- lifetime -----------------------------------------------------------------------------
@@ -126,11 +96,11 @@ class IncrementalAudit:
     @property
     def read(self) -> int:
         """Rows and records taken so far, rejected ones included."""
-        return self._read
+        return self._intake.read
 
     @property
     def rejections(self) -> list[Rejection]:
-        return list(self._rejections)
+        return list(self._intake.rejections)
 
     @property
     def subjects(self) -> int:
@@ -139,7 +109,7 @@ class IncrementalAudit:
 
     def findings(self) -> list[Finding]:
         """Every finding now standing, in the report's order."""
-        return self._sorted([f for by_id in self._findings.values() for f in by_id.values()])
+        return self._standing.all()
 
     # ----- records in ------------------------------------------------------------------------------
 
@@ -154,20 +124,7 @@ class IncrementalAudit:
         gc.disable()  # as in a batch audit: records and facts hold no cycles, and a collection over
         try:  # everything this audit holds would cost more than judging a subject
             self._advance(changes)
-            touched: set[str] = set()
-            trial = False
-            for item in items:
-                self._read += 1
-                record = item if isinstance(item, Record) else self._validate(item, changes)
-                if record is None:
-                    continue
-                self._place(record.file)
-                if record.subject is None:
-                    _insert(self._trial_records, record, self._file_index)
-                    trial = True
-                else:
-                    _insert(self._records.setdefault(record.subject, []), record, self._file_index)
-                    touched.add(record.subject)
+            touched, trial = self._intake.take(items, changes.rejections)
             self._rejudge(touched, trial, changes)
         finally:
             if collecting:
@@ -184,12 +141,10 @@ class IncrementalAudit:
     def result(self) -> AuditResult:
         """The audit of every record added so far: equal to a batch audit of them with this cut-off."""
         self._check_open()
-        subject_records = [r for subject in sorted(self._records) for r in self._records[subject]]
-        data = LogData(records=subject_records + self._trial_records, rejections=list(self._rejections),
-                       read=self._read, files=list(self._files))
+        data = self._intake.log_data()
         outcomes = [self._outcomes[subject] for subject in sorted(self._outcomes)]
         return join_partitions(self.protocol, self._job, self._versions, [PartitionResult(outcomes, [], None)],
-                     list(self._trial_records), data, self._engines)
+                               list(self._intake.trial), data, self._engines)
 
     # ----- judging --------------------------------------------------------------------------------
 
@@ -211,28 +166,12 @@ class IncrementalAudit:
             return
         self._set_cutoff(day)
         changes.cutoff = day
-        self._rejudge(set(self._records), True, changes)
-
-    def _validate(self, row: Row, changes: Changes) -> Record | None:
-        self._place(row.file)
-        outcome = row.values if isinstance(row.values, str) else validate(
-            row.values, row.file, row.line, self.protocol, self.time_zone)
-        if isinstance(outcome, Record):
-            return outcome
-        rejection = Rejection(row.file, row.line, outcome)
-        self._rejections.append(rejection)
-        changes.rejections.append(rejection)
-        return None
-
-    def _place(self, file: str) -> None:
-        if file not in self._file_index:
-            self._file_index[file] = len(self._files)
-            self._files.append(file)
+        self._rejudge(set(self._intake.by_subject), True, changes)
 
     def _rejudge(self, subjects: set[str], trial: bool, changes: Changes) -> None:
         for subject in sorted(subjects):
-            outcome = judge_subject(self._job, subject, self._records[subject], self._versions,
-                                     self._trial_protocol, self._engines)
+            outcome = judge_subject(self._job, subject, self._intake.by_subject[subject], self._versions,
+                                    self._trial_protocol, self._engines)
             self._outcomes[subject] = outcome
             marks = outcome.marks if outcome.judged else {}
             if marks != self._marks.get(subject, {}):
@@ -243,57 +182,10 @@ class IncrementalAudit:
                 self._marks.pop(subject, None)
             rules = self._rules_by_version.get(outcome.version, {})  # an outcome not judged has no findings
             linked = [replace(f, rule=rules[f.rule]) for f in outcome.findings]  # type: ignore[index]
-            self._compare(subject, self._by_id(subject, linked), changes)
+            self._standing.update(subject, linked, changes)
             changes.subjects.append(subject)
         if trial or not self._trial_judged:
-            self._compare(None, self._judge_trial(), changes)
+            judged = judge_trial(self._intake.trial, self._marks, self._versions, self._cutoff, self._engines)
+            self._standing.update(None, judged.findings, changes)
             self._trial_judged = changes.trial = True
-        for found in (changes.new, changes.resolved, changes.changed):
-            found[:] = self._sorted(found)
-
-    def _judge_trial(self) -> dict[str, Finding]:
-        trial = judge_trial(self._trial_records, self._marks, self._versions, self._cutoff, self._engines)
-        return self._by_id(None, trial.findings)
-
-    def _by_id(self, key: str | None, findings: list[Finding]) -> dict[str, Finding]:
-        """Findings by their stable id, computed once per finding while its evidence records stay the same.
-
-        Every evidence record is held by this audit for its lifetime, so the records' identities key
-        the cache safely; a finding whose evidence changed gets its id computed afresh.
-        """
-        known = self._ids.get(key, {})
-        ids: dict[tuple, str] = {}
-        by_id: dict[str, Finding] = {}
-        for finding in findings:
-            cache_key = (finding.rule.id, finding.date, tuple(map(id, finding.evidence)))
-            finding_id = known.get(cache_key) or finding.id
-            ids[cache_key] = finding_id
-            by_id[finding_id] = finding
-        self._ids[key] = ids
-        return by_id
-
-    def _compare(self, key: str | None, now: dict[str, Finding], changes: Changes) -> None:
-        before = self._findings.get(key, {})
-        for finding_id, finding in now.items():
-            old = before.get(finding_id)
-            if old is None:
-                changes.new.append(finding)
-            elif (old.status, old.message, old.reason) != (finding.status, finding.message, finding.reason):
-                changes.changed.append(finding)
-        changes.resolved += [finding for finding_id, finding in before.items() if finding_id not in now]
-        if now:
-            self._findings[key] = now
-        else:
-            self._findings.pop(key, None)
-
-    def _sorted(self, findings: list[Finding]) -> list[Finding]:
-        return sorted(findings, key=lambda f: f.sort_key(self._order))
-
-
-def _insert(records: list[Record], record: Record, file_index: dict[str, int]) -> None:
-    """Keep reading order (file, then line) whatever order records come in: ties among equal records follow it."""
-    records.append(record)
-    if len(records) > 1:
-        last, previous = record, records[-2]
-        if (file_index[last.file], last.line) < (file_index[previous.file], previous.line):
-            records.sort(key=lambda r: (file_index[r.file], r.line))
+        self._standing.sort(changes)

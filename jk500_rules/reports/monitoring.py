@@ -25,7 +25,7 @@ from typing import Any
 from .._version import __version__
 from ..engine.results import AuditResult
 from ..errors import InputError
-from ..inputs.records import read_text
+from ..inputs.visit_logs import read_text
 
 DECISIONS = ("acknowledged", "waived")
 FAIL_ON = ("any", "important", "new", "new-important", "never")

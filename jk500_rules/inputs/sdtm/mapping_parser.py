@@ -8,7 +8,7 @@ from typing import Any
 
 from ...compiler.model import CompiledProtocol, EventSpec
 from ...errors import InputError, did_you_mean
-from .. import records
+from .. import visit_logs
 from .cells import DEFAULT_DIGITS
 from .mapping import DEFAULT_ENCODINGS, DEFAULT_KEYS, ENTRY_KEYS, LOG_COLUMNS, Entry, Mapping, Value
 from .mapping_checks import KeyPath, key_name, shown
@@ -129,7 +129,7 @@ class MappingParser(ValueParser):
 
 def load_mapping(path: str, protocol: CompiledProtocol) -> Mapping:
     """Read and check a mapping file against the protocol's vocabulary (InputError on any problem)."""
-    source = records.read_text(path)
+    source = visit_logs.read_text(path)
     try:
         document = tomllib.loads(source)
     except tomllib.TOMLDecodeError as exc:

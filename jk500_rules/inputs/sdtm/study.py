@@ -7,8 +7,9 @@ from pathlib import Path
 
 from ...compiler.model import CompiledProtocol
 from ...errors import InputError
-from .. import records
 from ..records import LogData, Record, Rejection
+from ..validation import validate
+from ..visit_logs import read_logs
 from .aggregation import EventProblem, evaluate
 from .mapping import Entry, Mapping, Value
 from .mapping_parser import load_mapping
@@ -21,7 +22,7 @@ def read_study(paths: list[str], mapping_path: str, protocol: CompiledProtocol,
     """Read SDTM folders (and any visit logs among `paths`) into validated records, per the mapping.
 
     Each event made from domain rows is a row like a visit log's and is validated exactly as visit-log
-    rows are (`records.validate`): it becomes a record or a rejection at the domain file and row.
+    rows are (`validation.validate`): it becomes a record or a rejection at the domain file and row.
 
     Accounting: every row of every domain file read is counted once, in `LogData.sources`, as mapped (it
     made a record, or gave a value to one), not mapped (no entry of the mapping took it) or rejected (an
@@ -48,7 +49,7 @@ def read_study(paths: list[str], mapping_path: str, protocol: CompiledProtocol,
                 seen.add(p.resolve())
                 candidates.append(p)
         elif p.exists() or p.suffix:
-            logs.append(text)  # a visit log; records.read_logs reports a missing or unreadable one
+            logs.append(text)  # a visit log; visit_logs.read_logs reports a missing or unreadable one
         else:
             raise InputError(text, "no such file or folder")
     study = Study(mapping, candidates)
@@ -69,7 +70,7 @@ def read_study(paths: list[str], mapping_path: str, protocol: CompiledProtocol,
         data.sources.append({"source": table.path, "domain": table.domain, "rows": table.count, "mapped": mapped,
                              "not_mapped": table.count - mapped - rejected, "rejected": rejected})
     if logs:
-        logged = records.read_logs(logs, protocol, *validate_extra)
+        logged = read_logs(logs, protocol, *validate_extra)
         data.records.extend(logged.records)
         data.rejections.extend(logged.rejections)
         data.read += logged.read
@@ -150,7 +151,7 @@ def _map_entry(entry: Entry, table: Table, study: Study, protocol: CompiledProto
         except EventProblem as problem:
             outcome: Record | str = str(problem)
         else:
-            outcome = records.validate(event_row, table.path, line, protocol, *validate_extra)
+            outcome = validate(event_row, table.path, line, protocol, *validate_extra)
         if isinstance(outcome, Record):
             data.records.append(outcome)
             status = table.status

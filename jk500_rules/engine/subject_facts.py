@@ -1,0 +1,164 @@
+"""A subject's records -> their session of facts (order, groups, attributes, counts, windows) and marks."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+from ..compiler.model import CompiledProtocol, FactPlan, Window
+from ..dates import add_months, encode, week_start
+from ..inputs.records import Record
+from .facts import Evidence, Marks, Session, cutoff_fact, mark_partial, record_display, record_fact
+
+
+def subject_session(subject: str, records: list[Record], protocol: CompiledProtocol,
+                    cutoff: dt.date) -> tuple[Session, Marks]:
+    """One subject's facts, built from their records alone, and their marks for the trial session."""
+    plan = protocol.plan
+    session = Session(f"subject:{subject}", subject)
+    by_event = _ordered_by_event(records)
+    for event, items in by_event.items():
+        if event not in plan.events:
+            continue
+        spec = protocol.events[event]
+        for index, record in enumerate(items):
+            fact = record_fact(record, spec)
+            fact["seq"], fact["rseq"] = index + 1, len(items) - index
+            session.add(fact, Evidence((record,), record_display(record)))
+    for group, members, reads in plan.groups:
+        merged = sorted((r for m in members for r in by_event.get(m, [])), key=Record.content_key)
+        by_event[group] = merged  # counts and windows may be over a group too
+        _add_group_members(session, group, merged, reads)
+    attributes = _subject_fact(session, by_event, protocol) if plan.subject else {}
+    for event, period, start in sorted(plan.counts):
+        _add_counts(session, by_event.get(event, []), event, period, start, cutoff)
+    for window in sorted(plan.windows):
+        _add_windows(session, by_event, window)
+    fact, evidence = cutoff_fact(cutoff)
+    session.add(fact, evidence)
+    mark_partial(session, any(r.upper for r in records))
+    return session, _marks(by_event, attributes, plan)
+
+
+def subject_marks(records: list[Record], protocol: CompiledProtocol) -> Marks:
+    """A subject's marks under a protocol other than the one their own session was built under."""
+    plan = protocol.plan
+    if not (plan.group_firsts or plan.ranks):
+        return {}
+    by_event = _ordered_by_event(records)
+    for group, members, _ in plan.groups:
+        by_event[group] = sorted((r for m in members for r in by_event.get(m, [])), key=Record.content_key)
+    attributes = _attribute_values(by_event, protocol)[0] if plan.subject else {}
+    return _marks(by_event, attributes, plan)
+
+
+def _marks(by_event: dict[str, list[Record]], attributes: dict[str, object], plan: FactPlan) -> Marks:
+    marks: Marks = {}
+    for key in plan.group_firsts | plan.ranks:
+        event, which, attribute = key
+        items = by_event.get(event)
+        group = attributes.get(attribute)
+        if items and group is not None:
+            marks[key] = (group, items[0] if which == "first" else items[-1])
+    return marks
+
+
+def _ordered_by_event(records: list[Record]) -> dict[str, list[Record]]:
+    by_event: dict[str, list[Record]] = defaultdict(list)
+    for record in sorted(records, key=Record.content_key):
+        by_event[record.event].append(record)
+    return dict(sorted(by_event.items()))
+
+
+def _attribute_values(by_event: dict[str, list[Record]],
+                      protocol: CompiledProtocol) -> tuple[dict[str, object], dict, list[Record]]:
+    """Subject attributes, each from the subject's earliest record that gives it: (values, fact, sources)."""
+    fact: dict = {"kind": "$subject"}
+    values: dict[str, object] = {}
+    sources: list[Record] = []
+    for name, (event, fname) in sorted(protocol.subject_attributes.items()):
+        spec = protocol.events[event].fields[fname]
+        source = next((r for r in by_event.get(event, []) if fname in r.values), None)
+        fact[f"{name}__known"] = 1 if source else 0
+        if source is None:
+            fact[name] = "" if spec.type == "text" else 0
+            continue
+        value = source.values[fname]
+        fact[name] = value if spec.type == "text" else int(value)  # type: ignore[call-overload]
+        values[name] = value
+        if source not in sources:
+            sources.append(source)
+    return values, fact, sources
+
+
+def _subject_fact(session: Session, by_event: dict[str, list[Record]], protocol: CompiledProtocol) -> dict[str, object]:
+    """One fact of subject attributes; returns the attribute values."""
+    values, fact, sources = _attribute_values(by_event, protocol)
+    display = {name: str(value) for name, value in values.items()}
+    session.add(fact, Evidence(tuple(sources), display))
+    return values
+
+
+def _add_counts(session: Session, items: list[Record], event: str, period: str, start: str,
+                cutoff: dt.date) -> None:
+    if period == "subject":
+        date = items[-1].date if items else cutoff
+        fact = {"kind": "$count", "event": event, "period": "subject", "count": len(items), **encode("date", date)}
+        session.add(fact, Evidence(tuple(items), {"count": str(len(items)), "date": date.isoformat()}))
+        return
+    weeks: dict[dt.date, list[Record]] = defaultdict(list)
+    for record in items:
+        weeks[record.date if period == "day" else week_start(record.date, start)].append(record)
+    key = "day" if period == "day" else f"week-{start}"
+    for first_day, members in sorted(weeks.items()):
+        fact = {"kind": "$count", "event": event, "period": key, "count": len(members),
+                **encode("date", first_day)}
+        session.add(fact, Evidence(tuple(members), {"count": str(len(members)), "date": first_day.isoformat()}))
+
+
+def _add_group_members(session: Session, group: str, items: list[Record], reads: frozenset[str]) -> None:
+    """Each record of a group's member types again, as a record of the group, ordered across types.
+
+    When the rules read only the group's first (or last) record, only that one becomes a fact.
+    """
+    for index, record in enumerate(items):
+        if "all" not in reads and not (index == 0 and "first" in reads or index == len(items) - 1 and "last" in reads):
+            continue
+        fact = {"kind": group, "type": record.event, "type__known": 1,
+                **encode("date", record.date, record.upper.get("date")),
+                "seq": index + 1, "rseq": len(items) - index}
+        session.add(fact, Evidence((record,), {**record_display(record), "type": record.event}))
+
+
+def _shift(value: dt.date, days: int, months: int) -> dt.date:
+    return add_months(value, months) if months else value + dt.timedelta(days=days)
+
+
+def _add_windows(session: Session, by_event: dict[str, list[Record]], window: Window) -> None:
+    """Consecutive windows from the anchor record up to the horizon, each with its count (zeros too).
+
+    Window k covers [anchor + k * interval, anchor + (k + 1) * interval), cut at the horizon; its
+    `date` is the first day and `end` the last. Every window gets a fact, so that an empty one can fail
+    a `count >= 1` check: an absence of records is a count, not a missing fact.
+    """
+    anchors = by_event.get(window.anchor)
+    if not anchors:
+        return
+    anchor = anchors[0] if window.which == "first" else anchors[-1]
+    horizon = _shift(anchor.date, window.horizon_days, window.horizon_months)
+    items = by_event.get(window.event, [])
+    index = 0
+    start = anchor.date
+    while start < horizon:
+        stop = min(_shift(anchor.date, window.interval_days * (index + 1), window.interval_months * (index + 1)),
+                   horizon)
+        end = stop - dt.timedelta(days=1)
+        members = tuple(r for r in items if start <= r.date <= end)
+        fact = {"kind": "$count", "event": window.event, "period": window.period, "count": len(members),
+                "window": index + 1, **encode("date", start), **encode("end", end)}
+        display = {"count": str(len(members)), "date": start.isoformat(), "end": end.isoformat(),
+                   "window": str(index + 1)}
+        session.add(fact, Evidence(members or (anchor,), display))
+        index += 1
+        start = stop
+

@@ -1,0 +1,114 @@
+"""One row (a visit-log line, or an event an SDTM mapping made) checked against the protocol: a Record or why not."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+
+from ..compiler.model import CompiledProtocol, EventSpec
+from ..dates import clock_seconds, date_bounds, parse_iso
+from ..errors import did_you_mean
+from .records import BASE_COLUMNS, Record
+
+TRUE_WORDS = {"yes", "y", "true", "1"}
+FALSE_WORDS = {"no", "n", "false", "0"}
+
+
+def value_text(value: object) -> str:
+    """A JSON value as a cell's text: stripped, a boolean as yes or no, null as nothing."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value).strip()
+
+
+def validate(row: dict[str, object], path: str, line: int, protocol: CompiledProtocol,
+             time_zone: str | None = None) -> Record | str:
+    """One row (a visit-log line, or an event an SDTM mapping made) as a Record, or the reason it is rejected."""
+    # Most cells of a wide log are empty: drop them before any per-cell work.
+    cells = {k: v.strip() if isinstance(v, str) else value_text(v) for k, v in row.items() if v != "" and v is not None}
+    for column, text in cells.items():
+        if "\x00" in text:  # the rules engine takes C strings: a NUL would end (or break) the value
+            return f"{column} has a NUL character (byte 0)"
+    for column in ("date", "event"):
+        if not cells.get(column):
+            return f"no {column}"
+    event_name = cells["event"]
+    event = protocol.events.get(event_name)
+    if event_name in protocol.groups:
+        return f"'{event_name}' names a group of event types; a record gives one of {', '.join(protocol.groups[event_name])}"
+    if event is None:
+        hint = did_you_mean(event_name, protocol.events.keys())
+        return f"unknown event type '{event_name}'" + (f" ({hint})" if hint else "")
+    study = cells.get("study", "")
+    if protocol.name and study and study != protocol.name:
+        return f"study '{study}' is not {protocol.name}"
+    subject = cells.get("subject", "") or None
+    if event.trial_level and subject:
+        return f"{event_name} is a trial-level event but names subject {subject}"
+    if not event.trial_level and not subject:
+        return f"{event_name} needs a subject"
+    date_text = cells["date"]
+    bounds = date_bounds(date_text, time_zone)
+    if bounds is None:
+        return f"'{date_text}' is not a valid ISO 8601 date"
+    upper: dict[str, dt.date] = {} if bounds[0] == bounds[1] else {"date": bounds[1]}
+    values, raw, problem = _fields(cells, event, upper)
+    if problem:
+        return problem
+    return Record(path, line, study, cells.get("site", ""), subject, bounds[0], date_text, event_name, values, raw,
+                  upper)
+
+
+def _fields(cells: dict[str, str], event: EventSpec,
+            upper: dict[str, dt.date]) -> tuple[dict[str, object], dict[str, str], str | None]:
+    values: dict[str, object] = {}
+    raw: dict[str, str] = {}
+    for column, text in cells.items():
+        if column in BASE_COLUMNS or not text:
+            continue
+        spec = event.fields.get(column)
+        if spec is None:
+            return {}, {}, f"{event.name} has no field '{column}' (value '{text}')"
+        if spec.type == "date":
+            bounds = date_bounds(text)
+            if bounds is not None and bounds[0] != bounds[1]:
+                upper[column] = bounds[1]
+            value = bounds[0] if bounds else None
+        else:
+            value = _typed(text, spec.type)
+        if value is None:
+            return {}, {}, f"{column} '{text}' is not {_article(spec.type)}"
+        values[column] = value
+        raw[column] = text
+    for spec in event.fields.values():
+        if spec.required and spec.name not in values:
+            return {}, {}, f"{event.name} lacks required field {spec.name}"
+    return values, raw, None
+
+
+def _typed(text: str, type_: str) -> object | None:
+    if type_ == "text":
+        return text
+    if type_ == "boolean":
+        word = text.lower()
+        return True if word in TRUE_WORDS else False if word in FALSE_WORDS else None
+    if type_ == "date":
+        return parse_iso(text)
+    if type_ == "time":
+        return clock_seconds(text)
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        return None
+    if not number.is_finite():
+        return None
+    if type_ == "integer":
+        return int(number) if number == number.to_integral_value() else None
+    return number
+
+
+def _article(type_: str) -> str:
+    return {"integer": "a whole number", "decimal": "a number", "date": "a valid ISO 8601 date",
+            "boolean": "yes or no", "time": "a clock time (HH:MM or HH:MM:SS)"}.get(type_, type_)

@@ -1,0 +1,143 @@
+"""Visit logs (CSV or JSON Lines) read row by row into validated records, each bad row rejected with its reason."""
+
+from __future__ import annotations
+
+import csv
+import gc
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+from ..compiler.model import CompiledProtocol
+from ..errors import InputError
+from .log_formats import (JSON_SUFFIXES, RowTexts, check_header, csv_problem, csv_texts, json_problem, json_texts,
+                          undecodable)
+from .records import LogData, Record, Rejection
+from .validation import validate, value_text
+
+
+def read_logs(paths: list[str], protocol: CompiledProtocol, time_zone: str | None = None) -> LogData:
+    """Read every log; unreadable files raise InputError, bad rows become rejections."""
+    data = LogData()
+    # Records hold no cycles; the collector's passes over millions of them only cost time.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        for path in paths:
+            data.files.append(path)
+            log = LogFile(path)
+            for line, row in log.rows():
+                data.read += 1
+                outcome = row if isinstance(row, str) else validate(log.as_dict(row), path, line, protocol, time_zone)
+                if isinstance(outcome, Record):
+                    data.records.append(outcome)
+                else:
+                    data.rejections.append(Rejection(path, line, outcome))
+    finally:
+        if collecting:
+            gc.enable()
+    return data
+
+
+def read_text(path: str) -> str:
+    """A UTF-8 text file (a byte-order mark is dropped), or InputError saying why it cannot be read."""
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(path, "no such file" if not p.exists() else "not a file")
+    try:
+        return p.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(path, f"not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise InputError(path, exc.strerror or "cannot be read") from None
+
+
+class LogFile:
+    """One visit log (CSV, or JSON Lines by its suffix), streamed row by row without holding the file.
+
+    A row comes as its text (`texts`) or parsed (`rows`): CSV cells in header order, or a JSON object.
+    The text form is what partitions keep and ship to workers: a short string per row, parsed again
+    where it is validated.
+    """
+
+    def __init__(self, path: str):
+        self.path = path
+        self.json = Path(path).suffix.lower() in JSON_SUFFIXES
+        self.header: tuple[str, ...] = ()
+        self._base_columns: tuple[int, ...] = ()
+        p = Path(path)
+        if not p.is_file():
+            raise InputError(path, "no such file" if not p.exists() else "not a file")
+
+    @classmethod
+    def known(cls, path: str, header: tuple[str, ...], json_lines: bool) -> LogFile:
+        """A log already opened elsewhere (a worker parsing rows it was sent): nothing is read here."""
+        log = cls.__new__(cls)
+        log.path, log.header, log.json, log._base_columns = path, header, json_lines, ()
+        return log
+
+    def rows(self) -> Iterator[tuple[int, list[str] | dict[str, object] | str]]:
+        """(line, CSV cells or JSON object) per row; a row that cannot be parsed comes as its reason."""
+        for line, _, parsed in self.entries():
+            yield line, parsed
+
+    def entries(self) -> Iterator[tuple[int, str, list[str] | dict[str, object] | str]]:
+        """(line, text, parsed row or the reason it is not one) per row."""
+        for line, text, parsed in self.texts():
+            if "\x00" in text:  # csv and json take NUL as text; in a log it means a corrupt or binary file
+                yield line, text, "has a NUL character (byte 0): not text"
+                continue
+            yield line, text, self.parse(text) if parsed is None else self._checked(parsed)
+
+    def parse(self, text: str) -> list[str] | dict[str, object] | str:
+        """One row's text (from `texts`) parsed: cells, an object, or why it is not a row."""
+        if self.json:
+            try:
+                row = json.loads(text.rstrip("\r\n"))  # else an unfinished object's column is 1, past the line
+            except json.JSONDecodeError as exc:
+                return f"not valid JSON ({exc.msg} at column {exc.colno})"
+            if not isinstance(row, dict):
+                return "a JSON Lines row must be an object"
+            return json_problem(row) or row
+        try:
+            cells = next(csv.reader([text]))
+        except csv.Error as exc:
+            return csv_problem(exc)
+        return self._checked(cells)
+
+    def _checked(self, cells: list[str] | str) -> list[str] | str:
+        if isinstance(cells, str):
+            return cells
+        if len(cells) != len(self.header):
+            return f"has {len(cells)} cells; the header has {len(self.header)}"
+        return cells
+
+    def as_dict(self, row: list[str] | dict[str, object]) -> dict[str, object]:
+        """A row as `validate` takes it; a CSV row's empty cells (most of a wide log's) are left out."""
+        return row if isinstance(row, dict) else {name: cell for name, cell in zip(self.header, row) if cell}
+
+    def base(self, row: list[str] | dict[str, object]) -> tuple[str, str, str]:
+        """A row's subject, event and date as written (stripped), without building the whole row."""
+        if isinstance(row, dict):
+            return value_text(row.get("subject")), value_text(row.get("event")), value_text(row.get("date"))
+        if not self._base_columns:
+            self._base_columns = tuple(self.header.index(c) for c in ("subject", "event", "date"))
+        subject, event, date = self._base_columns
+        return row[subject].strip(), row[event].strip(), row[date].strip()
+
+    def texts(self) -> RowTexts:
+        """(first line number, text, parsed) per non-blank row in file order (see `log_formats.RowTexts`)."""
+        try:
+            with open(self.path, encoding="utf-8-sig", newline="") as handle:
+                if self.json:
+                    yield from json_texts(handle)
+                else:
+                    self.header, rows = csv_texts(self.path, handle)
+                    check_header(self.path, self.header)
+                    yield from rows
+        except UnicodeDecodeError as exc:
+            line, column = undecodable(self.path) or (None, exc.start + 1)
+            where = f"byte {column} of the line" if line else f"near byte {column} of a block"
+            raise InputError(self.path, f"not UTF-8 text ({where})", line) from None
+        except OSError as exc:
+            raise InputError(self.path, exc.strerror or "cannot be read") from None
