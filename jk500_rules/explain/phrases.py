@@ -12,8 +12,6 @@ OPS_DATE_OFFSET = {"<": "earlier than", "<=": "no later than", ">": "later than"
                    "=": "exactly", "!=": "not exactly"}
 OPS_TIME = {"<": "earlier than", "<=": "no later than", ">": "later than", ">=": "no earlier than",
             "=": "the same as", "!=": "different from"}
-NEGATE = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "=": "!=", "!=": "="}
-FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "=", "!=": "!="}
 PREPOSITIONS = ("of", "in", "on", "to", "for", "from", "with", "at", "by")
 IRREGULAR_PARTICIPLES = frozenset({"given", "taken", "done", "seen", "drawn", "written", "begun", "known", "shown",
                                    "made", "sent", "held", "paid", "chosen", "withdrawn", "undertaken", "run"})

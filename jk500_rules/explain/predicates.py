@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
+from ..compiler.model import FLIP, NEGATE
 from ..language import nodes as n
 from .expressions import DatePhrase, NounPhrases
 from .names import Names, Scope
-from .phrases import (FLIP, NEGATE, OPS_DATE, OPS_DATE_OFFSET, OPS_NUMBER, OPS_TIME, decimal_text, human_name,
+from .phrases import (OPS_DATE, OPS_DATE_OFFSET, OPS_NUMBER, OPS_TIME, decimal_text, human_name,
                       one_of_values)
 
 
