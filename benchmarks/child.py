@@ -77,9 +77,9 @@ def _capabilities() -> dict:
 def _pilot(rules: str, mapping: str, data: str) -> dict:
     """The CDISC pilot audited in-process, by phase; falls back to one audit_files timing."""
     t0 = time.perf_counter()
+    from jk500_rules import load_protocol
     from jk500_rules.engine import audit as audit_mod
     from jk500_rules.reports import text_report
-    from jk500_rules import load_protocol
 
     try:
         from jk500_rules.reports import monitoring
@@ -150,8 +150,8 @@ def _profile(rules: str, log: str, out: str) -> dict:
     import cProfile
     import pstats
 
-    from jk500_rules.engine.audit import audit_files
     from jk500_rules import load_protocol
+    from jk500_rules.engine.audit import audit_files
     from jk500_rules.reports.json_report import to_json
 
     # one process: a profile of the parent alone would miss the workers' time

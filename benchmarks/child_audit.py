@@ -14,9 +14,9 @@ from .memory import TreeSampler, children_peak, status
 def audit(started: float, rules: str, log: str, jobs: str = "1", phases: str = "1") -> dict:
     """load_protocol, audit_files with `jobs` workers, then to_json; `started`: the child's start (perf_counter)."""
     t_imp = time.perf_counter()
+    from jk500_rules import load_protocol
     from jk500_rules.engine import audit as audit_mod
     from jk500_rules.engine import engines, judging, trial
-    from jk500_rules import load_protocol
     from jk500_rules.reports.json_report import to_json
     from jk500_rules.reports.report_content import summary
 

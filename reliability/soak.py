@@ -13,8 +13,8 @@ import resource
 import time
 from pathlib import Path
 
-from jk500_rules.engine.audit import audit_files
 from jk500_rules import load_protocol
+from jk500_rules.engine.audit import audit_files
 from jk500_rules.reports.csv_report import to_csv
 from jk500_rules.reports.json_report import to_json
 from jk500_rules.reports.text_report import to_text

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from jk500_rules.engine.audit import audit_files
 from jk500_rules import load_protocol
 from jk500_rules.compiler import compile_protocol
+from jk500_rules.engine.audit import audit_files
 from jk500_rules.errors import InputError, RulesError
 from jk500_rules.language.parser import parse
 

@@ -32,8 +32,8 @@ from benchmarks.generate import (  # noqa: E402
 )
 from benchmarks.measure import capabilities, machine, measure, pilot  # noqa: E402
 from benchmarks.subjects import PLANTED_RULE  # noqa: E402
-from jk500_rules.engine.audit import audit_files  # noqa: E402
 from jk500_rules import load_protocol  # noqa: E402
+from jk500_rules.engine.audit import audit_files  # noqa: E402
 from jk500_rules.reports.report_content import summary  # noqa: E402
 
 API_JOBS = "jobs" in inspect.signature(audit_files).parameters

@@ -13,12 +13,12 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from helpers import found_rows, read_expected
 
+from jk500_rules import load_protocol
 from jk500_rules.engine.audit import audit_files
 from jk500_rules.engine.results import AuditResult
-from jk500_rules import load_protocol
 from jk500_rules.language.formatter import format_source
-from helpers import found_rows, read_expected
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "cdiscpilot01"

@@ -20,12 +20,12 @@ from pathlib import Path
 
 import pytest
 
+from jk500_rules import load_protocol
 from jk500_rules.engine import audit
 from jk500_rules.engine.audit import audit_files
-from jk500_rules.engine.results import AuditResult
-from jk500_rules import load_protocol
-from jk500_rules.errors import InputError
 from jk500_rules.engine.executor import DaskExecutor, _one_at_a_time, dask_executor
+from jk500_rules.engine.results import AuditResult
+from jk500_rules.errors import InputError
 from jk500_rules.reports.csv_report import to_csv
 from jk500_rules.reports.json_report import to_json
 from jk500_rules.reports.text_report import to_text

@@ -24,9 +24,9 @@ from typing import Callable, Iterator
 import pendulum
 import pytest
 
-from jk500_rules.engine.audit import audit_files
 from jk500_rules import load_protocol
 from jk500_rules.dates import MONTH, YEAR, cal, calhi, epoch_day, from_epoch_day, week_start
+from jk500_rules.engine.audit import audit_files
 
 SEED = 20240229
 LEAP_AND_MONTH_ENDS = [

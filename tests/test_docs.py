@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 from lark import Lark, Token, Tree
 
-from jk500_rules.language import nodes as n
 from jk500_rules.compiler import compile_protocol
 from jk500_rules.errors import RulesError
+from jk500_rules.language import nodes as n
 from jk500_rules.language.grammar import build_parser, grammar_path
 from jk500_rules.language.parser import parse
 

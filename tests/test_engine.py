@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from jk500_rules.engine.audit import audit_files
 from jk500_rules import load_protocol
 from jk500_rules.compiler.model import CompiledProtocol
+from jk500_rules.engine.audit import audit_files
 from jk500_rules.engine.durable import Engine, EngineError
 from jk500_rules.engine.facts import Session
 from jk500_rules.engine.trial_facts import build_sessions

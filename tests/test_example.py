@@ -18,13 +18,13 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from helpers import Row, found_rows, read_expected
 
+from jk500_rules import load_protocol
 from jk500_rules.engine.audit import audit_files
 from jk500_rules.engine.results import AuditResult
-from jk500_rules import load_protocol
 from jk500_rules.reports.json_report import to_json
 from jk500_rules.reports.report_content import summary
-from helpers import Row, found_rows, read_expected
 
 ROOT = Path(__file__).resolve().parents[1]
 RULES = ROOT / "protocol.rules"

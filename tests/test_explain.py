@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from jk500_rules.language import nodes as n
 from jk500_rules import load_protocol
-from jk500_rules.compiler.model import CompiledProtocol
 from jk500_rules.compiler import compile_protocol
+from jk500_rules.compiler.model import CompiledProtocol
 from jk500_rules.errors import Jk500Error
 from jk500_rules.explain import explain_protocol, explain_rule, finding_explanation
+from jk500_rules.language import nodes as n
 from jk500_rules.language.parser import parse
 
 ROOT = Path(__file__).resolve().parents[1]

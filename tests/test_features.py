@@ -50,10 +50,10 @@ import pytest
 from pytest_bdd import given, parsers, scenarios, then, when
 from pytest_bdd.feature import get_features
 
-from jk500_rules.engine.audit import audit_files
-from jk500_rules.engine.results import AuditResult
 from jk500_rules import load_protocol
 from jk500_rules.compiler.model import CompiledProtocol
+from jk500_rules.engine.audit import audit_files
+from jk500_rules.engine.results import AuditResult
 from jk500_rules.inputs.records import BASE_COLUMNS
 
 ROOT = Path(__file__).resolve().parent.parent

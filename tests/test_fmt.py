@@ -14,8 +14,8 @@ from lark import Lark, Token
 
 from jk500_rules.errors import RulesError, Span
 from jk500_rules.language.formatter import format_source
-from jk500_rules.language.nodes import Node
 from jk500_rules.language.grammar import grammar_path
+from jk500_rules.language.nodes import Node
 from jk500_rules.language.parser import parse
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -8,8 +8,8 @@ from typing import Iterator
 
 import pytest
 
-from jk500_rules.language import nodes as n
 from jk500_rules.errors import Span
+from jk500_rules.language import nodes as n
 from jk500_rules.language.grammar import build_parser
 from jk500_rules.language.parser import parse
 

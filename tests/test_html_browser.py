@@ -11,11 +11,11 @@ import os
 from pathlib import Path
 
 import pytest
-
-from jk500_rules.engine.audit import audit_files
-from jk500_rules import load_protocol
-from jk500_rules.reports.html_report import render_html
 from helpers import read_expected
+
+from jk500_rules import load_protocol
+from jk500_rules.engine.audit import audit_files
+from jk500_rules.reports.html_report import render_html
 
 ROOT = Path(__file__).resolve().parents[1]
 RULES = ROOT / "protocol.rules"

@@ -9,15 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from jk500_rules.engine import durable as engine
-from jk500_rules.engine.audit import audit_files
 from jk500_rules import load_protocol
 from jk500_rules.compiler.model import CompiledProtocol
-from jk500_rules.live.incremental import IncrementalAudit
-from jk500_rules.live.intake import Row
+from jk500_rules.engine import durable as engine
+from jk500_rules.engine.audit import audit_files
 from jk500_rules.inputs.records import Record
 from jk500_rules.inputs.validation import validate
 from jk500_rules.inputs.visit_logs import LogFile
+from jk500_rules.live.incremental import IncrementalAudit
+from jk500_rules.live.intake import Row
 from jk500_rules.reports.json_report import to_json
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from jk500_rules.engine.audit import audit_files
 from jk500_rules import load_protocol
+from jk500_rules.engine.audit import audit_files
 from jk500_rules.errors import InputError
 from jk500_rules.inputs.log_formats import CELL_LIMIT, LINE_LIMIT
 from jk500_rules.inputs.visit_logs import LogFile

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from jk500_rules.compiler import compile_protocol
+from jk500_rules.compiler.model import CompiledProtocol
 from jk500_rules.engine.audit import audit_files
 from jk500_rules.engine.results import AuditResult
-from jk500_rules.compiler.model import CompiledProtocol
-from jk500_rules.compiler import compile_protocol
 from jk500_rules.errors import RulesError
 from jk500_rules.language.parser import parse
 

@@ -105,8 +105,8 @@ def test_bad_review_files_are_clear_errors(tmp_path: Path) -> None:
 
 
 def test_progress_is_reported_through_the_api_only_when_asked() -> None:
-    from jk500_rules.engine.audit import audit_files
     from jk500_rules import load_protocol
+    from jk500_rules.engine.audit import audit_files
 
     seen: list[tuple[int, int]] = []
     audit_files(load_protocol(str(ROOT / "protocol.rules")), [str(LOG)], progress=lambda d, t: seen.append((d, t)))

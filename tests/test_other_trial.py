@@ -11,12 +11,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import Row, read_expected
 
+from jk500_rules import load_protocol
 from jk500_rules.engine.audit import audit_files
 from jk500_rules.engine.results import AuditResult
-from jk500_rules import load_protocol
 from jk500_rules.reports.report_content import summary
-from helpers import Row, read_expected
 
 ROOT = Path(__file__).resolve().parents[1]
 TRIAL = ROOT / "examples" / "other_trial"

@@ -14,9 +14,9 @@ from typing import Any
 import pyreadstat
 import pytest
 
-from jk500_rules.reports import dv
-from jk500_rules.engine.audit import audit_files
 from jk500_rules import load_protocol
+from jk500_rules.engine.audit import audit_files
+from jk500_rules.reports import dv
 from jk500_rules.reports.csv_report import CSV_COLUMNS, csv_text, safe_cell, to_csv
 from jk500_rules.reports.writers import parse_formats
 

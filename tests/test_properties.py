@@ -22,11 +22,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jk500_rules import cli
+from jk500_rules import cli, load_protocol
 from jk500_rules.engine.audit import audit_files
-from jk500_rules.engine.results import AuditResult
-from jk500_rules import load_protocol
 from jk500_rules.engine.executor import ProcessExecutor
+from jk500_rules.engine.results import AuditResult
 from jk500_rules.reports.monitoring import attach_provenance
 from jk500_rules.reports.report_content import summary
 from jk500_rules.reports.writers import write_reports

@@ -18,9 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from jk500_rules.engine.audit import audit_data, audit_files
-from jk500_rules.engine.audit import PARALLEL_FROM
 from jk500_rules import load_protocol
+from jk500_rules.engine.audit import PARALLEL_FROM, audit_data, audit_files
 from jk500_rules.engine.executor import ProcessExecutor, SerialExecutor
 from jk500_rules.engine.partition import SubjectRows, chunks
 from jk500_rules.inputs.visit_logs import read_logs

@@ -18,15 +18,15 @@ from pathlib import Path
 
 import pytest
 
-from jk500_rules.inputs import sdtm
-from jk500_rules.inputs.sdtm.cells import render_number
-from jk500_rules.engine.audit import audit_files
 from jk500_rules import load_protocol
-from jk500_rules.compiler.model import CompiledProtocol
 from jk500_rules.compiler import compile_protocol
+from jk500_rules.compiler.model import CompiledProtocol
+from jk500_rules.engine.audit import audit_files
 from jk500_rules.errors import InputError
-from jk500_rules.language.parser import parse
+from jk500_rules.inputs import sdtm
 from jk500_rules.inputs.records import LogData
+from jk500_rules.inputs.sdtm.cells import render_number
+from jk500_rules.language.parser import parse
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "jk500_sdtm"

@@ -9,8 +9,7 @@ from ..compiler.model import FLIP, NEGATE
 from ..language import nodes as n
 from .expressions import DatePhrase, NounPhrases
 from .names import Names, Scope
-from .phrases import (OPS_DATE, OPS_DATE_OFFSET, OPS_NUMBER, OPS_TIME, decimal_text, human_name,
-                      one_of_values)
+from .phrases import OPS_DATE, OPS_DATE_OFFSET, OPS_NUMBER, OPS_TIME, decimal_text, human_name, one_of_values
 
 
 @dataclass(frozen=True)

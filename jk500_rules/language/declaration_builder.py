@@ -7,8 +7,8 @@ from typing import Any
 
 from lark import Token, v_args
 
-from . import nodes as n
 from ..errors import Span
+from . import nodes as n
 from .expression_builder import ExpressionBuilder, meta_span, token_span, unquote
 
 

@@ -7,8 +7,8 @@ from typing import Any
 
 from lark import Token, Transformer, Tree, v_args
 
-from . import nodes as n
 from ..errors import Diagnostic, Span
+from . import nodes as n
 
 MAX_NUMBER_DIGITS = 15
 

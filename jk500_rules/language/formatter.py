@@ -35,8 +35,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from . import nodes as n
 from ..errors import Diagnostic, RulesError, Span
+from . import nodes as n
 from .format_comments import attach_comments, parse_keeping_comments
 from .format_layout import Layout
 from .format_printer import Printer

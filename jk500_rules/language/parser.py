@@ -7,8 +7,8 @@ import re
 from lark import Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
-from . import nodes as n
 from ..errors import Diagnostic, RulesError, Span, did_you_mean
+from . import nodes as n
 from .grammar import build_parser
 from .tree_builder import TreeBuilder
 

@@ -6,8 +6,8 @@ from typing import Any
 
 from lark import Token, v_args
 
-from . import nodes as n
 from ..errors import Diagnostic, Span
+from . import nodes as n
 from .check_builder import CheckBuilder
 from .expression_builder import meta_span, token_span, unquote
 

@@ -6,8 +6,8 @@ from typing import Any
 
 from lark import v_args
 
-from . import nodes as n
 from ..errors import Diagnostic, Span
+from . import nodes as n
 from .declaration_builder import DeclarationBuilder
 from .expression_builder import meta_span
 from .rule_builder import RuleBuilder

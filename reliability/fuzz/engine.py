@@ -55,8 +55,8 @@ def write_log(protocol: CompiledProtocol, path: Path, rng: random.Random) -> Non
 
 def engine_case(text: str, folder: Path, rng: random.Random) -> str:
     """Build the engine rulesets of a compiled text and audit a tiny log with them; '' or a bug's reason."""
-    from jk500_rules.engine.audit import audit_files
     from jk500_rules.compiler import compile_protocol
+    from jk500_rules.engine.audit import audit_files
     from jk500_rules.engine.durable import Engine
     from jk500_rules.language.parser import parse
 
