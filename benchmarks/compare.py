@@ -2,7 +2,8 @@
 
 For a change that must not slow the audit (a refactoring): both trees audit the same generated log
 through the CLI, each run in a fresh process, the two trees taking turns (A B, then B A) so that the
-machine's load falls on both alike. Prints each tree's median wall time, their ratio, and whether the reports agree.
+machine's load falls on both alike. Prints each tree's median wall and CPU time (the audit's processes,
+workers included), their ratios, and whether the reports agree.
 
     git worktree add ../main-before main      # the code to compare with
     python -m benchmarks.compare --against ../main-before --size 100000 --repeat 3
@@ -13,6 +14,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -26,39 +28,49 @@ HERE = Path(__file__).resolve().parents[1]
 RUN_TIME = "2026-01-01T00:00:00+00:00"
 
 
-def _audit(tree: Path, rules: Path, log: Path, out: Path, jobs: int) -> tuple[float, str]:
-    """One CLI audit with `tree` first on the import path: its wall time and its report's sha256."""
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _audit(tree: Path, rules: Path, log: Path, out: Path, jobs: int) -> tuple[float, float, str]:
+    """One CLI audit with `tree` first on the import path: its wall time, the CPU time of its processes
+    (workers included: they end before it does) and its report's sha256."""
     env = dict(os.environ, PYTHONPATH=str(tree))
     cmd = [sys.executable, "-m", "jk500_rules", "audit", "--rules", str(rules), str(log), "--format", "json",
            "-o", str(out), "--run-time", RUN_TIME, "--jobs", str(jobs)]
-    start = time.perf_counter()
+    cpu, start = _children_cpu(), time.perf_counter()
     done = subprocess.run(cmd, env=env, cwd=tree, capture_output=True, text=True, check=False)
-    wall = time.perf_counter() - start
+    wall, cpu = time.perf_counter() - start, _children_cpu() - cpu
     if done.returncode not in (0, 1, 3):
         raise SystemExit(f"the audit with {tree} failed ({done.returncode}): {done.stderr.strip()[-400:]}")
-    return wall, hashlib.sha256(out.read_bytes()).hexdigest()
+    return wall, cpu, hashlib.sha256(out.read_bytes()).hexdigest()
 
 
 def compare(against: Path, size: int, repeat: int, jobs: int, seed: int) -> str:
     trees = {"this checkout": HERE, "against": against.resolve()}
     times: dict[str, list[float]] = {name: [] for name in trees}
+    cpus: dict[str, list[float]] = {name: [] for name in trees}
     digests: dict[str, set[str]] = {name: set() for name in trees}
     with tempfile.TemporaryDirectory(prefix="jk500-compare-") as folder:
         generated = generate(size, seed, Path(folder))
         for turn in range(repeat):
             order = list(trees.items())
             for name, tree in order if turn % 2 == 0 else reversed(order):  # ABBA: neither always goes first
-                wall, digest = _audit(tree, generated.rules_path, generated.csv_path, Path(folder) / "report.json",
-                                      jobs)
+                wall, cpu, digest = _audit(tree, generated.rules_path, generated.csv_path,
+                                           Path(folder) / "report.json", jobs)
                 times[name].append(wall)
+                cpus[name].append(cpu)
                 digests[name].add(digest)
     this, other = (statistics.median(times[name]) for name in trees)
+    this_cpu, other_cpu = (statistics.median(cpus[name]) for name in trees)
     same = len(digests["this checkout"] | digests["against"]) == 1
-    lines = [f"{size:,} records, --jobs {jobs}, {repeat} runs each, alternating (ABBA)",
-             f"this checkout ({HERE}): median {this:.2f} s  (runs {', '.join(f'{t:.2f}' for t in times['this checkout'])})",
-             f"against ({trees['against']}): median {other:.2f} s  (runs {', '.join(f'{t:.2f}' for t in times['against'])})",
-             f"ratio (this / against): {this / other:.3f}",
-             f"reports identical: {'yes' if same else 'NO'}"]
+    lines = [f"{size:,} records, --jobs {jobs}, {repeat} runs each, alternating (ABBA)"]
+    for name, label in (("this checkout", f"this checkout ({HERE})"), ("against", f"against ({trees['against']})")):
+        lines.append(f"{label}: median {statistics.median(times[name]):.2f} s wall, "
+                     f"{statistics.median(cpus[name]):.2f} s CPU  (wall runs {', '.join(f'{t:.2f}' for t in times[name])})")
+    lines += [f"ratio (this / against): {this / other:.3f} wall, {this_cpu / other_cpu:.3f} CPU",
+              f"reports identical: {'yes' if same else 'NO'}"]
     return "\n".join(lines)
 
 
