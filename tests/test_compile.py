@@ -304,6 +304,7 @@ def test_the_interval_rules_keep_the_same_shape_limits(path: Path) -> None:
     ("ENGINE_MAX_PATTERNS", 2, "joins 3 records in one engine rule; durable-rules joins at most 2"),
     ("ENGINE_MAX_RULES", 100, "engine rules; durable-rules takes at most 100 in one ruleset"),
     ("ENGINE_MAX_FIRST_KINDS", 5, "durable-rules hangs past 512 distinct first tests"),
+    ("ENGINE_MAX_RULES_PER_RECORD_TEST", 20, "more than 20 engine rules test a record the same way ("),
 ])
 def test_rules_past_the_engines_limits_are_refused(monkeypatch, limit: str, value: int, message: str) -> None:
     # The real limits are far above what protocol.rules needs; lowered, the same guard must refuse it.

@@ -137,3 +137,11 @@ def test_the_pipeline_reports_each_mistake_once(body: str, expected: list[str]) 
     # The leaf in error reads as true and the rule is checked on, so that its other mistakes are found
     # too; compile_protocol then refuses the file.
     assert [rule.id for rule in build.protocol.rules] == ["R"]
+
+
+def test_declare_refuses_the_names_the_audit_and_the_engine_use_themselves() -> None:
+    tree, _ = rules('event note "Note" {\n    _t: integer\n}\nsubject id = enrolment.arm\n')
+    found: list[Diagnostic] = []
+    declare(tree, found)
+    assert messages(found) == ["'_t' is reserved and cannot name a field",
+                               "'id' is reserved and cannot name a subject attribute"]

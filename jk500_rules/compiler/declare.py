@@ -51,6 +51,20 @@ def parameter_values(decls: Declarations, source_lines: list[str]) -> dict[str, 
             for name, decl in decls.params.items()}
 
 
+def reserved(name: str) -> bool:
+    """Names a record's or a subject's fact cannot carry: the audit's own keys (`kind`, `id`, `seq` ...),
+    the engine runner's (`_t`: every name starting with `_`), and the suffixes the audit adds (`__known`)."""
+    return name in RESERVED_FIELDS or name.startswith("_") or "__" in name
+
+
+def _reserved_hint(name: str) -> str:
+    if name == "date":
+        return "every record already has a date; pick another name"
+    if name.startswith("_"):
+        return "names starting with '_' belong to the rules engine; pick another name"
+    return "the audit uses this name itself; pick another name"
+
+
 def _criteria(tree: n.Protocol, diagnostics: list[Diagnostic]) -> dict[str, CriterionSpec]:
     criteria: dict[str, CriterionSpec] = {}
     for decl in tree.criteria:
@@ -75,11 +89,9 @@ def _events(tree: n.Protocol, diagnostics: list[Diagnostic]) -> tuple[dict[str, 
         for f in decl.fields:
             if f.name in fields:
                 diagnostics.append(Diagnostic(f"field {f.name} is declared twice in event {decl.name}", f.span))
-            if f.name in RESERVED_FIELDS or f.name.endswith("__known") or "__" in f.name:
-                diagnostics.append(Diagnostic(
-                    f"'{f.name}' is reserved and cannot name a field", f.span,
-                    "every record already has a date; pick another name" if f.name == "date"
-                    else "the audit uses this name itself; pick another name"))
+            if reserved(f.name):
+                diagnostics.append(Diagnostic(f"'{f.name}' is reserved and cannot name a field", f.span,
+                                              _reserved_hint(f.name)))
             if f.type not in FIELD_TYPES:
                 diagnostics.append(Diagnostic(f"unknown field type '{f.type}'", f.type_span,
                                               did_you_mean(f.type, FIELD_TYPES) or f"types are {', '.join(FIELD_TYPES)}"))
@@ -137,6 +149,9 @@ def _attributes(tree: n.Protocol, events: dict[str, EventSpec],
         if spec.type not in ("integer", "text", "boolean"):
             diagnostics.append(Diagnostic(f"a subject attribute must be an integer, text or boolean field; "
                                           f"{decl.event}.{decl.field} is {spec.type}", decl.source_span))
+        if reserved(decl.name):
+            diagnostics.append(Diagnostic(f"'{decl.name}' is reserved and cannot name a subject attribute",
+                                          decl.span, _reserved_hint(decl.name)))
         if decl.name in attributes:
             diagnostics.append(Diagnostic(f"subject attribute {decl.name} is declared twice", decl.span))
         attributes[decl.name] = (decl.event, decl.field)

@@ -14,8 +14,9 @@ from dataclasses import replace
 from ..errors import Diagnostic
 from .declare import Declarations
 from .lower import LoweredRule, compare_dates
+from . import limits
 from .model import CompiledRule, EngineRule, Pattern, Test
-from .operands import Conj, Value, text_of
+from .operands import Conj, Unsupported, Value, text_of
 from .resolve import ResolvedRule
 from .variants import expand_lookups, flatten, unknown_variants
 
@@ -34,23 +35,33 @@ class _Emitter:
     def __init__(self, lowered: LoweredRule, decls: Declarations, diagnostics: list[Diagnostic]) -> None:
         self.lowered, self.decls, self.diagnostics = lowered, decls, diagnostics
         self.resolved: ResolvedRule = lowered.checked.resolved
-        self.engine_rules: list[EngineRule] = []
-        self.interval_rules: list[EngineRule] = []
+        self.engine_rules: dict[str, EngineRule] = {}  # by what the engine sees: the same rule is made once
+        self.interval_rules: dict[str, EngineRule] = {}
         self.counter = itertools.count(1)
 
     def emit(self, role: str, patterns: tuple[Pattern, ...], tests: tuple[Test, ...], keep: tuple[str, ...] = (),
              reason: str | None = None, need: int = 0) -> None:
         """Append an engine rule for full dates, and its interval twin for sessions with partial dates."""
         rule_id, number = self.resolved.rule.id, next(self.counter)
-        self.engine_rules.append(EngineRule(f"{rule_id}#{role}{number}", role, _used(patterns, tests, keep=keep),
-                                            tests, reason, need))
+        self._add(self.engine_rules, EngineRule(f"{rule_id}#{role}{number}", role, _used(patterns, tests, keep=keep),
+                                                tests, reason, need))
         bounded = _bounded(tests, POSSIBLE_ROLES.get(role, "certain"))
-        self.interval_rules.append(EngineRule(f"{rule_id}#{role}{number}", role, _used(patterns, bounded, keep=keep),
-                                              bounded, reason, need))
+        self._add(self.interval_rules, EngineRule(f"{rule_id}#{role}{number}", role,
+                                                  _used(patterns, bounded, keep=keep), bounded, reason, need))
         if role in ("trigger", "covered", "deviation") and any(t.dated for t in tests):
             possible = _bounded(tests, "possible")
-            self.interval_rules.append(EngineRule(f"{rule_id}#possible_{role}{number}", f"possible_{role}",
-                                                  _used(patterns, possible, keep=keep), possible, reason, need))
+            self._add(self.interval_rules, EngineRule(f"{rule_id}#possible_{role}{number}", f"possible_{role}",
+                                                      _used(patterns, possible, keep=keep), possible, reason, need))
+
+    def _add(self, rules: dict[str, EngineRule], rule: EngineRule) -> None:
+        """Keep the first of identical rules; stop, before making more, past what one ruleset holds."""
+        rules.setdefault(json.dumps([rule.role, rule.reason, rule.need, rule.definition()], sort_keys=True), rule)
+        if len(rules) > limits.ENGINE_MAX_RULES:
+            resolved = self.resolved.rule
+            raise Unsupported(f"rule {resolved.id} makes more than {limits.ENGINE_MAX_RULES} engine rules (one per "
+                              "alternative of its conditions, and per optional field they read); durable-rules takes "
+                              f"at most {limits.ENGINE_MAX_RULES} in one ruleset", resolved.id_span,
+                              "split the rule into several, each with fewer 'or' choices")
 
     def rule(self, source_lines: list[str]) -> CompiledRule:
         lowered, resolved = self.lowered, self.resolved
@@ -121,8 +132,8 @@ class _Emitter:
             level=resolved.level,
             trigger_event=check.source.event,
             exists_event=verdict.exists_event,
-            engine_rules=tuple(_dedupe(self.engine_rules)),
-            interval_rules=tuple(_dedupe(self.interval_rules)),
+            engine_rules=tuple(self.engine_rules.values()),
+            interval_rules=tuple(self.interval_rules.values()),
             has_due=verdict.due is not None,
             trigger_label=resolved.trigger_label,
             criteria=tuple(c for c, _ in rule.criteria),
@@ -188,14 +199,3 @@ def _used(patterns: tuple[Pattern, ...], tests: tuple[Test, ...], keep: tuple[st
     for p in patterns:
         named |= {t.other for t in p.identity if t.other}
     return tuple(p for i, p in enumerate(patterns) if i == 0 or p.alias in named)
-
-
-def _dedupe(rules: list[EngineRule]) -> list[EngineRule]:
-    seen: set[str] = set()
-    out: list[EngineRule] = []
-    for rule in rules:
-        key = json.dumps([rule.role, rule.reason, rule.need, rule.definition()], sort_keys=True)
-        if key not in seen:
-            seen.add(key)
-            out.append(rule)
-    return out

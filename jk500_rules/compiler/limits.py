@@ -6,6 +6,9 @@ The limits are read through this module at each check, so that a test can lower 
 
 from __future__ import annotations
 
+import json
+from collections import Counter
+
 from ..errors import Diagnostic
 from ..language import nodes as n
 from .model import CompiledRule, FieldSpec
@@ -15,6 +18,10 @@ ENGINE_MAX_TESTS = 29
 ENGINE_MAX_RULES = 4096
 ENGINE_MAX_FIRST_KINDS = 500
 ENGINE_MAX_PROPERTIES = 240  # about 250 fit; the runner adds id, sid and a sentinel
+# One record test (a pattern's own tests, e.g. kind dose and seq 1) leads on to at most 256 joins or
+# actions (BETA_LIST_LENGTH): past it the ruleset is refused with error 108. Counted per pattern, which
+# overcounts a little (a pattern that ends its rule links to no join), so the guard errs on the safe side.
+ENGINE_MAX_RULES_PER_RECORD_TEST = 256
 FACT_BASE_PROPERTIES = 13  # id, sid, _t, kind, ref, seq, rseq and the date's six encodings
 PROPERTIES_PER_FIELD = {"date": 7}  # known flag, three encodings, three for a partial date's last day
 
@@ -57,9 +64,51 @@ def check_ruleset(tree: n.Protocol, rules: list[CompiledRule], diagnostics: list
             f"the rules start from {len(first_kinds)} kinds of record; durable-rules hangs past 512 distinct first "
             f"tests, so at most {ENGINE_MAX_FIRST_KINDS} are taken", tree.rules[0].id_span,
             "split the protocol into several rules files"))
-    for which in ("engine_rules", "interval_rules"):
+    _check_record_tests(rules, diagnostics)
+    for which in ("engine_rules", "interval_rules"):  # reported once: the interval rules are never fewer
         count = sum(len(getattr(r, which)) for r in rules) + 1  # the runner's marker rule
         if count > ENGINE_MAX_RULES:
             diagnostics.append(Diagnostic(
                 f"the rules compile to {count} engine rules; durable-rules takes at most {ENGINE_MAX_RULES} in "
                 "one ruleset", tree.rules[0].id_span, "split the protocol into several rules files"))
+            return
+
+
+def _check_record_tests(rules: list[CompiledRule], diagnostics: list[Diagnostic]) -> None:
+    """How many engine patterns test a record the same way, in each ruleset (full dates, partial dates)."""
+    for which in ("engine_rules", "interval_rules"):
+        counts: Counter[str] = Counter()
+        for rule in rules:
+            for engine_rule in getattr(rule, which):
+                for pattern in engine_rule.definition()["all"]:
+                    ((_, condition),) = pattern.items()
+                    key = _record_test(condition)
+                    counts[key] += 1
+                    if counts[key] == ENGINE_MAX_RULES_PER_RECORD_TEST + 1:
+                        diagnostics.append(Diagnostic(
+                            f"more than {ENGINE_MAX_RULES_PER_RECORD_TEST} engine rules test a record the same way "
+                            f"({key}) by this rule; durable-rules links at most {ENGINE_MAX_RULES_PER_RECORD_TEST} "
+                            "to one record test", rule.span,
+                            "fewer rules (or fewer `needs`/`unless` clauses) on the same records, or split the protocol "
+                            "into several rules files"))
+                        return
+
+
+def _record_test(condition: dict) -> str:
+    """A pattern's tests on its own record, the part the engine shares between rules: joins left out."""
+    tests = condition["$and"] if "$and" in condition else [condition]
+    own = []
+    for test in tests:
+        ((key, value),) = test.items()
+        if key.startswith("$"):  # {"$lt": {field: value}}
+            ((_, value),) = value.items()
+        if not _joins(value):
+            own.append(test)
+    return json.dumps(own, sort_keys=True)
+
+
+def _joins(value: object) -> bool:
+    """Whether a test's value names another record's field (`{"t": "date"}`), however it is wrapped."""
+    if isinstance(value, dict):
+        return any(not key.startswith("$") or _joins(inner) for key, inner in value.items())
+    return False

@@ -18,6 +18,7 @@ from ..dates import MONTH, YEAR
 from ..errors import Diagnostic, Span
 from ..language import nodes as n
 from .check import Checked, CheckedRule, elapsed_amount
+from . import limits
 from .model import FLIP, NEGATE, Test
 from .operands import Atom, Conj, TypedCompare, TypedFlag, TypedLeaf, TypedMember, Unsupported, Value
 from .resolve import Clause
@@ -47,12 +48,24 @@ def _lower_rule(rule: CheckedRule, diagnostics: list[Diagnostic]) -> LoweredRule
     resolved = rule.resolved
     check = resolved.rule.check
 
+    too_large = False
+
     def dnf(cond: n.Cond | None) -> tuple[Conj, ...]:
-        return tuple(lower_condition(cond, rule.leaves, diagnostics)) if cond is not None else ((),)
+        nonlocal too_large
+        if cond is None:
+            return ((),)
+        try:
+            return tuple(lower_condition(cond, rule.leaves, diagnostics))
+        except Unsupported as exc:  # too many alternatives: refused before they are built
+            diagnostics.append(exc.diagnostic)
+            too_large = True
+            return ((),)
 
     where, body = dnf(check.where), dnf(check.verdict.cond)
     clauses = tuple((clause, dnf(clause.cond)) for clause in resolved.clauses)
-    emittable = resolved.complete and (check.verdict.due is None or rule.due is not None)
+    if not too_large:
+        too_large = not _few_enough(resolved.rule, where, body, clauses, diagnostics)
+    emittable = resolved.complete and not too_large and (check.verdict.due is None or rule.due is not None)
     due_tests: tuple[Test, ...] = ()
     if rule.due is not None and emittable:
         cutoff = Value("date", check.verdict.due.span, alias="cutoff", field="date")  # type: ignore[union-attr]
@@ -64,6 +77,20 @@ def _lower_rule(rule: CheckedRule, diagnostics: list[Diagnostic]) -> LoweredRule
     return LoweredRule(rule, where, body, clauses, due_tests, emittable)
 
 
+def _few_enough(rule: n.Rule, where: tuple[Conj, ...], body: tuple[Conj, ...],
+                clauses: tuple[tuple[Clause, tuple[Conj, ...]], ...], diagnostics: list[Diagnostic]) -> bool:
+    """The emit pass makes an engine rule per filter alternative and verdict (or clause) alternative:
+    refuse, before any is built, a rule that would make more than one ruleset holds."""
+    count = len(where) * (len(body) + sum(len(conjs) for _, conjs in clauses))
+    if count <= limits.ENGINE_MAX_RULES:
+        return True
+    diagnostics.append(Diagnostic(
+        f"rule {rule.id} makes at least {count:,} engine rules (its filter's alternatives times its check's); "
+        f"durable-rules takes at most {limits.ENGINE_MAX_RULES} in one ruleset", rule.id_span,
+        "split the rule into several, each with fewer 'or' choices"))
+    return False
+
+
 def lower_condition(cond: n.Cond, typed: dict[n.Node, TypedLeaf], diagnostics: list[Diagnostic],
                     negate: bool = False) -> list[Conj]:
     """A list of conjunctions of atoms; a leaf that failed an earlier pass, or fails here, reads as true."""
@@ -72,7 +99,18 @@ def lower_condition(cond: n.Cond, typed: dict[n.Node, TypedLeaf], diagnostics: l
     if isinstance(cond, (n.And, n.Or)):
         parts = [lower_condition(c, typed, diagnostics, negate) for c in cond.items]
         if isinstance(cond, n.And) != negate:
+            alternatives = math.prod(len(part) for part in parts)
+            if alternatives > limits.ENGINE_MAX_RULES:
+                raise Unsupported(
+                    f"this condition has {alternatives:,} alternatives once its 'or's are multiplied out, and each "
+                    f"becomes an engine rule; durable-rules takes at most {limits.ENGINE_MAX_RULES} in one ruleset",
+                    cond.span, "split the rule into several, each with fewer 'or' choices")
             return [tuple(itertools.chain.from_iterable(combo)) for combo in itertools.product(*parts)]
+        alternatives = sum(len(part) for part in parts)
+        if alternatives > limits.ENGINE_MAX_RULES:
+            raise Unsupported(f"this condition has {alternatives:,} alternatives; durable-rules takes at most "
+                              f"{limits.ENGINE_MAX_RULES} rules in one ruleset", cond.span,
+                              "split the rule into several, each with fewer 'or' choices")
         return [conj for part in parts for conj in part]
     leaf = typed.get(cond)
     if leaf is None:
