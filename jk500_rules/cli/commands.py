@@ -14,16 +14,31 @@ from ..engine.audit import audit_files
 from ..engine.executor import default_jobs
 from ..errors import InputError
 from ..explain import explain_protocol, explain_rule
+from ..inputs.paths import distinct_paths
 from ..inputs.visit_logs import read_text
 from ..reports import monitoring
 from ..reports.report_content import summary
-from ..reports.writers import check_output, write_reports
+from ..reports.writers import check_output, refuse_overwriting_inputs, write_reports
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_INVALID, EXIT_REJECTED, EXIT_FAILED = 0, 1, 2, 3, 4
 
 
+def distinct_logs(command: str, logs: list[str]) -> list[str]:
+    """The logs with repeats left out, each repeat named on stderr: a file given twice is audited once."""
+    kept, repeats = distinct_paths(logs)
+    for index, first in repeats:
+        print(f"jk500-rules {command}: warning: {logs[index]} (log {index + 1}) is the same file as {logs[first]} "
+              f"(log {first + 1}); it is read once", file=sys.stderr)
+    return kept
+
+
 def run_audit(args: argparse.Namespace) -> int:
     check_output(args.format, args.output)  # before the audit: no point auditing what cannot be written
+    inputs = [("the rules file", args.rules), *(("the visit log", log) for log in args.logs)]
+    inputs += [(f"the {option} file", path) for option, path in
+               (("--since", args.since), ("--reviewed", args.reviewed), ("--mapping", args.mapping)) if path]
+    refuse_overwriting_inputs(args.format, args.output, inputs)
+    args.logs = distinct_logs("audit", args.logs)
     if args.fail_on.startswith("new") and not args.since:
         print(f"jk500-rules audit: --fail-on {args.fail_on} needs --since PREVIOUS.json", file=sys.stderr)
         return EXIT_INVALID
@@ -73,6 +88,7 @@ def run_matrix(args: argparse.Namespace) -> int:
     if not features.is_dir():
         raise InputError(args.features, "is not a folder of .feature files")
     figures = None
+    args.logs = distinct_logs("matrix", args.logs)
     if args.report:
         figures = matrix.figures_from_report(args.report)
     elif args.logs:
@@ -89,6 +105,7 @@ def run_diff(args: argparse.Namespace) -> int:
     from ..reports import comparison
 
     audits = []
+    args.logs = distinct_logs("diff", args.logs)
     for spec in (args.old, args.new):
         path, _, version = spec.partition("@")
         audits.append(audit_files(load_protocol(path), args.logs, args.as_of, version or None, args.mapping))

@@ -10,6 +10,7 @@ from dataclasses import replace
 
 from ..compiler.model import CompiledProtocol
 from ..dates import date_bounds
+from ..inputs.paths import distinct_paths
 from ..inputs.records import LogData, Record, Rejection
 from ..inputs.validation import validate
 from ..inputs.visit_logs import LogFile
@@ -41,7 +42,9 @@ def audit_files(protocol: CompiledProtocol, paths: list[str], as_of: dt.date | N
     same for any number. A log is streamed and regrouped by subject, sorted externally beyond
     `rows_in_memory` rows, so memory follows the largest subject rather than the input. Records are
     kept in `result.data.records` (the HTML report's timelines need them) only with `keep_records`.
+    A path naming a file already given (again, or through a symlink) is left out: each file is read once.
     """
+    paths, _ = distinct_paths(list(paths))
     if mapping is not None:
         from ..inputs.sdtm import read_study  # only SDTM input needs the XPT reader
 

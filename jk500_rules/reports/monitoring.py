@@ -58,17 +58,52 @@ def attach_provenance(result: AuditResult, rules_path: str, run_time: str) -> No
     }
 
 
+RESOLVED_FIELDS = ("id", "rule", "subject", "date", "status", "message")
+
+
 def mark_changes(result: AuditResult, previous_path: str) -> None:
-    """New or persisting, by finding id; what the previous report had and this one lacks is resolved."""
+    """New or persisting, by finding id; what the previous report had and this one lacks is resolved.
+
+    The previous report must be one of this protocol's, its findings each with a text id: another trial's
+    findings would otherwise all be listed as resolved here.
+    """
     previous = _load_json(previous_path)
-    try:
-        earlier = {f["id"]: f for f in previous["findings"]}
-    except (KeyError, TypeError):
-        raise InputError(previous_path, "is not a JSON audit report with finding ids (audit --format json)") from None
+    if not isinstance(previous, dict) or not isinstance(previous.get("findings"), list):
+        raise InputError(previous_path, "is not a JSON audit report with finding ids (audit --format json)")
+    _require_same_protocol(result, previous, previous_path)
+    earlier: dict[str, dict[str, Any]] = {}
+    for number, finding in enumerate(previous["findings"], 1):
+        if not isinstance(finding, dict):
+            raise InputError(previous_path, f"finding {number} is not an object with an id")
+        finding_id = finding.get("id")
+        if not isinstance(finding_id, str) or not finding_id:
+            raise InputError(previous_path, f"finding {number}: the id is {json.dumps(finding_id)}, not a finding id "
+                             "(text such as F-a2048c77196a)")
+        wrong = next((key for key in RESOLVED_FIELDS[1:]
+                      if finding.get(key) is not None and not isinstance(finding[key], str)), None)
+        if wrong is not None:
+            raise InputError(previous_path, f"finding {number} ({finding_id}): {wrong} is not text "
+                             f"({wrong}: {json.dumps(finding[wrong])})")
+        earlier[finding_id] = finding
     result.findings = [replace(f, change="persisting" if f.id in earlier else "new") for f in result.findings]
     now = {f.id for f in result.findings}
-    result.resolved = [{key: f.get(key) for key in ("id", "rule", "subject", "date", "status", "message")}
+    result.resolved = [{key: f.get(key) for key in RESOLVED_FIELDS}
                        for finding_id, f in sorted(earlier.items()) if finding_id not in now]
+
+
+def _require_same_protocol(result: AuditResult, previous: dict[str, Any], previous_path: str) -> None:
+    protocol = previous.get("protocol")
+    if not isinstance(protocol, dict):
+        raise InputError(previous_path, "is not a JSON audit report: it names no protocol (audit --format json)")
+    then = (protocol.get("name"), protocol.get("registry"))
+    now = (result.protocol.name, result.protocol.registry)
+    if then != now:
+        raise InputError(previous_path, f"is a report on protocol {_protocol_name(*then)}, not "
+                         f"{_protocol_name(*now)}; --since compares reports of the same protocol")
+
+
+def _protocol_name(name: object, registry: object) -> str:
+    return f"{name} ({registry})" if registry else str(name)
 
 
 def apply_reviews(result: AuditResult, reviews_path: str) -> None:
@@ -90,7 +125,7 @@ def _load_reviews(path: str) -> dict[str, dict[str, str]]:
             raise InputError(path, f"is not JSON ({exc.msg})", exc.lineno) from None
         if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
             raise InputError(path, "holds a list of decisions: [{\"finding_id\": ..., \"decision\": ...}, ...]")
-        numbered = [(i + 1, {k: str(v) for k, v in r.items()}) for i, r in enumerate(rows)]
+        numbered = [(i + 1, _review_entry(path, i + 1, r)) for i, r in enumerate(rows)]
     else:
         reader = csv.DictReader(io.StringIO(text))
         numbered = [(i + 2, {k: (v or "").strip() for k, v in r.items() if k}) for i, r in enumerate(reader)]
@@ -108,6 +143,20 @@ def _load_reviews(path: str) -> dict[str, dict[str, str]]:
         decisions[finding_id] = {"decision": decision, "reason": row.get("reason", ""), "by": row.get("by", ""),
                                  "at": row.get("at", "")}
     return decisions
+
+
+def _review_entry(path: str, number: int, entry: dict[str, Any]) -> dict[str, str]:
+    """A JSON decision as the CSV reader gives it: text fields, a missing or null one empty (so it is
+    refused the same way); a number or object where text belongs is refused, never turned into text."""
+    fields: dict[str, str] = {}
+    for key, value in entry.items():
+        if value is None:
+            fields[key] = ""
+        elif isinstance(value, str):
+            fields[key] = value.strip()
+        else:
+            raise InputError(path, f"decision {number}: {key} is not text ({key}: {json.dumps(value)})")
+    return fields
 
 
 def failing(result: AuditResult, fail_on: str) -> bool:

@@ -10,6 +10,7 @@ from typing import TextIO
 
 from ..engine.results import AuditResult
 from ..errors import InputError, Jk500Error
+from ..inputs.paths import same_file
 from .csv_report import to_csv
 from .json_report import json_parts, to_json
 from .text_report import to_text
@@ -58,6 +59,40 @@ def check_output(formats: tuple[str, ...], output: str | None) -> None:
         from . import dv
 
         dv.require_xport(output)  # before any file is written
+
+
+def output_paths(formats: tuple[str, ...], output: str) -> list[Path]:
+    """Every file writing `formats` to -o `output` may create or replace."""
+    if not _folder_wanted(formats, output):
+        return [Path(output)]
+    from . import dv
+
+    folder = Path(output)
+    names = ["provenance.json", *(FILE_NAMES[name] for name in formats if name != "dv")]
+    if "dv" in formats:
+        names += dv.FILES
+    return [folder / name for name in names]
+
+
+def refuse_overwriting_inputs(formats: tuple[str, ...], output: str | None, inputs: list[tuple[str, str]]) -> None:
+    """Fail before the audit when -o would replace one of its own inputs, each given as (what it is, path).
+
+    A folder among the inputs (SDTM domains) counts by the files in it: -o that folder may not replace one.
+    """
+    if output is None:
+        return
+    input_files: list[tuple[str, Path]] = []
+    for role, name in inputs:
+        path = Path(name)
+        if path.is_dir():
+            input_files += [(role, child) for child in sorted(path.iterdir()) if child.is_file()]
+        else:
+            input_files.append((role, path))
+    for target in output_paths(formats, output):
+        for role, path in input_files:
+            if target.exists() and same_file(target, path):
+                where = "" if str(target) == output else f" (it writes {target})"
+                raise InputError(output, f"-o would write over {role} {path}{where}; write the report elsewhere")
 
 
 def write_reports(result: AuditResult, formats: tuple[str, ...], output: str | None,
