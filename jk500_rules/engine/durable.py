@@ -4,7 +4,9 @@ Every workaround here answers a measured engine defect (see ../shared/design/dur
 facts not events, one batch per session id, ids 0..n-1 (the store hashes ids to 32 bits), a marker
 fact and no-op rule per session (delete_state crashes on a session where no action ran), a sentinel
 test closing every later pattern (an out-of-bounds read when a join's last test fails), actions
-that only record matches, and every session and ruleset deleted after use.
+that only record matches, and every session and ruleset deleted after use. The engine never sees a
+session's name: it escapes a name's non-ASCII characters in a batch but not in `delete_state`, so a
+name like "患者-001" left a state it could not delete (error 309); each feed gets a numbered id of its own.
 """
 
 from __future__ import annotations
@@ -84,6 +86,7 @@ class Engine:
     def __init__(self, definitions: dict[str, dict]):
         self.definition = prepare(definitions)
         self.name = f"audit{next(_ruleset_numbers)}"
+        self._session_numbers = itertools.count()
         try:
             self._handle: Any = _dre.create_ruleset(self.name, json.dumps(self.definition))
         except Exception as exc:  # the C module raises its own error type
@@ -111,7 +114,7 @@ class Engine:
         count = len(facts) + 1
         if count > MAX_FACTS_PER_SESSION:
             raise EngineError(f"session {session} has {count} facts; at most {MAX_FACTS_PER_SESSION} fit")
-        sid = session
+        sid = f"s{next(self._session_numbers)}"
         while _ID_HASHES.collides(f"sid-{sid}", count):
             sid += "~"
         batch = [{"id": 0, "kind": _BEGIN_KIND, "sid": sid, _SENTINEL: 1}]

@@ -23,6 +23,15 @@ def value_text(value: object) -> str:
     return str(value).strip()
 
 
+def _is_text(text: str) -> bool:
+    """Whether `text` can be written out: a lone surrogate (JSON "\\ud800") cannot be encoded as UTF-8."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def validate(row: dict[str, object], path: str, line: int, protocol: CompiledProtocol,
              time_zone: str | None = None) -> Record | str:
     """One row (a visit-log line, or an event an SDTM mapping made) as a Record, or the reason it is rejected."""
@@ -31,6 +40,8 @@ def validate(row: dict[str, object], path: str, line: int, protocol: CompiledPro
     for column, text in cells.items():
         if "\x00" in text:  # the rules engine takes C strings: a NUL would end (or break) the value
             return f"{column} has a NUL character (byte 0)"
+        if not text.isascii() and not _is_text(text):
+            return f"{column} is not valid Unicode text (it holds a lone surrogate, {ascii(text)})"
     for column in ("date", "event"):
         if not cells.get(column):
             return f"no {column}"
