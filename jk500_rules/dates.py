@@ -75,13 +75,17 @@ def with_upper_bounds(fact: dict) -> None:
 def week_start(value: dt.date, first_weekday: str) -> dt.date:
     """The first day of the calendar week holding `value`, for weeks starting on `first_weekday`."""
     offset = (value.weekday() - WEEKDAYS.index(first_weekday)) % 7
-    return value - dt.timedelta(days=offset)
+    # The week of 0001-01-01 starts before the calendar does: its first day is taken as the calendar's
+    # first, which still holds every date of that week, so the counts are unchanged.
+    return dt.date.min if value.toordinal() <= offset else value - dt.timedelta(days=offset)
 
 
 @functools.lru_cache(maxsize=1 << 16)  # a log's dates repeat: a trial runs over a few thousand days
 def date_bounds(text: str, time_zone: str | None = None) -> tuple[dt.date, dt.date] | None:
     """The first and last day an ISO 8601 date, datetime or partial date (`2013-11`, `2013`) can be."""
     text = text.strip()
+    if not text.isascii():  # int() and fromisoformat() also read other scripts' digits (٢٠٢٤, ２０２４)
+        return None
     if len(text) in (4, 7) and is_partial(text):
         if len(text) == 7 and text[4] != "-":
             return None
@@ -103,6 +107,8 @@ def parse_iso(text: str, time_zone: str | None = None) -> dt.date | None:
     (``2013-11``, ``2013``) return None here: they are not a day (see `date_bounds`).
     """
     text = text.strip()
+    if not text.isascii():
+        return None
     if len(text) == 10:
         try:
             return dt.date.fromisoformat(text)
@@ -122,12 +128,12 @@ def parse_iso(text: str, time_zone: str | None = None) -> dt.date | None:
 
 def is_partial(text: str) -> bool:
     text = text.strip()
-    return len(text) in (4, 7) and text.replace("-", "").isdigit()
+    return len(text) in (4, 7) and text.isascii() and text.replace("-", "").isdigit()
 
 
 def clock_seconds(text: str) -> int | None:
     """Seconds since midnight of a clock time written HH:MM or HH:MM:SS, or None."""
-    if len(text) not in (5, 8) or text[2] != ":":
+    if len(text) not in (5, 8) or text[2] != ":" or not text.isascii():
         return None
     try:
         value = dt.time.fromisoformat(text)
@@ -136,7 +142,21 @@ def clock_seconds(text: str) -> int | None:
     return value.hour * 3600 + value.minute * 60 + value.second
 
 
-def add_months(value: dt.date, months: int) -> dt.date:
-    """`value` plus calendar months, clamped to the month's last day (31 January + 1 month = 29 February)."""
+def add_months(value: dt.date, months: int) -> dt.date | None:
+    """`value` plus calendar months, clamped to the month's last day (31 January + 1 month = 29 February).
+
+    None when the result falls outside the calendar (years 1 to 9999).
+    """
+    position = value.year * 12 + value.month - 1 + months
+    if not 12 <= position < 10_000 * 12:  # checked first: pendulum raises past year 9999
+        return None
     shifted = pendulum.date(value.year, value.month, value.day).add(months=months)
     return dt.date(shifted.year, shifted.month, shifted.day)
+
+
+def add_days(value: dt.date, days: int) -> dt.date | None:
+    """`value` plus days (or minus, when negative); None when the result falls outside the calendar."""
+    ordinal = value.toordinal() + days
+    if not dt.date.min.toordinal() <= ordinal <= dt.date.max.toordinal():
+        return None
+    return dt.date.fromordinal(ordinal)

@@ -6,7 +6,7 @@ import datetime as dt
 from collections import defaultdict
 
 from ..compiler.model import CompiledProtocol, FactPlan, Window
-from ..dates import add_months, encode, week_start
+from ..dates import add_days, add_months, encode, week_start
 from ..inputs.records import Record
 from .facts import Evidence, Marks, Session, cutoff_fact, mark_partial, record_display, record_fact
 
@@ -130,8 +130,19 @@ def _add_group_members(session: Session, group: str, items: list[Record], reads:
         session.add(fact, Evidence((record,), {**record_display(record), "type": record.event}))
 
 
-def _shift(value: dt.date, days: int, months: int) -> dt.date:
-    return add_months(value, months) if months else value + dt.timedelta(days=days)
+def _shift(value: dt.date, days: int, months: int) -> dt.date | None:
+    """`value` shifted by days or months; None when that is past the calendar's last day (9999-12-31)."""
+    shifted = add_months(value, months) if months else add_days(value, days)
+    if shifted is None and (months or days) < 0:
+        return dt.date.min  # before the calendar's first day: a window bound there holds no day at all
+    return shifted
+
+
+def _earliest(first: dt.date | None, second: dt.date | None) -> dt.date | None:
+    """The earlier of two window bounds, None standing for a bound past the calendar's end."""
+    if first is None or second is None:
+        return second if first is None else first
+    return min(first, second)
 
 
 def _add_windows(session: Session, by_event: dict[str, list[Record]], window: Window) -> None:
@@ -140,6 +151,11 @@ def _add_windows(session: Session, by_event: dict[str, list[Record]], window: Wi
     Window k covers [anchor + k * interval, anchor + (k + 1) * interval), cut at the horizon; its
     `date` is the first day and `end` the last. Every window gets a fact, so that an empty one can fail
     a `count >= 1` check: an absence of records is a count, not a missing fact.
+
+    A window whose end falls past 9999-12-31 (an anchor dated near the calendar's end) ends on that
+    day instead. That is honest for a monitor: no record or cut-off can be dated later, so the clamped
+    window holds the same records and is as open at every cut-off as the true one would be; refusing
+    the anchor instead would hide a record that was read correctly.
     """
     anchors = by_event.get(window.anchor)
     if not anchors:
@@ -149,16 +165,17 @@ def _add_windows(session: Session, by_event: dict[str, list[Record]], window: Wi
     items = by_event.get(window.event, [])
     index = 0
     start = anchor.date
-    while start < horizon:
-        stop = min(_shift(anchor.date, window.interval_days * (index + 1), window.interval_months * (index + 1)),
-                   horizon)
-        end = stop - dt.timedelta(days=1)
+    while horizon is None or start < horizon:
+        stop = _earliest(_shift(anchor.date, window.interval_days * (index + 1),
+                                window.interval_months * (index + 1)), horizon)
+        end = dt.date.max if stop is None else stop - dt.timedelta(days=1)
         members = tuple(r for r in items if start <= r.date <= end)
         fact = {"kind": "$count", "event": window.event, "period": window.period, "count": len(members),
                 "window": index + 1, **encode("date", start), **encode("end", end)}
         display = {"count": str(len(members)), "date": start.isoformat(), "end": end.isoformat(),
                    "window": str(index + 1)}
         session.add(fact, Evidence(members or (anchor,), display))
+        if stop is None:
+            break
         index += 1
         start = stop
-

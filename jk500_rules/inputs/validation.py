@@ -5,13 +5,20 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal, InvalidOperation
 
-from ..compiler.model import CompiledProtocol, EventSpec
+from ..compiler.model import DECIMAL_SCALE, CompiledProtocol, EventSpec
 from ..dates import clock_seconds, date_bounds, parse_iso
 from ..errors import did_you_mean
 from .records import BASE_COLUMNS, Record
 
 TRUE_WORDS = {"yes", "y", "true", "1"}
 FALSE_WORDS = {"no", "n", "false", "0"}
+
+# The engine holds numbers as 64-bit integers, decimals as a count of millionths (DECIMAL_SCALE):
+# a value past these cannot be compared there, and is rejected rather than wrapped or rounded.
+LARGEST_INTEGER = Decimal(2**63 - 1)
+LARGEST_DECIMAL = LARGEST_INTEGER / DECIMAL_SCALE
+LARGEST_DIGITS = len(str(2**63 - 1))  # a number whose first digit is past this place is too large
+ASCII_ONLY = ": only the ASCII digits 0-9 are read as digits"
 
 
 def value_text(value: object) -> str:
@@ -63,7 +70,7 @@ def validate(row: dict[str, object], path: str, line: int, protocol: CompiledPro
     date_text = cells["date"]
     bounds = date_bounds(date_text, time_zone)
     if bounds is None:
-        return f"'{date_text}' is not a valid ISO 8601 date"
+        return f"'{date_text}' is not a valid ISO 8601 date" + ("" if date_text.isascii() else ASCII_ONLY)
     upper: dict[str, dt.date] = {} if bounds[0] == bounds[1] else {"date": bounds[1]}
     values, raw, problem = _fields(cells, event, upper)
     if problem:
@@ -90,7 +97,7 @@ def _fields(cells: dict[str, str], event: EventSpec,
         else:
             value = _typed(text, spec.type)
         if value is None:
-            return {}, {}, f"{column} '{text}' is not {_article(spec.type)}"
+            return {}, {}, _why_not(column, text, spec.type)
         values[column] = value
         raw[column] = text
     for spec in event.fields.values():
@@ -109,15 +116,44 @@ def _typed(text: str, type_: str) -> object | None:
         return parse_iso(text)
     if type_ == "time":
         return clock_seconds(text)
+    if not text.isascii() or "_" in text:  # Decimal() also reads other scripts' digits (١٠٠) and 1_000
+        return None
     try:
         number = Decimal(text)
     except InvalidOperation:
         return None
-    if not number.is_finite():
+    if not number.is_finite() or _too_large(number, type_):
         return None
     if type_ == "integer":
         return int(number) if number == number.to_integral_value() else None
     return number
+
+
+def _too_large(number: Decimal, type_: str) -> bool:
+    # adjusted() first: it reads the exponent alone, so 1e10000000 is refused before any arithmetic.
+    if number.adjusted() >= LARGEST_DIGITS:
+        return True
+    return abs(number) > (LARGEST_INTEGER if type_ == "integer" else LARGEST_DECIMAL)
+
+
+def _why_not(column: str, text: str, type_: str) -> str:
+    """The reason a field's text was refused (only worked out for a rejected row)."""
+    if type_ in ("integer", "decimal", "date", "time") and not text.isascii():
+        return f"{column} '{text}' is not {_article(type_)}{ASCII_ONLY}"
+    if type_ in ("integer", "decimal"):
+        if "_" in text:
+            return f"{column} '{text}' is not {_article(type_)}: digits may not be grouped with '_'"
+        try:
+            number = Decimal(text)
+        except InvalidOperation:
+            number = None
+        if number is not None and number.is_finite() and _too_large(number, type_):
+            if type_ == "integer":
+                return (f"{column} '{text}' is too large (at most {LARGEST_INTEGER} in size: "
+                        "the engine holds whole numbers as 64-bit integers)")
+            return (f"{column} '{text}' is too large (at most {LARGEST_DECIMAL} in size: "
+                    "the engine holds decimals as 64-bit counts of millionths)")
+    return f"{column} '{text}' is not {_article(type_)}"
 
 
 def _article(type_: str) -> str:

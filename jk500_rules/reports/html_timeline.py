@@ -9,6 +9,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..dates import add_days
 from ..engine.results import STATUSES, AuditResult, Finding
 from ..inputs.records import Record
 
@@ -82,7 +83,8 @@ class Scale:
             main = days[where:]
         start, end = main[0], main[-1]
         pad = max(3, (end - start).days // 40)
-        return cls(start - dt.timedelta(days=pad), end + dt.timedelta(days=pad), early)
+        # The padding stops at the calendar's ends (dates of year 1 or 9999 are valid records).
+        return cls(add_days(start, -pad) or dt.date.min, add_days(end, pad) or dt.date.max, early)
 
     @property
     def main_left(self) -> float:
@@ -112,6 +114,8 @@ class Scale:
                 label = day.strftime("%Y-%m") if step < 12 else str(day.year)
                 ticks.append({"x": self.x(day), "label": label})
             year, month = divmod(day.month, 12)
+            if day.year + year > dt.MAXYEAR:  # the axis reaches December 9999: no month follows
+                break
             day = dt.date(day.year + year, month + 1, 1)
         return ticks
 
