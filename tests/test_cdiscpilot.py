@@ -13,7 +13,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from helpers import found_rows, read_expected
+from helpers import found_rows, read_expected, unavailable
 
 from jk500_rules import load_protocol
 from jk500_rules.engine.audit import audit_files
@@ -33,24 +33,17 @@ def _data_folder() -> Path:
     return Path(base) / "cdiscpilot01"
 
 
-def _unavailable(reason: str) -> None:
-    """Skip, with the reason; under CI the data must be there, so fail instead."""
-    if os.environ.get("CI", "").strip().lower() == "true":
-        pytest.fail(f"{reason} (CI=true: the CDISC pilot audit must run)", pytrace=False)
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="module")
 def folder() -> Path:
     path = _data_folder()
     missing = [name for name in DOMAIN_FILES if not (path / name).is_file()]
     if missing:
-        _unavailable(f"the CDISC pilot SDTM data is not at {path} (missing {', '.join(missing)}); "
-                     "set JK500_SHARED_DATA to the folder that holds cdiscpilot01/")
+        unavailable(f"the CDISC pilot SDTM data is not at {path} (missing {', '.join(missing)}); "
+                    "set JK500_SHARED_DATA to the folder that holds cdiscpilot01/", "the CDISC pilot audit")
     try:
         import pyreadstat  # noqa: F401
     except ImportError:
-        _unavailable("pyreadstat is not installed: it reads the SAS XPORT files")
+        unavailable("pyreadstat is not installed: it reads the SAS XPORT files", "the CDISC pilot audit")
     return path
 
 
