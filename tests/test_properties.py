@@ -1,4 +1,4 @@
-"""Properties over generated JK500 visit logs: input order, files and other subjects change no finding.
+"""Properties over generated JK500 visit logs: input order, files, line ends and other subjects change no finding.
 
 The logs are drawn from the rows of examples/jk500_visits.csv (a subset of its subjects, the trial-level
 SRC decisions always), shuffled, split into one to four CSV or JSON Lines files with a few blank lines,
@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import json
+import os
 import re
+import shutil
 import tempfile
 from collections import Counter
 from dataclasses import dataclass
@@ -19,13 +22,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from jk500_rules import cli, load_protocol
 from jk500_rules.engine.audit import audit_files
 from jk500_rules.engine.executor import ProcessExecutor
 from jk500_rules.engine.results import AuditResult
+from jk500_rules.errors import InputError
+from jk500_rules.live.incremental import IncrementalAudit
+from jk500_rules.live.tails import Sources
+from jk500_rules.reports.json_report import to_json
 from jk500_rules.reports.monitoring import attach_provenance
 from jk500_rules.reports.report_content import summary
 from jk500_rules.reports.writers import write_reports
@@ -295,3 +302,210 @@ def test_reports_are_byte_identical_apart_from_the_run_time(protocol, workers, l
         other = reports(folder, audit_files(protocol, reordered, as_of=AS_OF, executor=workers), RUN_TIME)
         assert without_input_order(other["report.json"]) == without_input_order(serial["report.json"])
         assert LOCATION.sub("", other["findings.csv"].decode()) == LOCATION.sub("", serial["findings.csv"].decode())
+
+
+# ----- a watched folder: logs rotated, renamed, linked, copied or rewritten; every kind of line end -----------
+
+ENDS = ("\n", "\r\n", "\r")  # \n and \r\n end lines; a file without \n ends them with \r (inputs/lines.py)
+# The example holds one row twice; two logs that began with the same row would be taken for copies.
+DISTINCT_ROWS = list({tuple(row.items()): row for row in ROWS}.values())
+WATCH_PROPERTY = settings(derandomize=True, database=None, deadline=None, max_examples=60)
+ACTIONS = st.one_of(
+    st.tuples(st.just("none")),
+    st.tuples(st.just("rotate"), st.sampled_from(ENDS), st.sampled_from(["csv", "jsonl"])),
+    st.tuples(st.just("rename"), st.integers(0, 20)),  # an earlier log renamed again
+    st.tuples(st.just("link"), st.sampled_from(["hard", "symbolic"])),
+    st.tuples(st.just("copy")),
+)
+# A step: rows appended to the current log, an action on the folder, and whether the watch polls after it.
+STEPS = st.tuples(st.integers(0, 60), ACTIONS, st.booleans())
+
+
+@dataclass(frozen=True)
+class History:
+    subjects: tuple[str, ...]  # their rows appended in the example's order, to whichever log is current
+    carriage: frozenset[int]  # the rows (by index) written with a bare \r in a text cell
+    end: str  # the first log's line end
+    kind: str  # and format
+    steps: tuple[tuple, ...]
+    rewrite: int | None  # from this step, once a row was read: one changed in place, the file grown by a line
+
+    @property
+    def rows(self) -> list[dict[str, str]]:
+        rows = [row for row in DISTINCT_ROWS if not row["subject"] or row["subject"] in self.subjects]
+        return [with_bare_cr(row) if i in self.carriage else row for i, row in enumerate(rows)]
+
+
+def with_bare_cr(row: dict[str, str]) -> dict[str, str]:
+    """The row with its text cell's first space a carriage return (part of the cell, in any log)."""
+    for column in ("condition", "term", "reason", "disease"):
+        if " " in row.get(column, ""):
+            return {**row, column: row[column].replace(" ", "\r", 1)}
+    return row
+
+
+@st.composite
+def histories(draw: st.DrawFn) -> History:
+    subjects = tuple(sorted(draw(st.sets(st.sampled_from(SUBJECTS), min_size=1, max_size=3))))
+    carriage = draw(st.frozensets(st.integers(0, 150), max_size=6))
+    return History(subjects, carriage, draw(st.sampled_from(ENDS)), draw(st.sampled_from(["csv", "jsonl"])),
+                   tuple(draw(st.lists(STEPS, min_size=2, max_size=10))),
+                   draw(st.one_of(st.none(), st.integers(0, 6))))
+
+
+def encoded(row: dict[str, str] | None, kind: str, end: str) -> str:
+    """A row (None: the header) as written in a log: csv's writer quotes a \\r only when it ends lines."""
+    if kind == "jsonl":
+        return "" if row is None else json.dumps({k: v for k, v in row.items() if v}) + end
+    text = io.StringIO()
+    csv.writer(text, lineterminator=end).writerow(HEADER if row is None else [row.get(c, "") for c in HEADER])
+    return text.getvalue()
+
+
+class WatchedFolder:
+    """A folder a site's tools change (`do`), and a watch (Sources and an IncrementalAudit) polling it."""
+
+    def __init__(self, folder: str, protocol, end: str, kind: str):
+        self.folder = Path(folder)
+        self.names = 0
+        self.archives: list[Path] = []
+        self.polled: set[Path] = set()  # logs with a row read: a rewrite of those is refused
+        self.errors: list[InputError] = []
+        self.copies = self.renames = 0
+        self.sources = Sources([folder])
+        self.audit = IncrementalAudit(protocol, as_of=AS_OF)
+        self._start(end, kind)
+
+    def _start(self, end: str, kind: str) -> None:
+        self.end, self.kind = end, kind
+        self.current = self.folder / f"site.{kind}"
+        self.current.write_text(encoded(None, kind, end), encoding="utf-8", newline="")
+        self.appended = 0  # rows in the current log
+
+    def name(self, stem: str, like: Path) -> Path:
+        self.names += 1
+        return self.folder / f"{stem}-{self.names:02d}{like.suffix}"
+
+    def append(self, rows: tuple[dict[str, str], ...]) -> None:
+        with self.current.open("a", encoding="utf-8", newline="") as handle:
+            handle.write("".join(encoded(row, self.kind, self.end) for row in rows))
+        self.appended += len(rows)
+
+    def poll(self) -> list[InputError]:
+        rows, errors = self.sources.poll()
+        self.renames += len(self.sources.renamed)
+        if self.sources.renamed:
+            moved = self.audit.rename(dict(self.sources.renamed))
+            assert not moved and not moved.rejections  # a finding's id does not depend on where it was read
+        self.audit.add(rows)
+        if self.appended:
+            self.polled.add(self.current)
+        self.errors += errors
+        return errors
+
+    def do(self, step: tuple) -> None:
+        kind = step[0]
+        if kind == "rotate":
+            archive = self.name("site", self.current)  # site-01.csv sorts before site.csv, as it came first
+            self.current.rename(archive)
+            self.archives.append(archive)
+            self.polled.discard(self.current)
+            self._start(step[1], step[2])
+        elif kind == "rename" and self.archives:
+            old = self.archives.pop(step[1] % len(self.archives))
+            self.archives.append(old.rename(self.name("old", old)))
+        elif kind == "link":
+            link = self.name("link" if step[1] == "hard" else "alias", self.current)
+            os.link(self.current, link) if step[1] == "hard" else link.symlink_to(self.current.name)
+        elif kind == "copy":
+            shutil.copyfile(self.current, self.name("copy", self.current))
+            self.copies += 1
+
+    def rewrite(self) -> None:
+        """The current log rewritten through its own inode: its first row's study changed, a blank line added."""
+        data = self.current.read_bytes()
+        at = data.index(b"JK500")
+        with self.current.open("r+b") as handle:
+            handle.write(data[:at] + b"JK50O" + data[at + 5:] + self.end.encode())
+
+
+@WATCH_PROPERTY
+@given(history=histories())
+def test_a_watched_folder_gives_the_batch_audit_of_its_logs_as_they_end(protocol, history: History) -> None:
+    """Rotations, renames, hard and symbolic links and copies between polls: the watch's audit is, byte for
+    byte, the batch audit of the folder's logs as they end, each file read once (copies refused); a log
+    rewritten in place is refused with a clear line."""
+    with tempfile.TemporaryDirectory() as folder:
+        watched = WatchedFolder(folder, protocol, history.end, history.kind)
+        rows = history.rows
+        total = len(rows)
+        with watched.audit:
+            for step, (appended, action, poll) in enumerate(history.steps):
+                watched.append(tuple(rows[:appended]))
+                del rows[:appended]
+                watched.do(action)
+                if poll:
+                    watched.poll()
+                if history.rewrite is not None and step >= history.rewrite and watched.current in watched.polled:
+                    watched.rewrite()
+                    errors = [e for e in watched.poll() if "a copy is not read" not in str(e)]  # copies, as ever
+                    assert [str(error).split(": error: ")[1].split(";")[0] for error in errors] == [
+                        "the file was rewritten in place and the part already read changed"]
+                    assert os.path.samefile(errors[0].filename, watched.current)
+                    event("a log rewritten in place: refused")
+                    return
+            watched.append(tuple(rows))
+            watched.poll()
+            watched.poll()  # a file is first seen once the name it had is followed again
+            assert all("a copy is not read" in str(error) for error in watched.errors), watched.errors
+            event(f"renames followed: {min(watched.renames, 2)}{'+' if watched.renames >= 2 else ''}")
+            event(f"copies refused: {bool(watched.errors)}")
+            result = watched.audit.result()
+            tails = watched.sources.tails
+            paths = result.data.files + sorted(set(tails) - set(result.data.files))
+            logs = [p for p in Path(folder).iterdir() if p.suffix in (".csv", ".jsonl") and p.is_file()]
+            refused = {error.filename for error in watched.errors}
+            assert {identity(p) for p in paths} == {identity(p) for p in logs if str(p) not in refused}
+            assert len(paths) == len({identity(p) for p in paths})  # each file read once, by one name
+            if not watched.copies:  # no row lost, none read twice (a copy read before its rows were is a log)
+                assert result.data.read == total
+            batch = audit_files(protocol, paths, as_of=AS_OF)
+            assert to_json(result) == to_json(batch)
+
+
+def identity(path: str | Path) -> tuple[int, int]:
+    status = os.stat(path)
+    return status.st_dev, status.st_ino
+
+
+@WATCH_PROPERTY
+@given(log=logs(), ends=st.lists(st.sampled_from(ENDS), min_size=4, max_size=4),
+       carriage=st.frozensets(st.integers(0, 600), max_size=6))
+def test_line_ends_change_nothing_audit_and_watch_read(protocol, log: Log, ends: list[str],
+                                                       carriage: frozenset[int]) -> None:
+    """Each file with \\n, \\r\\n or \\r alone, text cells holding a bare \\r: audit and watch read the same rows at
+    the same lines (one report, byte for byte), with the findings of the same log written with \\n."""
+    with tempfile.TemporaryDirectory() as folder:
+        plain, varied = Path(folder) / "plain", Path(folder) / "varied"
+        plain.mkdir(), varied.mkdir()
+        for n, part in enumerate(log.parts):
+            rows = [with_bare_cr(row) if i in carriage else row for i, row in enumerate(part.rows)]
+            for where, end in ((plain, "\n"), (varied, ends[n])):
+                kind = part.name.rsplit(".", 1)[1]
+                text = encoded(None, kind, end) + "".join(encoded(row, kind, end) for row in rows)
+                (where / part.name).write_text(text, encoding="utf-8", newline="")
+        names = [part.name for part in log.parts]
+        batch = audit_files(protocol, [str(varied / name) for name in names], as_of=AS_OF)
+        rows, errors = Sources([str(varied / name) for name in names]).poll(strict=True)
+        assert not errors
+        with IncrementalAudit(protocol, as_of=AS_OF) as audit:
+            audit.add(rows)
+            assert to_json(audit.result()) == to_json(batch)
+        expected = audit_files(protocol, [str(plain / name) for name in names], as_of=AS_OF)
+        assert findings(batch) == findings(expected) and counts(batch)["records_read"] == counts(expected)[
+            "records_read"]
+        if "\r" not in ends[:len(names)]:  # a quoted \r is a line end in a file of \r lines: lines move there
+            assert [f.location for f in batch.data.rejections] == [
+                f.location.replace("/plain/", "/varied/") for f in expected.data.rejections]
+            assert [r.location for f in batch.findings for r in f.evidence] == [
+                r.location.replace("/plain/", "/varied/") for f in expected.findings for r in f.evidence]

@@ -24,6 +24,7 @@ LOG = ROOT / "examples" / "jk500_visits.csv"
 HEADER = LOG.read_text(encoding="utf-8").splitlines()[0]
 COLUMNS = HEADER.split(",")
 WAIT = 30.0  # seconds: generous, the machine is shared
+AS_OF = __import__("datetime").date(2025, 1, 22)
 
 
 def csv_row(**values: str) -> str:
@@ -226,3 +227,196 @@ def test_a_folder_file_that_is_no_log_is_dropped_not_fatal(tmp_path: Path) -> No
     assert [str(error) for error in errors] == [
         f"{tmp_path / 'expected.csv'}:1: error: the header lacks columns study, site, event"]
     assert list(sources.tails) == [str(tmp_path / "visits.csv")]
+
+
+# ----- files that change under the watch: rewritten, rotated, linked, copied --------------------------
+
+
+def test_a_log_rewritten_in_place_is_refused(tmp_path: Path) -> None:
+    """Same inode, a row already read changed and a row appended: refused, not only the new row read."""
+    log = tmp_path / "v.csv"
+    log.write_text(HEADER + "\n" + PLANTED + PLANTED, encoding="utf-8")
+    tail = LogTail(str(log))
+    assert [row.line for row in tail.read()] == [2, 3]
+    inode = log.stat().st_ino
+    with log.open("r+b") as handle:  # rewritten through the same inode, as an export tool might
+        handle.write((HEADER + "\n" + PLANTED.replace("6500000", "5000000") + PLANTED + PLANTED).encode())
+    assert log.stat().st_ino == inode
+    with pytest.raises(InputError, match=r"v.csv: error: the file was rewritten in place and the part already "
+                                         r"read changed; it is no longer watched: restart the watch to audit it "
+                                         r"afresh \(lines 1 to 3 were audited\)"):
+        tail.read()
+
+
+def test_a_rewrite_that_keeps_the_size_is_seen_by_its_times(tmp_path: Path) -> None:
+    log = tmp_path / "v.csv"
+    log.write_text(HEADER + "\n" + PLANTED, encoding="utf-8")
+    tail = LogTail(str(log))
+    assert len(tail.read()) == 1
+    before = log.stat()
+    time.sleep(0.05)
+    with log.open("r+b") as handle:
+        handle.write((HEADER + "\n" + PLANTED.replace("6500000", "5000000")).encode())
+    os.utime(log, ns=(before.st_atime_ns, before.st_mtime_ns))  # the modification time set back: ctime moved
+    assert (log.stat().st_size, log.stat().st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+    with pytest.raises(InputError, match="rewritten in place and the part already read changed"):
+        tail.read()
+
+
+def test_a_poll_of_an_unchanged_log_reads_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cheap path: one stat per file and poll; the part already read is hashed again only on a change."""
+    log = tmp_path / "v.csv"
+    log.write_text(HEADER + "\n" + PLANTED, encoding="utf-8")
+    tail = LogTail(str(log))
+    assert len(tail.read()) == 1
+    opened: list[str] = []
+    real_open = open
+
+    def counting(path: object, *args: object, **kwargs: object) -> object:
+        opened.append(str(path))
+        return real_open(path, *args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr("builtins.open", counting)
+    assert tail.read() == [] and tail.read() == [] and opened == []
+    append(log, PLANTED)
+    assert [row.line for row in tail.read()] == [3] and opened == [str(log)]
+
+
+def test_a_rotated_log_is_followed_under_its_new_name_and_the_new_one_read_in_full(tmp_path: Path) -> None:
+    site = tmp_path / "site01.csv"
+    site.write_text(HEADER + "\n" + PLANTED + PLANTED, encoding="utf-8")
+    sources = Sources([str(tmp_path)])
+    rows, errors = sources.poll(strict=True)
+    assert [(row.file, row.line) for row in rows] == [(str(site), 2), (str(site), 3)] and not errors
+    rotated = tmp_path / "site01-2025-01.csv"
+    site.rename(rotated)  # mv site01.csv site01-2025-01.csv
+    append(rotated, PLANTED)  # the writer still had it open
+    site.write_text(HEADER + "\n" + PLANTED, encoding="utf-8")  # and a new site01.csv
+    rows, errors = sources.poll()
+    assert not errors
+    assert [(row.file, row.line) for row in rows] == [(str(rotated), 4), (str(site), 2)]
+    assert sources.renamed == [(str(site), str(rotated))]
+    assert sorted(sources.tails) == [str(rotated), str(site)]
+    assert sources.poll() == ([], []) and sources.renamed == []
+
+
+def test_a_rotation_gives_the_batch_audit_of_the_files_as_they_are_now(tmp_path: Path) -> None:
+    """The example log rotated in a watched folder: 496 rows, not 992; evidence names the rotated file."""
+    from jk500_rules import load_protocol
+    from jk500_rules.engine.audit import audit_files
+    from jk500_rules.live.incremental import IncrementalAudit
+    from jk500_rules.reports.json_report import to_json
+
+    protocol = load_protocol(str(RULES))
+    site, rotated = tmp_path / "site01.csv", tmp_path / "site01-2025-01.csv"
+    shutil.copy(LOG, site)
+    sources = Sources([str(tmp_path)])
+    with IncrementalAudit(protocol, as_of=AS_OF) as audit:
+        rows, _ = sources.poll(strict=True)
+        audit.add(rows)
+        site.rename(rotated)
+        site.write_text(HEADER + "\n" + PLANTED, encoding="utf-8")
+        rows, errors = sources.poll()
+        assert not errors and sources.renamed == [(str(site), str(rotated))]
+        moved = audit.rename(dict(sources.renamed))
+        assert not moved  # the same findings: only where their rows are read changed
+        changes = audit.add(rows)
+        assert len(changes.new) == 4 and not changes.resolved and not changes.changed  # as in a new file
+        dose = next(f for f in changes.new if f.rule.id == "JK500-TRT-DOSE")
+        assert [r.location for r in dose.evidence] == [f"{site}:2"]
+        result = audit.result()
+        assert result.data.read == 497
+        assert to_json(result) == to_json(audit_files(protocol, [str(rotated), str(site)], as_of=AS_OF))
+        locations = {r.location for f in result.findings for r in f.evidence}
+        assert f"{rotated}:110" in locations and f"{site}:110" not in locations
+
+
+def test_another_name_for_a_followed_log_is_not_read_again(tmp_path: Path) -> None:
+    log = tmp_path / "v.csv"
+    log.write_text(HEADER + "\n" + PLANTED, encoding="utf-8")
+    sources = Sources([str(tmp_path)])
+    assert len(sources.poll(strict=True)[0]) == 1
+    os.link(log, tmp_path / "hard.csv")
+    (tmp_path / "alias.csv").symlink_to(log)
+    append(log, PLANTED)
+    rows, errors = sources.poll()
+    assert [(row.file, row.line) for row in rows] == [(str(log), 3)] and not errors
+    assert list(sources.tails) == [str(log)]
+
+
+def test_a_copy_of_rows_already_read_is_refused_and_an_editors_save_followed_on(tmp_path: Path) -> None:
+    log = tmp_path / "v.csv"
+    log.write_text(HEADER + "\n" + PLANTED, encoding="utf-8")
+    sources = Sources([str(tmp_path)])
+    assert len(sources.poll(strict=True)[0]) == 1
+    # An editor's save that keeps the old file as a backup (by renaming it) and writes the new one.
+    backup = tmp_path / "v-backup.csv"
+    log.rename(backup)
+    log.write_text(HEADER + "\n" + PLANTED + PLANTED, encoding="utf-8")
+    rows, errors = sources.poll()
+    assert [(row.file, row.line) for row in rows] == [(str(log), 3)] and sources.renamed == []
+    assert errors == []
+    rows, errors = sources.poll()  # the backup, a log name in the folder, is the rows already read
+    assert rows == [] and [str(error) for error in errors] == [
+        f"{backup}: error: it is the earlier version of {log}, kept when that was saved; its rows were read there; "
+        "it is not watched"]
+    shutil.copy(log, tmp_path / "copy.csv")
+    rows, errors = sources.poll()
+    assert rows == [] and [str(error) for error in errors] == [
+        f"{tmp_path / 'copy.csv'}: error: it begins with the 3 line(s) already read from {log}: a copy is not read, "
+        "its rows would be audited twice (rotate a log by renaming it, not by copying and truncating it); it is "
+        "not watched"]
+    assert sources.poll() == ([], [])  # said once
+    other = tmp_path / "other.csv"  # another log with the same header: read, as any new log is
+    other.write_text(HEADER + "\n" + PLANTED.replace("JK500-01-005", "JK500-01-006"), encoding="utf-8")
+    assert [(row.file, row.line) for row in sources.poll()[0]] == [(str(other), 2)]
+
+
+def test_watch_prints_a_rotation_and_no_finding_twice(tmp_path: Path) -> None:
+    site, rotated = tmp_path / "site01.csv", tmp_path / "site01-2025-01.csv"
+    shutil.copy(LOG, site)
+    watch = Watch(str(tmp_path))
+    assert watch.next().startswith("WATCHING 1 file(s) and 1 folder(s): 496 row(s) read")
+    site.rename(rotated)
+    hidden = tmp_path / ".site01.csv.part"
+    hidden.write_text(HEADER + "\n" + PLANTED, encoding="utf-8")
+    hidden.rename(site)
+    assert watch.next() == f"RENAMED {site} -> {rotated}: followed under its new name, where its rows are now\n"
+    new = watch.until(lambda line: line.startswith("NEW ") and " JK500-TRT-DOSE " in line)
+    assert " JK500-TRT-DOSE JK500-01-005 2024-04-16 deviation: " in new
+    code, stderr = watch.stop()
+    closing = watch.until(lambda line: line.startswith("STOPPED "))
+    assert code == 0 and stderr == "", stderr
+    assert "497 row(s) read (0 rejected)" in closing and "1 row(s): 4 new, 0 resolved, 0 changed" in closing
+
+
+def test_watch_rejects_the_rows_audit_rejects_for_their_text(tmp_path: Path) -> None:
+    """A NUL character, a line past the batch reader's limit: the same rejections at the same lines."""
+    from jk500_rules import load_protocol
+    from jk500_rules.engine.audit import audit_files
+    from jk500_rules.inputs.log_formats import LINE_LIMIT
+    from jk500_rules.live.incremental import IncrementalAudit
+    from jk500_rules.reports.json_report import to_json
+
+    protocol = load_protocol(str(RULES))
+    long = "x" * LINE_LIMIT + "x"  # with its line end, two characters past the limit
+    (tmp_path / "a.csv").write_text(
+        HEADER + "\n" + PLANTED.replace("10:00", "10:\x0000") + csv_row(term=long) + PLANTED
+        + PLANTED.replace("10:00", '"10:00\n' + long + '\n"') + PLANTED, encoding="utf-8")
+    (tmp_path / "b.jsonl").write_text('{"subject": "S\\u0000"}\n{"subject": "S\x00"}\n' + long + "\n{}\n",
+                                      encoding="utf-8")
+    paths = [str(tmp_path / "a.csv"), str(tmp_path / "b.jsonl")]
+    batch = audit_files(protocol, paths, as_of=AS_OF)
+    assert [(r.location.rsplit("/", 1)[1], r.reason) for r in batch.data.rejections] == [
+        ("a.csv:2", "has a NUL character (byte 0): not text"),
+        ("a.csv:3", f"line 3 is longer than {LINE_LIMIT} characters"),
+        ("a.csv:5", f"line 6 is longer than {LINE_LIMIT} characters"),  # a quoted cell over lines 5 to 7
+        ("b.jsonl:1", "subject has a NUL character (byte 0)"),  # a value's own check
+        ("b.jsonl:2", "has a NUL character (byte 0): not text"),
+        ("b.jsonl:3", f"a line longer than {LINE_LIMIT} characters"),
+        ("b.jsonl:4", "no date")]
+    rows, errors = Sources(paths).poll(strict=True)
+    assert not errors
+    with IncrementalAudit(protocol, as_of=AS_OF) as audit:
+        audit.add(rows)
+        assert to_json(audit.result()) == to_json(batch)

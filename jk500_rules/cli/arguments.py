@@ -152,8 +152,9 @@ def build_parser(description: str | None) -> argparse.ArgumentParser:
     watch.add_argument("paths", nargs="+", metavar="PATH",
                        help="visit logs (.csv or .jsonl) followed as they grow, or folders: their .csv and .jsonl "
                             "files, and any that appear later, are read in full and then followed. A file that "
-                            "shrinks or whose part already read changes is refused (an error line; restart the "
-                            "watch to audit it afresh)")
+                            "shrinks or whose part already read changes (rewritten in place) is refused (an error "
+                            "line; restart the watch to audit it afresh); one renamed (a log rotated) is followed "
+                            "under its new name, and a copy of rows already read is refused")
     watch.add_argument("--as-of", type=_date, metavar="DATE",
                        help="data cut-off: later records are not used, open windows are not judged. Default: "
                             "today at the site (--time-zone, else UTC), moving with the calendar: on a new day "

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, TextIO
 
 from ..errors import InputError
+from .lines import csv_cells, csv_line
 from .records import BASE_COLUMNS
 
 if TYPE_CHECKING:
@@ -18,6 +19,7 @@ JSON_SUFFIXES = (".jsonl", ".ndjson", ".json")  # a log with one of these is rea
 # corrupt row can neither exhaust memory nor hide the rest of the file. CELL_LIMIT is csv's own field limit.
 CELL_LIMIT = 131_072
 LINE_LIMIT = 1_048_576
+NUL_TEXT = "has a NUL character (byte 0): not text"  # csv and json take NUL as text; in a log it means corruption
 
 # (first line number, text, parsed) per row: parsed is the CSV cells as read, the reason a row is broken,
 # or None where the text is still to be parsed (JSON Lines).
@@ -34,44 +36,59 @@ def check_header(path: str, header: tuple[str, ...]) -> None:
         raise InputError(path, f"the header repeats column {', '.join(duplicates)}", 1)
 
 
-def json_texts(handle: TextIO) -> RowTexts:
-    """A JSON Lines log's non-blank lines, each still to be parsed; an overlong one comes as its reason."""
+def json_texts(handle: TextIO, end: str = "\n") -> RowTexts:
+    """A JSON Lines log's non-blank lines, each still to be parsed; an overlong one comes as its reason.
+
+    `handle` is opened with `newline=end`, the file's line end (lines.file_line_end).
+    """
     number = 0
     while line := handle.readline(LINE_LIMIT + 1):
         number += 1
-        if len(line) > LINE_LIMIT and _skip_rest(handle, line):
+        if len(line) > LINE_LIMIT and _skip_rest(handle, line, end):
             yield number, "", f"a line longer than {LINE_LIMIT} characters"
         elif line.strip():
             yield number, line, None
 
 
-def csv_texts(path: str, handle: TextIO) -> tuple[tuple[str, ...], RowTexts]:
-    """A CSV log's header (stripped, not yet checked) and its non-blank rows; InputError for no header."""
+def csv_texts(path: str, handle: TextIO, end: str = "\n") -> tuple[tuple[str, ...], RowTexts]:
+    """A CSV log's header (stripped, not yet checked) and its non-blank rows; InputError for no header.
+
+    `handle` is opened with `newline=end`, the file's line end (lines.file_line_end): a bare `\r` in a
+    file of `\n` lines stays in its line, so a quoted cell holding one keeps its row and the line count.
+    """
     consumed: list[str] = []
     overlong: list[int] = []  # physical lines cut out (each read as an empty line) of the next record
+    hidden: list[bool] = []  # whether a line of the next record had a bare \r hidden (lines.csv_line)
 
     def lines() -> Iterator[str]:
         number = 0
         while line := handle.readline(LINE_LIMIT + 1):
             number += 1
-            if len(line) > LINE_LIMIT and _skip_rest(handle, line):
+            if len(line) > LINE_LIMIT and _skip_rest(handle, line, end):
                 overlong.append(number)
                 line = "\n"
             consumed.append(line)
-            yield line
+            seen = csv_line(line)
+            if seen is not line:
+                hidden.append(True)
+            yield seen
 
     reader = csv.reader(lines())
     try:
         header = next(reader)
+        if hidden:
+            header = csv_cells(header)
     except StopIteration:
         raise InputError(path, "the file is empty; a visit log starts with a header row", 1) from None
     except csv.Error as exc:
         raise InputError(path, f"the header row is not valid CSV ({exc})", 1) from None
     consumed.clear()
-    return tuple(h.strip() for h in header), _csv_rows(reader, consumed, overlong, len(header))
+    hidden.clear()
+    return tuple(h.strip() for h in header), _csv_rows(reader, consumed, overlong, hidden, len(header))
 
 
-def _csv_rows(reader: _csv.Reader, consumed: list[str], overlong: list[int], width: int) -> RowTexts:
+def _csv_rows(reader: _csv.Reader, consumed: list[str], overlong: list[int], hidden: list[bool],
+              width: int) -> RowTexts:
     start = reader.line_num + 1
     while True:
         try:
@@ -82,11 +99,15 @@ def _csv_rows(reader: _csv.Reader, consumed: list[str], overlong: list[int], wid
             yield start, "", csv_problem(exc, start, reader.line_num)
             consumed.clear()
             overlong.clear()
+            hidden.clear()
             start = reader.line_num + 1
             continue
         line, start = start, reader.line_num + 1
         text = "".join(consumed)
         consumed.clear()
+        if hidden:
+            cells = csv_cells(cells)
+            hidden.clear()
         if overlong:
             yield line, "", f"line {overlong[0]} is longer than {LINE_LIMIT} characters"
             overlong.clear()
@@ -98,11 +119,11 @@ def _csv_rows(reader: _csv.Reader, consumed: list[str], overlong: list[int], wid
             yield line, text, cells
 
 
-def _skip_rest(handle: TextIO, line: str) -> bool:
+def _skip_rest(handle: TextIO, line: str, end: str) -> bool:
     """Whether `line` (read with a LINE_LIMIT) was cut short; if so the rest of it is read and dropped."""
-    if line.endswith(("\n", "\r")):
+    if line.endswith(end):
         return False
-    while line and not line.endswith(("\n", "\r")):
+    while line and not line.endswith(end):
         line = handle.readline(LINE_LIMIT)
     return True
 
@@ -128,13 +149,13 @@ def json_problem(row: dict[str, object]) -> str | None:
     return None
 
 
-def undecodable(path: str) -> tuple[int, int] | None:
+def undecodable(path: str, end: str = "\n") -> tuple[int, int] | None:
     """(line, byte in that line) of the first bytes that are not UTF-8; read again only on that error."""
     with open(path, "rb") as handle:
         number, pending = 1, b""
         while block := handle.read(1 << 20):
             pending += block
-            *whole, pending = pending.split(b"\n")
+            *whole, pending = pending.split(end.encode())
             for raw in whole:
                 try:
                     raw.decode("utf-8")

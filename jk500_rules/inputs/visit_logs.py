@@ -10,8 +10,9 @@ from pathlib import Path
 
 from ..compiler.model import CompiledProtocol
 from ..errors import InputError
-from .log_formats import (JSON_SUFFIXES, RowTexts, check_header, csv_problem, csv_texts, json_problem, json_texts,
-                          undecodable)
+from .lines import LF, csv_cells, csv_line, file_line_end
+from .log_formats import (JSON_SUFFIXES, NUL_TEXT, RowTexts, check_header, csv_problem, csv_texts, json_problem,
+                          json_texts, undecodable)
 from .records import LogData, Record, Rejection
 from .validation import validate, value_text
 
@@ -85,7 +86,7 @@ class LogFile:
         """(line, text, parsed row or the reason it is not one) per row."""
         for line, text, parsed in self.texts():
             if "\x00" in text:  # csv and json take NUL as text; in a log it means a corrupt or binary file
-                yield line, text, "has a NUL character (byte 0): not text"
+                yield line, text, NUL_TEXT
                 continue
             yield line, text, self.parse(text) if parsed is None else self._checked(parsed)
 
@@ -99,11 +100,12 @@ class LogFile:
             if not isinstance(row, dict):
                 return "a JSON Lines row must be an object"
             return json_problem(row) or row
+        seen = csv_line(text)
         try:
-            cells = next(csv.reader([text]))
+            cells = next(csv.reader([seen]))
         except csv.Error as exc:
             return csv_problem(exc)
-        return self._checked(cells)
+        return self._checked(cells if seen is text else csv_cells(cells))
 
     def _checked(self, cells: list[str] | str) -> list[str] | str:
         if isinstance(cells, str):
@@ -127,16 +129,18 @@ class LogFile:
 
     def texts(self) -> RowTexts:
         """(first line number, text, parsed) per non-blank row in file order (see `log_formats.RowTexts`)."""
+        end = LF
         try:
-            with open(self.path, encoding="utf-8-sig", newline="") as handle:
+            end = file_line_end(self.path)  # one policy with `watch` (lines.py): where a line ends
+            with open(self.path, encoding="utf-8-sig", newline=end) as handle:
                 if self.json:
-                    yield from json_texts(handle)
+                    yield from json_texts(handle, end)
                 else:
-                    self.header, rows = csv_texts(self.path, handle)
+                    self.header, rows = csv_texts(self.path, handle, end)
                     check_header(self.path, self.header)
                     yield from rows
         except UnicodeDecodeError as exc:
-            line, column = undecodable(self.path) or (None, exc.start + 1)
+            line, column = undecodable(self.path, end) or (None, exc.start + 1)
             where = f"byte {column} of the line" if line else f"near byte {column} of a block"
             raise InputError(self.path, f"not UTF-8 text ({where})", line) from None
         except OSError as exc:

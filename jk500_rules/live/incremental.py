@@ -131,6 +131,17 @@ class IncrementalAudit:
                 gc.enable()
         return changes
 
+    def rename(self, renames: dict[str, str]) -> Changes:
+        """Logs renamed while followed (rotated), old name to new: the records read from them take the
+        new names and their subjects are judged again, so evidence points where the rows are now. A
+        finding's id does not depend on where its records were read, so nothing should change."""
+        self._check_open()
+        changes = Changes()
+        touched, trial = self._intake.rename(renames)
+        if touched or trial:  # the trial level too: its findings may cite the subjects' records
+            self._rejudge(touched, True, changes)
+        return changes
+
     def advance(self, today: dt.date | None = None) -> Changes:
         """Move a live cut-off to today (or `today`), judging everyone again if the day changed."""
         self._check_open()

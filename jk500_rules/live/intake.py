@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..compiler.model import CompiledProtocol
 from ..inputs.records import LogData, Record, Rejection
@@ -53,6 +53,18 @@ class Intake:
                 touched.add(record.subject)
         return touched, trial
 
+    def rename(self, renames: dict[str, str]) -> tuple[set[str], bool]:
+        """Files renamed while read (a log rotated): their records and rejections take the new names, in
+        the same reading place. Returns the subjects whose records moved, and whether trial records did."""
+        if not any(name in self._file_index for name in renames):
+            return set(), False
+        self._files = [renames.get(name, name) for name in self._files]
+        self._file_index = {name: index for index, name in enumerate(self._files)}
+        touched = {subject for subject, records in self.by_subject.items() if _rename(records, renames)}
+        trial = _rename(self.trial, renames)
+        _rename(self.rejections, renames)
+        return touched, trial
+
     def log_data(self) -> LogData:
         """What a batch audit of the same rows reads: the subjects' records (by subject), then the trial's."""
         subject_records = [r for subject in sorted(self.by_subject) for r in self.by_subject[subject]]
@@ -83,3 +95,12 @@ def _insert(records: list[Record], record: Record, file_index: dict[str, int]) -
         last, previous = record, records[-2]
         if (file_index[last.file], last.line) < (file_index[previous.file], previous.line):
             records.sort(key=lambda r: (file_index[r.file], r.line))
+
+
+def _rename(items: list[Record] | list[Rejection], renames: dict[str, str]) -> bool:
+    """`items` with their files renamed, in place; whether any was."""
+    if not any(item.file in renames for item in items):
+        return False
+    items[:] = [replace(item, file=renames[item.file]) if item.file in renames else item  # type: ignore[misc]
+                for item in items]
+    return True

@@ -2,9 +2,10 @@
 
 `jk500-rules watch` reads each log's existing rows, audits them once (a summary line), then polls the
 logs as tails.py follows them (whole lines only; new files in a watched folder read in full) and prints
-what each poll's rows change. A log that can no longer be followed (it shrank, or was replaced by one
-whose beginning differs from what was read) gets an error line and is no longer watched, since records
-already audited cannot be taken back (restart the watch to audit the new contents afresh).
+what each poll's rows change. A log that can no longer be followed (it shrank, or the part already read
+changed: rewritten in place, or replaced) gets an error line and is no longer watched, since records
+already audited cannot be taken back (restart the watch to audit the new contents afresh). A log renamed
+(rotated) gets a RENAMED line, and the rows read from it take its new name before the poll's rows come.
 """
 from __future__ import annotations
 
@@ -69,6 +70,10 @@ class Printer:
         for rejection in changes.rejections:
             self.rejection(rejection, read_at)
         self.out.flush()
+
+    def renamed(self, old: str, new: str) -> None:
+        self._emit({"event": "renamed", "file": old, "to": new},
+                   f"RENAMED {old} -> {new}: followed under its new name, where its rows are now", None)
 
     def rejection(self, rejection: Rejection, read_at: float | None) -> None:
         self._emit({"event": "rejected", "location": rejection.location, "reason": rejection.reason},
@@ -135,8 +140,7 @@ def watch(protocol: CompiledProtocol, paths: list[str], as_of: dt.date | None = 
     with IncrementalAudit(protocol, as_of, time_zone, version) as audit, _Stop() as stop:
         read_at = time.perf_counter()
         rows, errors = sources.poll(strict=True)
-        for error in errors:
-            printer.error(error)
+        _report_moves(printer, audit, sources, errors)
         initial = audit.add(rows)
         for rejection in initial.rejections:
             printer.rejection(rejection, read_at)
@@ -149,8 +153,7 @@ def watch(protocol: CompiledProtocol, paths: list[str], as_of: dt.date | None = 
         for _ in _ticks(interval, exit_after, stop):
             read_at = time.perf_counter()
             rows, errors = sources.poll()
-            for error in errors:
-                printer.error(error)
+            _report_moves(printer, audit, sources, errors)
             changes = audit.add(rows) if rows else audit.advance()
             if changes or changes.cutoff is not None:
                 printer.changes(changes, read_at if rows else None)
@@ -164,6 +167,18 @@ def watch(protocol: CompiledProtocol, paths: list[str], as_of: dt.date | None = 
                         f"{totals['rows']} row(s): {totals['new']} new, {totals['resolved']} resolved, "
                         f"{totals['changed']} changed, {totals['rejected']} rejected")
     return 0
+
+
+def _report_moves(printer: Printer, audit: IncrementalAudit, sources: Sources, errors: list[InputError]) -> None:
+    """A poll's errors and renames printed, the renames applied to the rows already read (before new ones)."""
+    for error in errors:
+        printer.error(error)
+    for old, new in sources.renamed:
+        printer.renamed(old, new)
+    if sources.renamed:
+        changes = audit.rename(dict(sources.renamed))
+        if changes:
+            printer.changes(changes, None)
 
 
 def _ticks(interval: float, exit_after: float | None, stop: _Stop) -> Iterator[None]:

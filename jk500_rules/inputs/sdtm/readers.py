@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import InputError, did_you_mean
+from ..lines import csv_cells, csv_line, split_lines
 from ..records import Rejection
 from .mapping import Entry, Mapping, Value
 from .tables import Table
@@ -109,7 +110,9 @@ def open_csv(path: Path, encodings: tuple[str, ...]) -> tuple[list[str], ReadInt
     if text is None:
         raise InputError(str(path), f"cannot decode its text as {' or '.join(encodings)} "
                          "(set [defaults] encoding in the mapping)")
-    reader = csv.reader(text.splitlines(keepends=True))
+    reader = csv.reader(map(csv_line, split_lines(text)))  # the visit logs' line ends (lines.py)
+    # A bare \r, hidden from csv (lines.csv_line), is put back in its cell.
+    bare_cr = "\r" in text and "\n" in text and "\r" in text.replace("\r\n", "")
     try:
         header = [h.strip().upper() for h in next(reader)]
     except StopIteration:
@@ -130,6 +133,8 @@ def open_csv(path: Path, encodings: tuple[str, ...]) -> tuple[list[str], ReadInt
         while True:
             try:
                 cells = next(reader)
+                if bare_cr:
+                    cells = csv_cells(cells)
             except StopIteration:
                 break
             except csv.Error as exc:
