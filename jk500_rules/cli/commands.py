@@ -90,7 +90,7 @@ def run_matrix(args: argparse.Namespace) -> int:
     figures = None
     args.logs = distinct_logs("matrix", args.logs)
     if args.report:
-        figures = matrix.figures_from_report(args.report)
+        figures = matrix.figures_from_report(args.report, protocol)
     elif args.logs:
         figures = matrix.figures_from_summary(", ".join(args.logs),
                                               summary(audit_files(protocol, args.logs, args.as_of,

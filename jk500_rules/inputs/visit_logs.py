@@ -96,6 +96,10 @@ class LogFile:
                 row = json.loads(text.rstrip("\r\n"))  # else an unfinished object's column is 1, past the line
             except json.JSONDecodeError as exc:
                 return f"not valid JSON ({exc.msg} at column {exc.colno})"
+            except ValueError:  # an integer past the 4,300 digits Python reads
+                return "has a number of more than 4,300 digits"
+            except RecursionError:
+                return "has values nested too deeply to read"
             if not isinstance(row, dict):
                 return "a JSON Lines row must be an object"
             return json_problem(row) or row

@@ -117,17 +117,13 @@ def apply_reviews(result: AuditResult, reviews_path: str) -> None:
 
 def _load_reviews(path: str) -> dict[str, dict[str, str]]:
     """A JSON list of objects, or a CSV: finding_id, decision, reason, by, at."""
-    text = read_text(path)
     if path.lower().endswith(".json"):
-        try:
-            rows = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InputError(path, f"is not JSON ({exc.msg})", exc.lineno) from None
+        rows = _load_json(path)
         if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
             raise InputError(path, "holds a list of decisions: [{\"finding_id\": ..., \"decision\": ...}, ...]")
         numbered = [(i + 1, _review_entry(path, i + 1, r)) for i, r in enumerate(rows)]
     else:
-        reader = csv.DictReader(io.StringIO(text))
+        reader = csv.DictReader(io.StringIO(read_text(path)))
         numbered = [(i + 2, {k: (v or "").strip() for k, v in r.items() if k}) for i, r in enumerate(reader)]
     decisions: dict[str, dict[str, str]] = {}
     for line, row in numbered:
@@ -178,3 +174,7 @@ def _load_json(path: str) -> Any:
         return json.loads(read_text(path))
     except json.JSONDecodeError as exc:
         raise InputError(path, f"is not JSON ({exc.msg})", exc.lineno) from None
+    except ValueError:  # an integer past the 4,300 digits Python reads
+        raise InputError(path, "holds a number of more than 4,300 digits") from None
+    except RecursionError:
+        raise InputError(path, "holds values nested too deeply") from None

@@ -107,6 +107,8 @@ def write_reports(result: AuditResult, formats: tuple[str, ...], output: str | N
     stdout = stdout or sys.stdout
     stderr = stderr or sys.stderr
     check_output(formats, output)
+    if "dv" in formats:
+        dv.refuse_clashes(result)  # before any file is written: the run writes all its formats or none
     if output is None:
         (only,) = formats
         if only == "dv":
