@@ -228,6 +228,7 @@ class CompiledProtocol:
     governed_by: str | None = None  # the event type whose first record picks a subject's version
     tree: n.Protocol | None = field(default=None, compare=False, repr=False)  # the syntax tree compiled
     source: str = field(default="", compare=False, repr=False)  # the rules text
+    sha256: str = field(default="", compare=False, repr=False)  # of the bytes `source` was read from, if a file
 
     def rulesets(self) -> dict[str, dict]:
         """The exact rule definitions handed to the engine, by engine rule name."""

@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -277,15 +278,23 @@ def xpt_stamp(result: AuditResult) -> str:
     return f"{day.day:02d}{_MONTHS[day.month - 1]}{day.year % 100:02d}:00:00:00"
 
 
-def write(result: AuditResult, folder: Path) -> list[Path]:
-    """dv.csv, suppdv.csv, dv.xpt, suppdv.xpt and dv_trial.csv in `folder` (made if missing)."""
+def write(result: AuditResult, folder: Path, place: Callable[[str], Path] | None = None) -> list[Path]:
+    """dv.csv, suppdv.csv, dv.xpt, suppdv.xpt and dv_trial.csv in `folder` (made if missing).
+
+    `place` gives the path each file name is written to instead (a temporary one, renamed later).
+    """
     folder.mkdir(parents=True, exist_ok=True)
     datasets = build(result)
     stamp = xpt_stamp(result)
-    paths = [folder / name for name in FILES]
-    paths[0].write_text(dv_csv(datasets), encoding="utf-8")
-    paths[1].write_text(suppdv_csv(datasets), encoding="utf-8")
-    write_xpt(paths[2], "DV", DV_VARIABLES, datasets.dv, stamp)
-    write_xpt(paths[3], "SUPPDV", SUPPDV_VARIABLES, datasets.suppdv, stamp)
-    paths[4].write_text(trial_csv(datasets), encoding="utf-8")
+    writes: list[Callable[[Path], object]] = [
+        lambda path: path.write_text(dv_csv(datasets), encoding="utf-8"),
+        lambda path: path.write_text(suppdv_csv(datasets), encoding="utf-8"),
+        lambda path: write_xpt(path, "DV", DV_VARIABLES, datasets.dv, stamp),
+        lambda path: write_xpt(path, "SUPPDV", SUPPDV_VARIABLES, datasets.suppdv, stamp),
+        lambda path: path.write_text(trial_csv(datasets), encoding="utf-8"),
+    ]
+    paths = []
+    for name, write_one in zip(FILES, writes):
+        paths.append(place(name) if place else folder / name)  # one at a time: an error names the file written
+        write_one(paths[-1])
     return paths

@@ -45,13 +45,22 @@ def file_sha256(path: Path) -> str:
 
 
 def attach_provenance(result: AuditResult, rules_path: str, run_time: str) -> None:
-    """Record the tool, the rules file, every input file read (by content hash) and the run time."""
+    """Record the tool, the rules file, every input file read (by content hash) and the run time.
+
+    The hashes are those taken as the files were read (the rules text compiled, the rows audited): a
+    log that grew since is named with the hash of what was audited, not of what it holds now. Only a
+    file read without one (a protocol compiled from text, records given by a caller) is hashed here.
+    """
     files = list(dict.fromkeys([*result.data.files, *(str(s["source"]) for s in result.data.sources)]))
     versions = sorted(result.versions) or ([result.protocol.versions[-1].name] if result.protocol.versions else [])
+    protocol = result.protocol
+    read = result.data.hashes
     result.provenance = {
         "tool": f"jk500-rules {__version__}",
-        "rules": {"file": rules_path, "sha256": file_sha256(Path(rules_path))},
-        "inputs": [{"file": name, "sha256": file_sha256(Path(name))} for name in files if Path(name).is_file()],
+        "rules": {"file": rules_path, "sha256": protocol.sha256 if protocol.sha256 and protocol.filename == rules_path
+                  else file_sha256(Path(rules_path))},
+        "inputs": [{"file": name, "sha256": read.get(name) or file_sha256(Path(name))} for name in files
+                   if read.get(name) or Path(name).is_file()],
         "protocol_versions": versions,
         "trial_level_version": result.trial_version,
         "run_time": run_time,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import fnmatch
+import hashlib
 import os
 import sys
 from collections.abc import Callable
@@ -62,7 +63,8 @@ def open_xpt(path: Path, encodings: tuple[str, ...]) -> tuple[list[str], ReadInt
         _, meta = pyreadstat.read_xport(str(path), metadataonly=True, output_format="dict")
     except failures as exc:  # not a readable XPT file
         raise InputError(str(path), f"not a SAS XPORT file that can be read ({exc})") from None
-    size = path.stat().st_size
+    sha256, before = _hashed(path)
+    size = before.st_size
     if size % 80:  # XPORT is written in 80-byte records; pyreadstat drops a cut-off last row silently
         raise InputError(str(path), f"truncated: {size} bytes is not a whole number of the 80-byte "
                                     "records a SAS XPORT file is made of")
@@ -85,6 +87,9 @@ def open_xpt(path: Path, encodings: tuple[str, ...]) -> tuple[list[str], ReadInt
         else:
             raise InputError(str(path), "cannot decode its text: " + "; ".join(problems)
                              + " (set [defaults] encoding in the mapping)")
+        if _changed(before, path):  # pyreadstat reads by name: the rows must come from the bytes hashed
+            raise InputError(str(path), "changed while it was being read; audit it again once it is written")
+        table.sha256 = sha256
         table.cells = {c.upper(): values for c, values in data.items()}
         count = len(next(iter(data.values()))) if data else 0
         table.lines = range(1, count + 1)
@@ -99,6 +104,7 @@ def open_csv(path: Path, encodings: tuple[str, ...]) -> tuple[list[str], ReadInt
         raw = path.read_bytes()
     except OSError as exc:
         raise InputError(str(path), exc.strerror or "cannot be read") from None
+    sha256 = hashlib.sha256(raw).hexdigest()
     text = None
     for encoding in encodings:
         try:
@@ -121,6 +127,7 @@ def open_csv(path: Path, encodings: tuple[str, ...]) -> tuple[list[str], ReadInt
         raise InputError(str(path), f"the header repeats column {', '.join(duplicates)}", 1)
 
     def read(table: Table, usecols: list[str]) -> None:
+        table.sha256 = sha256
         wanted = {c.upper() for c in usecols}
         keep = [(i, h) for i, h in enumerate(header) if h in wanted]
         table.cells = {h: [] for _, h in keep}
@@ -151,6 +158,27 @@ def open_csv(path: Path, encodings: tuple[str, ...]) -> tuple[list[str], ReadInt
         table.lines = lines
 
     return header, read
+
+
+def _hashed(path: Path) -> tuple[str, os.stat_result]:
+    """The file's SHA-256, and its status as it was hashed (to see whether it changes afterwards)."""
+    digest = hashlib.sha256()
+    try:
+        with path.open("rb") as handle:
+            status = os.fstat(handle.fileno())
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    except OSError as exc:
+        raise InputError(str(path), exc.strerror or "cannot be read") from None
+    return digest.hexdigest(), status
+
+
+def _changed(before: os.stat_result, path: Path) -> bool:
+    try:
+        now = path.stat()
+    except OSError:
+        return True
+    return (now.st_ino, now.st_size, now.st_mtime_ns) != (before.st_ino, before.st_size, before.st_mtime_ns)
 
 
 class Study:
