@@ -109,6 +109,8 @@ def write_reports(result: AuditResult, formats: tuple[str, ...], output: str | N
     stderr = stderr or sys.stderr
     check_output(formats, output)
     if "dv" in formats:
+        from . import dv
+
         dv.refuse_clashes(result)  # before any file is written: the run writes all its formats or none
     if output is None:
         _write_stdout(result, formats, stdout, stderr)
