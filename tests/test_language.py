@@ -231,7 +231,7 @@ rule R "A visit in every 3 months for 12 months" {
     for the count of visit per interval from first dosing through horizon
         require count >= 1
         judged from end
-        unless a stop where date <= end
+        unless a stop where date <= visit.end
 }
 rule D "One dosing a day" {
     for the count of dosing per day

@@ -124,8 +124,24 @@ def _groups(tree: n.Protocol, events: dict[str, EventSpec], diagnostics: list[Di
             else:
                 members.append(member)
         groups[decl.name] = tuple(members)
-        events[decl.name] = EventSpec(decl.name, decl.label, False, {"type": FieldSpec("type", "text", None, True)})
+        events[decl.name] = EventSpec(decl.name, decl.label, False, _group_fields(decl, members, events, diagnostics))
     return groups
+
+
+def _group_fields(decl: n.GroupDecl, members: list[str], events: dict[str, EventSpec],
+                  diagnostics: list[Diagnostic]) -> dict[str, FieldSpec]:
+    """`type`, naming the member; a group of one event type also offers that type's fields, so that
+    `a later_lab where test = ...` reads the sought record and not, silently, the one checked."""
+    fields = {"type": FieldSpec("type", "text", None, True)}
+    if len(members) != 1:
+        return fields
+    member = events[members[0]]
+    if "type" in member.fields:
+        diagnostics.append(Diagnostic(
+            f"{member.name} has a field named 'type', which a record of group {decl.name} uses for its member type",
+            decl.span, f"rename the field, or read {member.name} without the group"))
+        return fields
+    return {**member.fields, **fields}
 
 
 def _attributes(tree: n.Protocol, events: dict[str, EventSpec],
