@@ -139,6 +139,7 @@ class _Emitter:
             criteria=tuple(c for c, _ in rule.criteria),
             important=bool(rule.important),
             choices=rule.choices,
+            approximate=rule.approximate,
             needs=tuple(c.reason for c in resolved.clauses if c.role == "needs"),
             excuses=tuple(e.event for e in check.excuses),
             due_text=text_of(source_lines, verdict.due.span) if verdict.due is not None else None,

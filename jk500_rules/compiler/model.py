@@ -152,6 +152,7 @@ class CompiledRule:
     criteria: tuple[str, ...] = ()
     important: bool = False
     choices: tuple[str, ...] = ()
+    approximate: str | None = None  # why the rule states its criterion only approximately
     needs: tuple[str, ...] = ()  # the reason each `needs` clause gives when unmet
     excuses: tuple[str, ...] = ()  # the event type of each `unless` clause
     due_text: str | None = None  # the `judged from` expression as written

@@ -20,6 +20,8 @@ class RuleParagraph(DeviationSentence, OutcomeSentences):
         body += self.due_sentence() + self.excuse_sentences() + self.unknown_sentence()
         body.append(self._standing_sentence())
         lines = [f"{self.rule.id}: {self.rule.title}", " ".join(body)]
+        if self.rule.approximate is not None:
+            lines.append(f"Approximate: {self.rule.approximate}")
         lines += [f"Reading: {text}" for text in self.rule.choices]
         for name in self._parameters_used():
             choice = self.names.params[name].choice
