@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from ..errors import Diagnostic, Span, did_you_mean
 from ..language import nodes as n
@@ -97,12 +98,33 @@ def _events(tree: n.Protocol, diagnostics: list[Diagnostic]) -> tuple[dict[str, 
                                               did_you_mean(f.type, FIELD_TYPES) or f"types are {', '.join(FIELD_TYPES)}"))
             elif f.unit and f.type not in ("decimal", "integer"):
                 diagnostics.append(Diagnostic(f"only numbers carry a unit; {f.name} is {f.type}", f.span))
-            fields[f.name] = FieldSpec(f.name, f.type, f.unit, f.required)
+            fields[f.name] = FieldSpec(f.name, f.type, f.unit, f.required, _empty_value(f, diagnostics))
             if f.unit:
                 units.add(f.unit)
         events[decl.name] = EventSpec(decl.name, decl.label, decl.trial_level, fields)
         limits.check_event_width(decl, fields, diagnostics)
     return events, units
+
+
+def _empty_value(decl: n.FieldDecl, diagnostics: list[Diagnostic]) -> Decimal | str | bool | None:
+    """The value `empty means` gives an empty cell, checked against the field's type."""
+    empty = decl.empty
+    if empty is None:
+        return None
+    if decl.required:
+        diagnostics.append(Diagnostic(f"{decl.name} is required, so it is never empty", empty.span,
+                                      "drop `required`, or drop `empty means`"))
+        return None
+    wanted = {"boolean": n.Boolean, "text": n.Text, "integer": n.Quantity, "decimal": n.Quantity}.get(decl.type)
+    if wanted is None:
+        diagnostics.append(Diagnostic(f"an empty {decl.type} cannot stand for a value", empty.span,
+                                      "`empty means` is for yes/no, number and text fields"))
+        return None
+    if not isinstance(empty, wanted) or decl.type == "integer" and empty.value != empty.value.to_integral_value():
+        kind = {"boolean": "yes or no", "text": "a text in quotes", "integer": "a whole number"}.get(decl.type, "a number")
+        diagnostics.append(Diagnostic(f"{decl.name} is {decl.type}; an empty one means {kind}", empty.span))
+        return None
+    return empty.value
 
 
 def _groups(tree: n.Protocol, events: dict[str, EventSpec], diagnostics: list[Diagnostic]) -> dict[str, tuple[str, ...]]:

@@ -164,7 +164,7 @@ class References:
         spec = self.decls.events[event].fields.get(name)
         if spec is None:
             raise self.decls.unknown_field(event, name, span)
-        return typed_ref(alias, name, spec, span, optional=not spec.required)
+        return typed_ref(alias, name, spec, span, optional=spec.may_be_unknown)
 
     def _attribute(self, name: str, span: Span) -> Value:
         decls = self.decls

@@ -79,12 +79,12 @@ def _attribute_values(by_event: dict[str, list[Record]],
     sources: list[Record] = []
     for name, (event, fname) in sorted(protocol.subject_attributes.items()):
         spec = protocol.events[event].fields[fname]
-        source = next((r for r in by_event.get(event, []) if fname in r.values), None)
+        source = next((r for r in by_event.get(event, []) if fname in r.values or spec.empty is not None), None)
         fact[f"{name}__known"] = 1 if source else 0
         if source is None:
             fact[name] = "" if spec.type == "text" else 0
             continue
-        value = source.values[fname]
+        value = source.values.get(fname, spec.empty)
         fact[name] = value if spec.type == "text" else int(value)  # type: ignore[call-overload]
         values[name] = value
         if source not in sources:

@@ -130,7 +130,7 @@ class OutcomeSentences(RuleContext):
                     text = self.nouns.phrase(node, replace(scope, current="named"))
             elif isinstance(node, n.AnchorRef) and node.field not in (None, "date"):
                 spec = self.protocol.events[node.event].fields.get(node.field or "")
-                if spec is not None and not spec.required:
+                if spec is not None and spec.may_be_unknown:
                     text = f"the {node.field} field of the subject's {node.which} {self.nouns.noun(node.event)}"
             if text and not any(text in item for item in items):
                 items = [i for i in items if i not in text]

@@ -235,6 +235,7 @@ class FieldDecl(Node):
     type_span: Span
     unit: str | None
     required: bool
+    empty: Quantity | Text | Boolean | None = None  # `empty means VALUE`: what an empty cell stands for
 
 
 @dataclass(frozen=True, kw_only=True)
