@@ -513,3 +513,19 @@ def test_a_condition_reading_too_many_fields_that_may_be_empty_is_refused() -> N
     with pytest.raises(RulesError) as caught:
         compile_protocol(parse(text, "tiny.rules"), "tiny.rules", text)
     assert "reads 9 fields that may be empty" in caught.value.render()
+
+
+def test_a_where_reading_an_empty_field_checks_the_record_all_the_same(tmp_path: Path) -> None:
+    # It was refused: the record would have dropped out. Now it is judged whether or not the filter holds.
+    p = protocol_of('rule R "r" { for each dosing where amount > 50 mg require date >= first lab }\n')
+    rows = [{"subject": "S1", "date": "2024-01-02", "event": "lab", "test": "ANC", "result": "2"},
+            {"subject": "S1", "date": "2024-01-01", "event": "dosing"},
+            {"subject": "S1", "date": "2024-01-03", "event": "dosing"},
+            {"subject": "S2", "date": "2024-01-02", "event": "lab", "test": "ANC", "result": "2"},
+            {"subject": "S2", "date": "2024-01-01", "event": "dosing", "amount": "10"},
+            {"subject": "S3", "date": "2024-01-02", "event": "lab", "test": "ANC", "result": "2"},
+            {"subject": "S3", "date": "2024-01-01", "event": "dosing", "amount": "60"}]
+    result = audit(p, rows, tmp_path)
+    assert found(result) == [("S1", "2024-01-01", "not_evaluable", "dosing has no amount"),
+                             ("S3", "2024-01-01", "deviation", None)]
+    assert standing(result, "S2") == ("not_applicable", "no dosing where amount > 50 mg recorded")
