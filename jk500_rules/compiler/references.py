@@ -97,7 +97,7 @@ class References:
                                   f"write {scope.trigger.event}.{name} to mean the checked record's")
             self._refuse_member_field(scope.exists_event, name, ref.span)
         if name not in self.trigger_fields():
-            self._refuse_unread_field(name, ref.span)
+            self.refuse_unread_field(name, ref.span)
         if name in self.trigger_fields():
             return self._trigger_field(name, ref.span)
         if name in decls.attributes:
@@ -123,7 +123,7 @@ class References:
                               f"(any of {', '.join(members)}) has only date and type", span,
                               f"read {owners[0]} itself, or make {group} a group of one event type")
 
-    def _refuse_unread_field(self, name: str, span: Span) -> None:
+    def refuse_unread_field(self, name: str, span: Span) -> None:
         """A field of the records behind a count or a group's first, which such a fact does not carry.
 
         Falling through to a subject attribute or parameter of the same name would read something the
@@ -135,7 +135,7 @@ class References:
             if name in self.decls.events[source.event].fields:
                 raise Unsupported(f"'{name}' is a field of {source.event}, but this rule checks a count of "
                                   f"{source.event} records, which offers only {offered}", span,
-                                  "a count's condition reads the count; it cannot pick the records counted")
+                                  "a count offers the count and its dates, not the records counted")
         elif source.form.startswith("group_"):
             if name in self.decls.events[source.event].fields:
                 raise Unsupported(f"'{name}' is a field of {source.event}, but this rule checks the "
