@@ -107,6 +107,28 @@ def test_an_uncovered_criterion_is_shown_and_warned_about(tmp_path: Path) -> Non
     assert "B  forgotten\n    NOT COVERED" in text and "criteria: 2 (1 audited, 0 manual, 1 not covered)" in text
 
 
+def test_an_approximate_rule_is_visible_in_check_explain_and_the_matrix(tmp_path: Path) -> None:
+    rules = tmp_path / "p.rules"
+    rules.write_text('criterion A "exactly stated"\ncriterion B "only approximated"\nevent e { x: integer }\n'
+                     'rule R "r" { cites A for each e require x is known }\n'
+                     'rule S "s" { cites B approximate "the log has dates, the protocol hours" '
+                     'for each e require x > 1 }\n'
+                     'rule T "t" { cites A, B for each e require x < 9 }\n', encoding="utf-8")
+    (tmp_path / "features").mkdir()
+    assert run("check", str(rules)).stdout.endswith("3 rules, 1 of them approximate, no errors\n")
+    assert "Approximate: the log has dates, the protocol hours" in run("explain", str(rules), "S").stdout
+    assert "Approximate" not in run("explain", str(rules), "R").stdout
+    text = run("matrix", "--rules", str(rules), "--features", str(tmp_path / "features")).stdout
+    assert "criteria: 2 (2 audited, 0 manual, 0 not covered)" in text  # T states B exactly
+    assert "approximate rules: 1 (S)" in text
+    assert "    S  s  (major, not important;" in text and "      APPROXIMATE: the log has dates, the protocol hours" in text
+    rules.write_text(rules.read_text(encoding="utf-8").replace("cites A, B", "cites A"), encoding="utf-8")
+    done = run("matrix", "--rules", str(rules), "--features", str(tmp_path / "features"), "--format", "json")
+    criteria = {c["id"]: c for c in json.loads(done.stdout)["criteria"]}
+    assert (criteria["A"]["check"], criteria["B"]["check"]) == ("audited", "approximate")
+    assert [r["approximate"] for r in criteria["B"]["rules"]] == ["the log has dates, the protocol hours"]
+
+
 def test_bad_inputs_are_errors_not_tracebacks(tmp_path: Path) -> None:
     assert run("matrix", "--rules", "protocol.rules", "--features", str(tmp_path / "none")).returncode == 2
     bad = tmp_path / "bad.json"

@@ -187,7 +187,9 @@ def run_check(args: argparse.Namespace) -> int:
             print(warning.render(args.rules, source), file=sys.stderr)
     warned = f", {len(protocol.warnings)} warning(s)" if protocol.warnings else ""
     versions = f" ({len(protocol.versions)} versions, the latest counted)" if len(protocol.versions) > 1 else ""
-    print(f"{args.rules}: {len(protocol.rules)} rules{versions}, no errors{warned}")
+    approximate = sum(1 for rule in protocol.rules if rule.approximate is not None)
+    approximated = f", {approximate} of them approximate" if approximate else ""
+    print(f"{args.rules}: {len(protocol.rules)} rules{versions}{approximated}, no errors{warned}")
     return EXIT_CLEAN
 
 

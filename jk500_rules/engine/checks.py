@@ -209,6 +209,8 @@ def render_message(rule: CompiledRule, evidence: dict[str, Evidence], protocol: 
             return source.get(name, "(none)")
         if text in trigger:
             return trigger[text]
+        if text in protocol.events[rule.trigger_event].fields:
+            return "(none)"  # an empty field of the record checked shadows a parameter of its name
         value = protocol.parameters.get(text)
         return str(value) if value is not None else "(none)"
 

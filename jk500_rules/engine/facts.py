@@ -64,7 +64,7 @@ def record_fact(record: Record, spec: EventSpec) -> dict:
     """A record as a fact of its event type: dates as day numbers, decimals scaled, absent fields known as 0."""
     fact: dict = {"kind": record.event, **encode("date", record.date, record.upper.get("date"))}
     for name, fspec in spec.fields.items():
-        value = record.values.get(name)
+        value = record.values.get(name, fspec.empty)
         known = value is not None
         fact[f"{name}__known"] = 1 if known else 0
         if fspec.type == "date":

@@ -167,6 +167,7 @@ def build(protocol: CompiledProtocol, scenarios: list[Scenario], figures: AuditF
             "line": rule.span.line,
             "severity": rule.severity,
             "important": rule.important,
+            "approximate": rule.approximate,
             "scenarios": [{"location": s.location, "name": s.name} for s in by_rule.get(rule.id, [])],
         }
         if figures is not None:
@@ -178,6 +179,8 @@ def build(protocol: CompiledProtocol, scenarios: list[Scenario], figures: AuditF
     for criterion in protocol.criteria.values():
         rule_ids = rules_of.get(criterion.id, [])
         status = "manual" if criterion.manual is not None else ("audited" if rule_ids else "not covered")
+        if status == "audited" and all(r.approximate is not None for r in protocol.rules if r.id in rule_ids):
+            status = "approximate"  # audited, but by no rule that states it exactly
         criteria.append({
             "id": criterion.id,
             "text": criterion.text,
@@ -229,8 +232,13 @@ def to_text(matrix: dict[str, Any]) -> str:
     counts = defaultdict(int)
     for criterion in matrix["criteria"]:
         counts[criterion["check"]] += 1
-    lines.append(f"criteria: {len(matrix['criteria'])} ({counts['audited']} audited, {counts['manual']} manual, "
-                 f"{counts['not covered']} not covered)")
+    approximately = f"{counts['approximate']} only approximately, " if counts["approximate"] else ""
+    lines.append(f"criteria: {len(matrix['criteria'])} ({counts['audited']} audited, {approximately}"
+                 f"{counts['manual']} manual, {counts['not covered']} not covered)")
+    approximate = sorted({r["id"] for c in matrix["criteria"] for r in c["rules"] if r["approximate"] is not None}
+                         | {r["id"] for r in matrix["rules_citing_no_criterion"] if r["approximate"] is not None})
+    if approximate:
+        lines.append(f"approximate rules: {len(approximate)} ({', '.join(approximate)})")
     lines.append("")
     for criterion in matrix["criteria"]:
         lines.append(f"{criterion['id']}  {criterion['text']}")
@@ -255,6 +263,8 @@ def to_text(matrix: dict[str, Any]) -> str:
 def _rule_lines(rule: dict[str, Any], audited: bool, rules_file: str) -> list[str]:
     important = "important" if rule["important"] else "not important"
     lines = [f"    {rule['id']}  {rule['title']}  ({rule['severity']}, {important}; {rules_file}:{rule['line']})"]
+    if rule["approximate"] is not None:
+        lines.append(f"      APPROXIMATE: {rule['approximate']}")
     scenarios = rule["scenarios"]
     lines.append(f"      scenarios: {len(scenarios)}" + ("  NONE" if not scenarios else ""))
     if audited:
