@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -211,8 +212,9 @@ def _parameters(tree: n.Protocol, attributes: dict[str, tuple[str, str]],
                 diagnostics.append(Diagnostic(f"the entries of {decl.name} mix units: "
                                               f"{', '.join(sorted(map(str, units)))}", decl.span))
             keys = [e.key for e in decl.entries]
+            repeats = Counter(keys)  # counted once: keys.count per entry was quadratic in a long table
             for entry, key in zip(decl.entries, keys):
-                if keys.count(key) > 1:
+                if repeats[key] > 1:
                     diagnostics.append(Diagnostic(f"key {key} appears twice in {decl.name}", entry.span))
                     break
         params[decl.name] = decl

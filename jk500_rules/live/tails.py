@@ -17,7 +17,7 @@ import os
 from pathlib import Path
 
 from ..errors import InputError
-from ..inputs.log_formats import JSON_SUFFIXES, check_header
+from ..inputs.log_formats import JSON_SUFFIXES, LINE_LIMIT, check_header
 from ..inputs.visit_logs import LogFile
 from .intake import Row
 
@@ -102,10 +102,12 @@ class LogTail:
         else:
             if reader.line_num > len(self._pending):
                 return None  # the row goes on in lines still to come
-        row_text, line = "".join(self._pending), self._pending_line
+        pending, line = self._pending, self._pending_line
+        row_text = "".join(pending)
         self._pending = []
         if self.log is None:
-            self.log = LogFile.known(self.path, _header(self.path, cells, problem), False)
+            overlong = next((line + i for i, text in enumerate(pending) if len(text.rstrip("\r\n")) > LINE_LIMIT), None)
+            self.log = LogFile.known(self.path, _header(self.path, cells, problem, overlong), False)
             return None
         if problem is not None:
             return Row(self.path, line, problem)
@@ -135,8 +137,10 @@ class LogTail:
                                         "longer watched: restart the watch to audit it afresh")
 
 
-def _header(path: str, cells: list[str], problem: str | None) -> tuple[str, ...]:
-    """A CSV header, refused as visit_logs.LogFile refuses it."""
+def _header(path: str, cells: list[str], problem: str | None, overlong: int | None) -> tuple[str, ...]:
+    """A CSV header, refused as visit_logs.LogFile refuses it; `overlong` is its first line over the limit."""
+    if overlong is not None:
+        raise InputError(path, f"the header line is longer than {LINE_LIMIT} characters", overlong)
     if problem is not None:
         raise InputError(path, f"the header row is {problem}", 1)
     header = tuple(cell.strip() for cell in cells)

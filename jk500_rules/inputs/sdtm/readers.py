@@ -7,11 +7,13 @@ import fnmatch
 import hashlib
 import os
 import sys
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from ...errors import InputError, did_you_mean
+from ..log_formats import names_problem
 from ..records import Rejection
 from .mapping import Entry, Mapping, Value
 from .tables import Table
@@ -60,7 +62,9 @@ def open_xpt(path: Path, encodings: tuple[str, ...]) -> tuple[list[str], ReadInt
         raise InputError(str(path), "reading SAS XPORT files needs pyreadstat (pip install pyreadstat)") from None
     failures = (pyreadstat.ReadstatError, pyreadstat.PyreadstatError, OSError, ValueError)
     try:
-        _, meta = pyreadstat.read_xport(str(path), metadataonly=True, output_format="dict")
+        with warnings.catch_warnings():  # a repeated name: renamed with a warning, refused below instead
+            warnings.simplefilter("ignore", UserWarning)
+            _, meta = pyreadstat.read_xport(str(path), metadataonly=True, output_format="dict")
     except failures as exc:  # not a readable XPT file
         raise InputError(str(path), f"not a SAS XPORT file that can be read ({exc})") from None
     sha256, before = _hashed(path)
@@ -69,6 +73,9 @@ def open_xpt(path: Path, encodings: tuple[str, ...]) -> tuple[list[str], ReadInt
         raise InputError(str(path), f"truncated: {size} bytes is not a whole number of the 80-byte "
                                     "records a SAS XPORT file is made of")
     names = list(meta.column_names)
+    problem = names_problem(_original_names(names), "the file")
+    if problem:
+        raise InputError(str(path), problem)
 
     def read(table: Table, usecols: list[str]) -> None:
         usecols = usecols or names[:1]
@@ -98,6 +105,20 @@ def open_xpt(path: Path, encodings: tuple[str, ...]) -> tuple[list[str], ReadInt
     return names, read
 
 
+def _original_names(names: list[str]) -> list[str]:
+    """XPT column names as the file spells them, upper case (SAS names ignore case).
+
+    pyreadstat renames a repeated name (AESEQ_duplicated1), which would leave the mapping reading one
+    of two columns without a word; the rename is undone so that the repeat is refused.
+    """
+    given = set(names)
+    found = []
+    for name in names:
+        original, mark, number = name.rpartition("_duplicated")
+        found.append((original if mark and number.isdigit() and original in given else name).upper())
+    return found
+
+
 def open_csv(path: Path, encodings: tuple[str, ...]) -> tuple[list[str], ReadInto]:
     """A CSV file's header row, upper case, and the reader of the rows below it; malformed rows are rejected."""
     try:
@@ -122,9 +143,9 @@ def open_csv(path: Path, encodings: tuple[str, ...]) -> tuple[list[str], ReadInt
         raise InputError(str(path), "the file is empty; a domain file starts with a header row", 1) from None
     except csv.Error as exc:
         raise InputError(str(path), f"the header row is not valid CSV ({exc})", 1) from None
-    duplicates = sorted({h for h in header if header.count(h) > 1})
-    if duplicates:
-        raise InputError(str(path), f"the header repeats column {', '.join(duplicates)}", 1)
+    problem = names_problem(header, "the header")
+    if problem:
+        raise InputError(str(path), problem, 1)
 
     def read(table: Table, usecols: list[str]) -> None:
         table.sha256 = sha256
