@@ -35,6 +35,8 @@ class Session:
     facts: list[dict] = field(default_factory=list)
     evidence: list[Evidence] = field(default_factory=list)
     partial: bool = False  # some record has a partial date: judged by the rules over date intervals
+    # Per event type, its records in content order, once a `require a` deviation has listed them (checks.py).
+    considered: dict[str, tuple[Record, ...]] = field(default_factory=dict)
 
     def add(self, fact: dict, evidence: Evidence) -> None:
         fact["ref"] = len(self.evidence)
