@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .sorted_rows import CHUNK_ROWS, SortedRows
-from .subjects import DEVIATIONS, PLANTED_RULE, timeline, write_subject
+from .subjects import DEVIATIONS, PLANTED_RULE, timeline, write_lab_series, write_subject
 
 REPO = Path(__file__).resolve().parents[1]
 PROTOCOL_RULES = REPO / "protocol.rules"
@@ -97,6 +97,7 @@ class Generated:
     trial_rows: int = 0  # records without a subject (SRC decisions)
     file_bytes: int = 0
     runs: int = 1  # sorted runs merged into the file (1: sorted in memory)
+    heavy: tuple[str, ...] = ()  # subjects given `extra_labs` more lab rows (benchmarks/heavy_subject.py)
 
 
 def rules_text() -> str:
@@ -135,10 +136,12 @@ def columns(rules_path: Path) -> list[str]:
 
 
 def generate(n_records: int, seed: int, out_dir: Path, deviation_rate: float = 0.02,
-             chunk_rows: int = CHUNK_ROWS) -> Generated:
+             chunk_rows: int = CHUNK_ROWS, extra_labs: int = 0, heavy_subjects: int = 0) -> Generated:
     """Write `visits-<n>-seed<seed>.csv` and `jk500-bench.rules` into out_dir; about n_records rows.
 
     `chunk_rows` only sets how many rows are sorted in memory at a time: the file is the same for any value.
+    `extra_labs` more lab rows go to each of the `heavy_subjects` earliest subjects (sentinels first), drawn
+    from a generator of their own: the other rows are those the same call without them writes.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -156,13 +159,19 @@ def generate(n_records: int, seed: int, out_dir: Path, deviation_rate: float = 0
     if deviation_rate > 0 and any(p.group == 3 for p in plans):
         planted["src_gate"] += 1  # the group 3 gate, decided inside the DLT window
         expected[PLANTED_RULE["src_gate"]] += 1
-    csv_path = out_dir / f"visits-{n_records}-seed{seed}.csv"
+    suffix = f"-heavy{heavy_subjects}x{extra_labs}" if extra_labs and heavy_subjects else ""
+    csv_path = out_dir / f"visits-{n_records}-seed{seed}{suffix}.csv"
+    heavy = plans[:heavy_subjects] if extra_labs else []
+    heavy_ids = {p.subject for p in heavy}
+    lab_rng = random.Random(f"{seed}-heavy-labs")
     largest = 0
     with tempfile.TemporaryDirectory(prefix=".runs-", dir=out_dir) as run_dir:
         w = SortedRows(STUDY, cols, Path(run_dir), chunk_rows)
         for p in plans:
             before = w.rows
             rule = write_subject(w, p, rng)
+            if p.subject in heavy_ids:
+                write_lab_series(w, p, extra_labs, lab_rng)
             largest = max(largest, w.rows - before)
             if rule:
                 expected[rule] += 1
@@ -173,4 +182,4 @@ def generate(n_records: int, seed: int, out_dir: Path, deviation_rate: float = 0
         runs = w.write(csv_path)
     return Generated(csv_path, rules_path, w.rows, len(plans), w.events, planted,
                      Counter(p.group for p in plans), expected, largest, trial_rows,
-                     csv_path.stat().st_size, runs)
+                     csv_path.stat().st_size, runs, tuple(p.subject for p in heavy))

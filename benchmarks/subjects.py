@@ -47,6 +47,7 @@ SEROLOGY_TESTS = ("HIV-Ab", "HBsAg", "HBeAg", "HCV-Ab", "TP-Ab")
 LAB_TESTS = (("creatinine", "umol/L", 20, 80), ("bilirubin", "umol/L", 3, 20), ("AST", "U/L", 5, 40),
              ("ALT", "U/L", 5, 40), ("ANC", "10^9/L", 1.5, 8.0), ("platelets", "10^9/L", 150, 400),
              ("CRP", "mg/L", 0.5, 5))
+READ_LAB_TESTS = LAB_TESTS[:4]  # the tests the screening-lab rules read
 LAB_RULE = {"creatinine": "JK500-EXCL-CREATININE", "bilirubin": "JK500-EXCL-BILIRUBIN",
             "AST": "JK500-EXCL-TRANSAMINASES", "ALT": "JK500-EXCL-TRANSAMINASES"}
 CONDITIONS = ("asthma", "eczema", "otitis media", "febrile neutropenia", "pneumonia", "iron deficiency",
@@ -229,3 +230,18 @@ def write_subject(w: SortedRows, p: Plan, rng: random.Random) -> str | None:
         add(when, "response", result=rng.choice(RESPONSES))
         add(when + dt.timedelta(days=rng.randint(0, 5)), "mrd", status=rng.choice(("positive", "negative")))
     return expected
+
+
+def write_lab_series(w: SortedRows, p: Plan, count: int, rng: random.Random) -> None:
+    """`count` more lab rows for one subject (the heavy-subject benchmark), none of them a deviation.
+
+    Each is one of the four tests the screening-lab rules read, at most 1.5x ULN, dated from 10 days
+    before the first infusion (after consent and screening, inside the screening window: those rows
+    join the first infusion in the engine) to the end of the 24-month follow-up.
+    """
+    first = p.first - dt.timedelta(days=10)
+    span = (_add_months(p.first, ASSESSMENT_MONTHS * FOLLOW_UP_WINDOWS) - first).days
+    for k in range(count):
+        test, _, low, uln = READ_LAB_TESTS[k % len(READ_LAB_TESTS)]
+        when = first + dt.timedelta(days=rng.randrange(span))
+        w.add(p.site, p.subject, when, "lab", test=test, result=_fmt(rng.uniform(low * 0.8, uln * 1.5), 1), uln=uln)

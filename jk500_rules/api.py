@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 
 from .compiler import compile_protocol
 from .compiler.model import CompiledProtocol
@@ -11,13 +12,17 @@ from .engine.audit import audit_data
 from .engine.results import AuditResult
 from .inputs.records import LogData, Record, Rejection
 from .inputs.validation import validate
-from .inputs.visit_logs import read_text
+from .inputs.visit_logs import read_hashed_text
 from .language.parser import parse
 
 
 def load_protocol(path: str) -> CompiledProtocol:
-    """Read, parse and compile a rules file (RulesError or InputError on failure)."""
-    return compile_rules(read_text(path), path)
+    """Read, parse and compile a rules file (RulesError or InputError on failure).
+
+    The protocol carries the SHA-256 of the bytes compiled, for provenance: the file may change later.
+    """
+    text, sha256 = read_hashed_text(path)
+    return replace(compile_rules(text, path), sha256=sha256)
 
 
 def compile_rules(text: str, filename: str = "<rules>") -> CompiledProtocol:

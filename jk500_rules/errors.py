@@ -85,6 +85,14 @@ class InputError(Jk500Error):
         super().__init__(f"{where}: error: {message}")
 
 
+class OutputError(Jk500Error):
+    """A report cannot be written where it was asked for (a file, a folder, standard output)."""
+
+    def __init__(self, filename: str, message: str):
+        self.filename = filename
+        super().__init__(f"{filename}: error: {message}")
+
+
 def did_you_mean(word: str, choices: list[str] | tuple[str, ...] | set[str]) -> str | None:
     """A hint naming the closest known word, if one is close enough to be a likely typo."""
     import difflib

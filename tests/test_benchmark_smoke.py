@@ -177,3 +177,36 @@ def test_compare_times_two_checkouts_on_one_log_and_compares_their_reports() -> 
     text = compare.compare(root, 1_200, 2, 1, 7)
     assert "1,200 records, --jobs 1, 2 runs each" in text
     assert "ratio (this / against): " in text and "reports identical: yes" in text
+
+
+def test_a_heavy_subject_has_only_more_labs_the_rules_read(tmp_path: Path) -> None:
+    """benchmarks.heavy_subject's log: the same rows as without the extra labs, plus labs the rules join."""
+    from benchmarks.subjects import READ_LAB_TESTS
+
+    plain = generate(600, seed=3, out_dir=tmp_path / "plain", deviation_rate=0.9)
+    heavy = generate(600, seed=3, out_dir=tmp_path / "heavy", deviation_rate=0.9, extra_labs=400, heavy_subjects=2)
+    assert len(heavy.heavy) == 2 and heavy.largest_subject == RECORDS_PER_SUBJECT + 400
+    with plain.csv_path.open(encoding="utf-8", newline="") as fh:
+        before = Counter(tuple(row.items()) for row in csv.DictReader(fh))
+    with heavy.csv_path.open(encoding="utf-8", newline="") as fh:
+        after = Counter(tuple(row.items()) for row in csv.DictReader(fh))
+    assert before <= after  # every row of the plain log is there
+    added = [dict(row) for row in (after - before).elements()]
+    assert len(added) == 800 and {r["event"] for r in added} == {"lab"}
+    assert Counter(r["subject"] for r in added) == {s: 400 for s in heavy.heavy}
+    assert {r["test"] for r in added} == {test for test, *_ in READ_LAB_TESTS}
+    protocol, result, s = _audit(heavy)
+    assert s["records_rejected"] == 0 and s["records_audited"] == s["records_read"] - s["records_not_used"]
+    assert Counter(f.rule.id for f in result.findings) == heavy.expected  # no lab row is a deviation
+
+
+def test_the_heavy_subject_benchmark_prints_its_curve(tmp_path: Path) -> None:
+    from benchmarks import heavy_subject
+
+    root = Path(__file__).resolve().parents[1]
+    result = heavy_subject.curve(root, [300], subjects=5, heavy=1, repeat=1, seed=3, deviation_rate=0.0)
+    assert [row["extra"] for row in result["rows"]] == [0, 300]
+    assert result["rows"][1]["records"] == result["rows"][0]["records"] + 300
+    text = heavy_subject.render(result)
+    assert f"| 300 | {result['rows'][1]['records']:,} | 360 |" in text and "target: an added row within 3x" in text
+    assert "warning" not in text

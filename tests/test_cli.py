@@ -353,3 +353,42 @@ def test_matrix_and_diff_read_sdtm_folders_too() -> None:
     trace = run("matrix", "--rules", "protocol.rules", "--format", "json", "--mapping", mapping, *logs, cwd=ROOT)
     rules = {r["id"]: r for c in json.loads(trace.stdout)["criteria"] for r in c["rules"]}
     assert sum(r["findings"]["deviation"] + r["findings"]["not_evaluable"] for r in rules.values()) == 44
+
+
+# --- standard output that cannot take the report: a full disk, a reader gone ---------------------------------
+
+JK500 = ("--rules", str(ROOT / "protocol.rules"), str(ROOT / "examples" / "jk500_visits.csv"))
+BIG_OUTPUTS = {  # each far more than a pipe holds (64 KiB), so that the reader's going is seen
+    "audit json": ("audit", *JK500, "--format", "json"),
+    "audit html": ("audit", *JK500, "--format", "html"),
+}
+SMALL_OUTPUTS = {
+    "audit text": ("audit", *JK500),
+    "audit dv": ("audit", *JK500, "--format", "dv"),
+    "compile": ("compile", str(ROOT / "protocol.rules")),
+    "explain": ("explain", str(ROOT / "protocol.rules")),
+    "check": ("check", str(ROOT / "protocol.rules")),
+}
+
+
+@pytest.mark.parametrize("args", [*BIG_OUTPUTS.values(), *SMALL_OUTPUTS.values()], ids=[*BIG_OUTPUTS, *SMALL_OUTPUTS])
+def test_a_full_standard_output_is_one_clear_line_with_the_output_exit_code(args: tuple[str, ...]) -> None:
+    with open("/dev/full", "w") as full:  # writing to it fails with ENOSPC, as a full disk does
+        done = subprocess.run([sys.executable, "-m", "jk500_rules", *args], stdout=full, stderr=subprocess.PIPE,
+                              text=True, check=False)
+    assert done.returncode == EXIT_INVALID
+    assert done.stderr == "<standard output>: error: cannot be written (No space left on device)\n"
+
+
+@pytest.mark.parametrize("args", BIG_OUTPUTS.values(), ids=BIG_OUTPUTS)
+def test_a_reader_that_closes_the_pipe_ends_the_command_quietly_with_141(args: tuple[str, ...]) -> None:
+    """`jk500-rules audit ... | head -1`: the reader has what it wanted; no traceback, no "bug", and the
+    shell's code for a program a closed pipe stopped (128 + SIGPIPE)."""
+    child = subprocess.Popen([sys.executable, "-m", "jk500_rules", *args], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
+    assert child.stdout is not None and child.stderr is not None
+    assert child.stdout.read(1024)
+    child.stdout.close()
+    stderr = child.stderr.read().decode()
+    assert child.wait() == 141
+    assert stderr == ""

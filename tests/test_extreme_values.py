@@ -14,6 +14,7 @@ from jk500_rules.compiler.model import CompiledProtocol
 from jk500_rules.dates import add_days, add_months, week_start
 from jk500_rules.engine.results import AuditResult
 from jk500_rules.engine.trial_facts import build_sessions
+from jk500_rules.inputs import sdtm
 from jk500_rules.inputs.validation import validate
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -110,3 +111,46 @@ def test_date_shifts_past_the_calendar_are_none() -> None:
 def test_the_week_of_the_calendars_first_day_starts_on_it() -> None:
     assert week_start(dt.date(1, 1, 1), "sunday") == dt.date.min  # a Monday: its Sunday is before year 1
     assert week_start(dt.date(1, 1, 8), "sunday") == dt.date(1, 1, 7)
+
+
+# --- SDTM: a sum or a scale reads numbers as visit-log fields are read, before any arithmetic -------------
+
+def sdtm_doses(tmp_path: Path, protocol: CompiledProtocol, doses: list[str], dose: str) -> list[str]:
+    """The reasons of the rejections when EX rows with these EXDOSE cells (one day, one subject) are read
+    with `fields.dose = <dose>`; every row is accounted for."""
+    folder = tmp_path / "sdtm"
+    folder.mkdir(parents=True)
+    lines = ["USUBJID,EXDOSE,EXSTDTC"] + [f'S1,"{d}",2024-01-01' for d in doses]
+    (folder / "ex.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    mapping = tmp_path / "mapping.toml"
+    mapping.write_text(f'[[event.infusion]]\ndomain = "EX"\ngroup_by = ["EXSTDTC"]\ndate = "EXSTDTC"\n'
+                       f"fields.dose = {dose}\n", encoding="utf-8")
+    data = sdtm.read_study([str(folder)], str(mapping), protocol)
+    assert data.read == len(data.records) + len(data.rejections) == 1
+    return [r.reason for r in data.rejections]
+
+
+@pytest.mark.parametrize(("cell", "why"), [
+    ("١٠٠", f"is not a number to {{}}: {ASCII_ONLY}"),
+    ("２０", f"is not a number to {{}}: {ASCII_ONLY}"),
+    ("1_000", "is not a number to {}: digits may not be grouped with '_'"),
+    ("1e1000000", "is too large to {} (the engine holds numbers of at most 19 digits before the point)"),
+    ("-1e999999999", "is too large to {} (the engine holds numbers of at most 19 digits before the point)"),
+    ("1e-999999", "is too small to {} (below 1e-324, the smallest number an XPT file holds)"),
+])
+def test_an_sdtm_sum_or_scale_refuses_what_a_field_refuses(tmp_path: Path, protocol: CompiledProtocol, cell: str,
+                                                           why: str) -> None:
+    started = time.perf_counter()
+    summed = sdtm_doses(tmp_path / "sum", protocol, [cell, "1"], '{ sum = "EXDOSE" }')
+    scaled = sdtm_doses(tmp_path / "scale", protocol, [cell], '{ column = "EXDOSE", scale = 1000 }')
+    assert time.perf_counter() - started < 5.0  # a hang guard: 1e-999999 written out is a million zeros
+    assert summed == [f"event.infusion[0].fields.dose: EXDOSE '{cell}' {why.format('add up')} "
+                      "[an event of 2 rows: lines 2, 3]"]
+    assert scaled == [f"event.infusion[0].fields.dose: '{cell}' {why.format('scale')}"]
+
+
+def test_an_sdtm_sum_or_scale_of_ordinary_numbers_still_works(tmp_path: Path, protocol: CompiledProtocol) -> None:
+    assert sdtm_doses(tmp_path / "sum", protocol, ["999999", "1", "-0"], '{ sum = "EXDOSE" }') == []
+    assert sdtm_doses(tmp_path / "scale", protocol, ["1.5e-7"], '{ column = "EXDOSE", scale = 1000 }') == []
+    assert sdtm_doses(tmp_path / "max", protocol, ["5", "1e1000000"], '{ max = "EXDOSE" }') == [
+        f"dose '1e1000000' {TOO_LARGE_DECIMAL} [an event of 2 rows: lines 2, 3]"]

@@ -3,6 +3,8 @@
 A protocol writer adds a scenario by editing a .feature file only. The steps they can use:
 
     Given the JK500 protocol rules
+    Given the protocol rules:                (a docstring: a protocol of the scenario's own, in the rules
+                                              language; a language feature shows a construct on it)
     And the visit log:                       (a table; may be given more than once, rows add up)
       | subject | date | event | <field> | ... |
     When the protocol is audited
@@ -29,13 +31,13 @@ SDTM input (one scenario's own mapping, in TOML as in docs/sdtm.md, and domain f
     Then the status of <RULE> for the trial is <STATUS>
       (STATUS: passed, deviation, not evaluable, pending, excused, not applicable)
 
-Visit-log tables: columns study and site default to JK500 and 01 when left out; an empty cell is an
+Visit-log tables: columns study and site default to the protocol's name (JK500) and 01 when left out; an empty cell is an
 absent value; a trial-level event (src_decision) has an empty subject. Every row must be accepted by
 the log reader: a rejected row fails the audit step, so a typo cannot make a "no findings" pass.
 
-Every scenario is tagged with the id of the rule it proves (@JK500-ELIG-AGE). The coverage tests at
-the bottom fail when a rule of protocol.rules lacks a scenario where it fires or a near miss where
-it does not.
+Every scenario is tagged with the id of the rule it proves (@JK500-ELIG-AGE, or a rule of the
+scenario's own protocol). The coverage tests at the bottom fail when a rule of protocol.rules, or of a
+scenario's own protocol, lacks a scenario where it fires or a near miss where it does not.
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ import pytest
 from pytest_bdd import given, parsers, scenarios, then, when
 from pytest_bdd.feature import get_features
 
-from jk500_rules import load_protocol
+from jk500_rules import compile_rules, load_protocol
 from jk500_rules.compiler.model import CompiledProtocol
 from jk500_rules.engine.audit import audit_files
 from jk500_rules.engine.results import AuditResult
@@ -59,7 +61,7 @@ from jk500_rules.inputs.records import BASE_COLUMNS
 ROOT = Path(__file__).resolve().parent.parent
 RULES_FILE = ROOT / "protocol.rules"
 FEATURES_DIR = ROOT / "features"
-DEFAULT_CELLS = {"study": "JK500", "site": "01"}
+DEFAULT_CELLS = {"site": "01"}  # and study: the protocol's name
 STATUS_WORDS = {"deviation": "deviation", "possible deviation": "possible_deviation",
                 "not evaluable finding": "not_evaluable"}
 
@@ -88,6 +90,14 @@ def protocol_rules() -> CompiledProtocol:
 
 def rule_ids() -> list[str]:
     return [rule.id for rule in protocol_rules().rules]
+
+
+OWN_RULES_STEP = "the protocol rules:"
+
+
+@cache
+def own_protocol(text: str) -> CompiledProtocol:
+    return compile_rules(text, "scenario.rules")
 
 
 # Tags become pytest markers; tests/conftest.py registers one per rule id and per other tag used.
@@ -139,6 +149,11 @@ def _given_protocol() -> CompiledProtocol:
     return protocol_rules()
 
 
+@given(OWN_RULES_STEP, target_fixture="protocol")
+def _given_own_protocol(docstring: str) -> CompiledProtocol:
+    return own_protocol(docstring)
+
+
 @given("the visit log:")
 @given("the visit log also has:")
 def _given_visit_log(datatable: list[list[str]], log_rows: list[dict[str, str]]) -> None:
@@ -148,7 +163,7 @@ def _given_visit_log(datatable: list[list[str]], log_rows: list[dict[str, str]])
         log_rows.append({column: cell.strip() for column, cell in zip(header, cells)})
 
 
-def _write_log(rows: list[dict[str, str]], path: Path) -> Path:
+def _write_log(rows: list[dict[str, str]], path: Path, study: str) -> Path:
     fields: list[str] = []
     for row in rows:
         fields += [c for c in row if c not in BASE_COLUMNS and c not in fields]
@@ -156,15 +171,16 @@ def _write_log(rows: list[dict[str, str]], path: Path) -> Path:
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, columns)
         writer.writeheader()
+        defaults = {**DEFAULT_CELLS, "study": study}
         for row in rows:
-            writer.writerow({c: row.get(c, DEFAULT_CELLS.get(c, "")) for c in columns})
+            writer.writerow({c: row.get(c, defaults.get(c, "")) for c in columns})
     return path
 
 
 def _audit(protocol: CompiledProtocol, rows: list[dict[str, str]], tmp_path: Path,
            as_of: dt.date | None, time_zone: str | None = None) -> AuditResult:
     assert rows, "the scenario has no visit log"
-    path = _write_log(rows, tmp_path / "visit_log.csv")
+    path = _write_log(rows, tmp_path / "visit_log.csv", protocol.name)
     result = audit_files(protocol, [str(path)], as_of=as_of, time_zone=time_zone)
     rejected = [f"line {r.line}: {r.reason}" for r in result.data.rejections]
     assert not rejected, "visit-log rows were rejected:\n" + "\n".join(rejected)
@@ -188,8 +204,9 @@ def _when_audited_in_zone(protocol: CompiledProtocol, log_rows: list[dict[str, s
     return _audit(protocol, log_rows, tmp_path, None, zone)
 
 
-def _known_rule(rule: str) -> None:
-    assert rule in rule_ids(), f"{rule} is not a rule of {RULES_FILE.name}; rules are {', '.join(rule_ids())}"
+def _known_rule(protocol: CompiledProtocol, rule: str) -> None:
+    ids = [r.id for r in protocol.rules]
+    assert rule in ids, f"{rule} is not a rule of the scenario's protocol; its rules are {', '.join(ids)}"
 
 
 def _describe(result: AuditResult, rule: str | None = None) -> str:
@@ -201,7 +218,7 @@ def _describe(result: AuditResult, rule: str | None = None) -> str:
 @then(parsers.re(FINDING_RE.pattern))
 def _then_finding(audit_result: AuditResult, status: str, rule: str, subject: str | None, trial: str | None,
                   date: str, reason: str | None) -> None:
-    _known_rule(rule)
+    _known_rule(audit_result.protocol, rule)
     wanted = (rule, None if trial else subject, date, STATUS_WORDS[status])
     found = [(f.rule.id, f.subject, f.date, f.status) for f in audit_result.findings]
     assert wanted in found, (f"expected a {STATUS_WORDS[status]} of {rule} for "
@@ -214,7 +231,7 @@ def _then_finding(audit_result: AuditResult, status: str, rule: str, subject: st
 
 @then(parsers.re(COUNT_RE.pattern))
 def _then_count(audit_result: AuditResult, count: str, rule: str) -> None:
-    _known_rule(rule)
+    _known_rule(audit_result.protocol, rule)
     found = [f for f in audit_result.findings if f.rule.id == rule]
     assert len(found) == int(count), (f"expected {count} finding(s) of {rule}, got {len(found)}:\n"
                                       f"{_describe(audit_result, rule)}")
@@ -222,7 +239,7 @@ def _then_count(audit_result: AuditResult, count: str, rule: str) -> None:
 
 @then(parsers.re(NONE_RE.pattern))
 def _then_no_findings(audit_result: AuditResult, rule: str, subject: str | None) -> None:
-    _known_rule(rule)
+    _known_rule(audit_result.protocol, rule)
     found = [f for f in audit_result.findings if f.rule.id == rule and (subject is None or f.subject == subject)]
     assert not found, (f"expected no findings of {rule}{'' if subject is None else ' for subject ' + subject}, "
                        f"got:\n{_describe(audit_result, rule)}")
@@ -230,7 +247,7 @@ def _then_no_findings(audit_result: AuditResult, rule: str, subject: str | None)
 
 @then(parsers.re(PENDING_RE.pattern))
 def _then_pending(audit_result: AuditResult, rule: str, count: str) -> None:
-    _known_rule(rule)
+    _known_rule(audit_result.protocol, rule)
     subjects = sorted({s.subject or "the trial" for s in audit_result.standings
                        if s.rule.id == rule and s.status == "pending"})
     assert len(subjects) == int(count), f"expected {rule} pending for {count} subject(s), got {subjects}"
@@ -238,7 +255,7 @@ def _then_pending(audit_result: AuditResult, rule: str, count: str) -> None:
 
 @then(parsers.re(PENDING_CHECKS_RE.pattern))
 def _then_pending_checks(audit_result: AuditResult, rule: str, count: str) -> None:
-    _known_rule(rule)
+    _known_rule(audit_result.protocol, rule)
     assert audit_result.pending[rule] == int(count), (
         f"expected {count} pending check(s) of {rule}, got {audit_result.pending[rule]}")
 
@@ -246,7 +263,7 @@ def _then_pending_checks(audit_result: AuditResult, rule: str, count: str) -> No
 @then(parsers.re(STANDING_RE.pattern))
 def _then_standing(audit_result: AuditResult, rule: str, subject: str | None, trial: str | None, standing: str,
                    reason: str | None) -> None:
-    _known_rule(rule)
+    _known_rule(audit_result.protocol, rule)
     who = None if trial else subject
     found = [s for s in audit_result.standings if s.rule.id == rule and s.subject == who]
     assert found, f"{rule} has no status for {'the trial' if trial else 'subject ' + repr(subject)}"
@@ -259,8 +276,8 @@ def _then_standing(audit_result: AuditResult, rule: str, subject: str | None, tr
 # ----- coverage of protocol.rules by the scenarios ------------------------------------------------
 
 
-def _rendered_scenarios() -> list[tuple[str, set[str], list[tuple[str, str]]]]:
-    """(name, tags, [(step type, step text)]) per scenario, one per example row of an outline."""
+def _rendered_scenarios() -> list[tuple[str, set[str], list[tuple[str, str]], frozenset[str]]]:
+    """(name, tags, [(step type, step text)], its protocol's rule ids) per scenario, one per example row."""
     out = []
     for feature in get_features([str(FEATURES_DIR)]):
         for template in feature.scenarios.values():
@@ -269,8 +286,16 @@ def _rendered_scenarios() -> list[tuple[str, set[str], list[tuple[str, str]]]]:
             for example_tags, context in contexts:
                 scenario = template.render(context)
                 name = f"{Path(feature.filename).name}: {scenario.name} {context or ''}".strip()
-                out.append((name, tags | set(example_tags), [(s.type, s.name) for s in scenario.steps]))
+                own = [s.docstring for s in scenario.steps if s.name == OWN_RULES_STEP and s.docstring]
+                ids = frozenset(r.id for r in own_protocol(own[-1]).rules) if own else frozenset(rule_ids())
+                out.append((name, tags | set(example_tags), [(s.type, s.name) for s in scenario.steps], ids))
     return out
+
+
+def _own_protocols() -> dict[str, frozenset[str]]:
+    """The rule ids of each protocol a scenario states itself, by its first scenario's name."""
+    ids = frozenset(rule_ids())
+    return {name: own for name, _, _, own in _rendered_scenarios() if own != ids}
 
 
 def _then_texts(steps: list[tuple[str, str]]) -> list[str]:
@@ -306,22 +331,20 @@ def test_scenario_titles_are_unique_within_a_feature_file() -> None:
 
 
 def test_every_scenario_is_tagged_with_a_rule_id() -> None:
-    ids = set(rule_ids())
-    untagged = [name for name, tags, _ in _rendered_scenarios() if not tags & ids]
+    untagged = [name for name, tags, _, ids in _rendered_scenarios() if not tags & ids]
     assert not untagged, "scenarios without a rule-id tag:\n" + "\n".join(untagged)
 
 
 def test_rule_like_tags_name_real_rules() -> None:
-    ids = set(rule_ids())
     prefix = protocol_rules().name + "-"
-    unknown = sorted({t for _, tags, _ in _rendered_scenarios() for t in tags if t.startswith(prefix)} - ids)
+    unknown = sorted({t for _, tags, _, ids in _rendered_scenarios() for t in tags
+                      if t.startswith(prefix) and t not in ids})
     assert not unknown, f"tags that are not rule ids of {RULES_FILE.name}: {', '.join(unknown)}"
 
 
 def test_every_then_step_names_a_rule_of_the_protocol() -> None:
-    ids = set(rule_ids())
     bad = []
-    for name, _, steps in _rendered_scenarios():
+    for name, _, steps, ids in _rendered_scenarios():
         for text in _then_texts(steps):
             for pattern in (FINDING_RE, COUNT_RE, NONE_RE, PENDING_RE, PENDING_CHECKS_RE, STANDING_RE):
                 m = pattern.fullmatch(text)
@@ -330,9 +353,15 @@ def test_every_then_step_names_a_rule_of_the_protocol() -> None:
     assert not bad, "Then steps naming unknown rules:\n" + "\n".join(bad)
 
 
-@pytest.mark.parametrize("rule", rule_ids())
+def _rules_to_cover() -> list[str]:
+    """Every rule of protocol.rules, and every rule of a protocol a scenario states itself."""
+    own = {rule for ids in _own_protocols().values() for rule in ids}
+    return rule_ids() + sorted(own - set(rule_ids()))
+
+
+@pytest.mark.parametrize("rule", _rules_to_cover())
 def test_rule_has_a_firing_scenario_and_a_near_miss(rule: str) -> None:
-    scenarios_of_rule = [(name, steps) for name, tags, steps in _rendered_scenarios() if rule in tags]
+    scenarios_of_rule = [(name, steps) for name, tags, steps, _ in _rendered_scenarios() if rule in tags]
     assert scenarios_of_rule, f"no scenario is tagged @{rule}"
     assert any(_fires(rule, steps) for _, steps in scenarios_of_rule), (
         f"no scenario tagged @{rule} asserts that it fires ('Then there is a deviation of {rule} ...')")

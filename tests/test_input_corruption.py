@@ -220,6 +220,16 @@ def test_json_values_that_are_not_scalars_or_not_finite(tmp_path: Path, value: s
     rejected(done, ("log.jsonl:1", reason))
 
 
+@pytest.mark.parametrize(("value", "reason"), [
+    ("[" * 100_000 + "]" * 100_000, "has values nested too deeply to read"),  # 200,000 characters: under the limits
+    ("9" * 5_000, "has a number of more than 4,300 digits"),
+])
+def test_json_values_python_cannot_read_reject_their_row(tmp_path: Path, value: str, reason: str) -> None:
+    line = dumps(jrow()).replace('"asthma"', value)
+    done = audit(tmp_path, "log.jsonl", jsonl(line, dumps(jrow(subject="S2"))))
+    rejected(done, ("log.jsonl:1", reason))
+
+
 def test_a_number_as_subject_is_its_text(tmp_path: Path) -> None:
     path = tmp_path / "log.jsonl"
     path.write_text(jsonl(dumps(jrow(subject=1001)), dumps(jrow(subject="S2"))), encoding="utf-8")

@@ -136,3 +136,16 @@ def test_json_reviews_are_checked_as_the_csv_ones(trial: Path, capsys: pytest.Ca
     reviews.write_text(json.dumps([decision]), encoding="utf-8")
     assert audit(trial, str(trial / "visits.csv"), "--reviewed", str(reviews)) == 2
     assert capsys.readouterr().err.splitlines() == [f"{reviews}{message}"]
+
+
+@pytest.mark.parametrize("option", ["--since", "--reviewed"])
+@pytest.mark.parametrize("text, message", [
+    ("[" * 100_000 + "]" * 100_000, "holds values nested too deeply"),
+    ('[{"finding_id": ' + "9" * 5000 + "}]", "holds a number of more than 4,300 digits"),
+])
+def test_json_that_python_cannot_read_is_refused_in_one_line(trial: Path, capsys: pytest.CaptureFixture[str],
+                                                             option: str, text: str, message: str) -> None:
+    given = trial / "given.json"
+    given.write_text(text, encoding="utf-8")
+    assert audit(trial, str(trial / "visits.csv"), option, str(given)) == 2
+    assert capsys.readouterr().err.splitlines() == [f"{given}: error: {message}"]

@@ -231,7 +231,7 @@ rule R "A visit in every 3 months for 12 months" {
     for the count of visit per interval from first dosing through horizon
         require count >= 1
         judged from end
-        unless a stop where date <= end
+        unless a stop where date <= visit.end
 }
 rule D "One dosing a day" {
     for the count of dosing per day
@@ -479,3 +479,53 @@ def test_a_possible_deviation_names_only_the_partial_dates_the_rule_compares(tmp
     [finding] = audit(p, rows, tmp_path).findings
     assert (finding.status, finding.date) == ("possible_deviation", "2024-01")
     assert finding.reason == "course date 2024-01 is only known to lie between 2024-01-01 and 2024-01-31"
+
+
+# ----- several fields empty at once ---------------------------------------------------------------
+
+def test_a_check_whose_fields_are_all_empty_is_not_evaluable_never_a_deviation(tmp_path: Path) -> None:
+    # With one engine rule per empty field (the others present), two empty fields matched none of them,
+    # and a check that cannot be decided was reported a certain deviation.
+    text = ('protocol "TINY"\nevent e { p: integer  q: integer }\nevent mark { p: integer  q: integer }\n'
+            'rule R "r" { for each e require p > 1 and q > 1 }\n'
+            'rule F "f" { for each e forbid a mark where p > 1 and q > 1 and date = e.date }\n')
+    protocol = compile_protocol(parse(text, "tiny.rules"), "tiny.rules", text)
+    rows = [{"subject": "S1", "date": "2024-01-01", "event": "e"},
+            {"subject": "S1", "date": "2024-01-01", "event": "mark"},
+            {"subject": "S2", "date": "2024-01-01", "event": "e", "p": "5"},
+            {"subject": "S3", "date": "2024-01-01", "event": "e", "p": "0"},
+            {"subject": "S3", "date": "2024-01-01", "event": "mark", "p": "0"},
+            {"subject": "S4", "date": "2024-01-01", "event": "e", "p": "5", "q": "5"}]
+    result = audit(protocol, rows, tmp_path)
+    assert sorted((f.rule.id, f.subject, f.status, f.reason) for f in result.findings) == [
+        ("F", "S1", "not_evaluable", "mark has no p and no q"),  # it was passed: no mark matched
+        ("R", "S1", "not_evaluable", "e has no p and no q"),  # it was a certain deviation
+        ("R", "S2", "not_evaluable", "e has no q"),
+        ("R", "S3", "deviation", None),  # p alone decides it; and the mark's p rules it out for F
+    ]
+    assert {(s.rule.id, s.status) for s in result.standings if s.subject == "S4"} == {("R", "passed"), ("F", "passed")}
+
+
+def test_a_condition_reading_too_many_fields_that_may_be_empty_is_refused() -> None:
+    fields = " ".join(f"f{i}: integer" for i in range(9))
+    text = f'protocol "TINY"\nevent e {{ {fields} }}\nrule R "r" {{ for each e require ' + \
+        " and ".join(f"f{i} > 1" for i in range(9)) + " }\n"
+    with pytest.raises(RulesError) as caught:
+        compile_protocol(parse(text, "tiny.rules"), "tiny.rules", text)
+    assert "reads 9 fields that may be empty" in caught.value.render()
+
+
+def test_a_where_reading_an_empty_field_checks_the_record_all_the_same(tmp_path: Path) -> None:
+    # It was refused: the record would have dropped out. Now it is judged whether or not the filter holds.
+    p = protocol_of('rule R "r" { for each dosing where amount > 50 mg require date >= first lab }\n')
+    rows = [{"subject": "S1", "date": "2024-01-02", "event": "lab", "test": "ANC", "result": "2"},
+            {"subject": "S1", "date": "2024-01-01", "event": "dosing"},
+            {"subject": "S1", "date": "2024-01-03", "event": "dosing"},
+            {"subject": "S2", "date": "2024-01-02", "event": "lab", "test": "ANC", "result": "2"},
+            {"subject": "S2", "date": "2024-01-01", "event": "dosing", "amount": "10"},
+            {"subject": "S3", "date": "2024-01-02", "event": "lab", "test": "ANC", "result": "2"},
+            {"subject": "S3", "date": "2024-01-01", "event": "dosing", "amount": "60"}]
+    result = audit(p, rows, tmp_path)
+    assert found(result) == [("S1", "2024-01-01", "not_evaluable", "dosing has no amount"),
+                             ("S3", "2024-01-01", "deviation", None)]
+    assert standing(result, "S2") == ("not_applicable", "no dosing where amount > 50 mg recorded")

@@ -107,6 +107,28 @@ def test_an_uncovered_criterion_is_shown_and_warned_about(tmp_path: Path) -> Non
     assert "B  forgotten\n    NOT COVERED" in text and "criteria: 2 (1 audited, 0 manual, 1 not covered)" in text
 
 
+def test_an_approximate_rule_is_visible_in_check_explain_and_the_matrix(tmp_path: Path) -> None:
+    rules = tmp_path / "p.rules"
+    rules.write_text('criterion A "exactly stated"\ncriterion B "only approximated"\nevent e { x: integer }\n'
+                     'rule R "r" { cites A for each e require x is known }\n'
+                     'rule S "s" { cites B approximate "the log has dates, the protocol hours" '
+                     'for each e require x > 1 }\n'
+                     'rule T "t" { cites A, B for each e require x < 9 }\n', encoding="utf-8")
+    (tmp_path / "features").mkdir()
+    assert run("check", str(rules)).stdout.endswith("3 rules, 1 of them approximate, no errors\n")
+    assert "Approximate: the log has dates, the protocol hours" in run("explain", str(rules), "S").stdout
+    assert "Approximate" not in run("explain", str(rules), "R").stdout
+    text = run("matrix", "--rules", str(rules), "--features", str(tmp_path / "features")).stdout
+    assert "criteria: 2 (2 audited, 0 manual, 0 not covered)" in text  # T states B exactly
+    assert "approximate rules: 1 (S)" in text
+    assert "    S  s  (major, not important;" in text and "      APPROXIMATE: the log has dates, the protocol hours" in text
+    rules.write_text(rules.read_text(encoding="utf-8").replace("cites A, B", "cites A"), encoding="utf-8")
+    done = run("matrix", "--rules", str(rules), "--features", str(tmp_path / "features"), "--format", "json")
+    criteria = {c["id"]: c for c in json.loads(done.stdout)["criteria"]}
+    assert (criteria["A"]["check"], criteria["B"]["check"]) == ("audited", "approximate")
+    assert [r["approximate"] for r in criteria["B"]["rules"]] == ["the log has dates, the protocol hours"]
+
+
 def test_bad_inputs_are_errors_not_tracebacks(tmp_path: Path) -> None:
     assert run("matrix", "--rules", "protocol.rules", "--features", str(tmp_path / "none")).returncode == 2
     bad = tmp_path / "bad.json"
@@ -124,3 +146,48 @@ def test_scenario_tags_come_from_the_scenario_and_its_feature(tmp_path: Path) ->
     found = [(s.name, sorted(s.tags), s.location.rsplit(":", 1)[1]) for s in read_scenarios(tmp_path)]
     assert found == [("one", ["R1", "R2", "whole"], "5"), ("two <n>", ["whole"], "8"),
                      ("three", ["R3", "whole"], "16")]
+
+
+PROTOCOL = '"protocol": {"name": "JK500", "registry": "NCT05519384"}'
+WRONG_REPORTS = {
+    "not-json.json": ("not json", ":1: error: is not JSON (Expecting value)"),
+    "a-list.json": ("[1, 2]", "error: is not a JSON audit report: it holds a list, not an object"),
+    "nested.json": ("[" * 100_000 + "]" * 100_000,
+                    "error: is not a JSON audit report: its values are nested too deeply"),
+    "no-summary.json": (f"{{{PROTOCOL}}}",
+                        "error: is not a JSON audit report: it has no summary.findings_by_rule object"),
+    "by-rule-list.json": (f'{{{PROTOCOL}, "summary": {{"findings_by_rule": []}}}}',
+                          "error: is not a JSON audit report: it has no summary.findings_by_rule object"),
+    "counts-number.json": (f'{{{PROTOCOL}, "summary": {{"findings_by_rule": {{"R1": 3}}}}}}',
+                           'error: summary.findings_by_rule["R1"] is 3, not an object of counts'),
+    "count-text.json": (f'{{{PROTOCOL}, "summary": {{"findings_by_rule": {{"R1": {{"deviation": "two"}}}}}}}}',
+                        'error: summary.findings_by_rule["R1"].deviation is "two", not a count'),
+    "count-bool.json": (f'{{{PROTOCOL}, "summary": {{"findings_by_rule": {{"R1": {{"deviation": true}}}}}}}}',
+                        'error: summary.findings_by_rule["R1"].deviation is true, not a count'),
+    "subjects-list.json": (f'{{{PROTOCOL}, "summary": {{"findings_by_rule": {{"R1": {{"subjects": [1]}}}}}}}}',
+                           'error: summary.findings_by_rule["R1"].subjects is [1], not an object of counts'),
+    "subject-count.json": (f'{{{PROTOCOL}, "summary": {{"findings_by_rule": '
+                           f'{{"R1": {{"subjects": {{"passed": -1}}}}}}}}}}',
+                           'error: summary.findings_by_rule["R1"].subjects.passed is -1, not a count'),
+    "cutoff.json": (f'{{{PROTOCOL}, "summary": {{"findings_by_rule": {{}}, "data_cutoff": 5}}}}',
+                    "error: summary.data_cutoff is 5, not a date"),
+    "huge-number.json": (f'{{{PROTOCOL}, "summary": {{"findings_by_rule": {{"R1": {{"pending": {"9" * 5000}}}}}}}}}',
+                         "error: is not a JSON audit report: it holds a number of more than 4,300 digits"),
+    "no-protocol.json": ('{"summary": {"findings_by_rule": {}}}',
+                         "error: is not a JSON audit report: it names no protocol"),
+    "other-trial.json": ('{"protocol": {"name": "OTHER", "registry": null}, "summary": {"findings_by_rule": {}}}',
+                         'error: is a report on protocol "OTHER", not JK500 (NCT05519384)'),
+}
+
+
+@pytest.mark.parametrize("name", sorted(WRONG_REPORTS))
+def test_a_report_of_the_wrong_shape_is_one_line_naming_the_file(name: str, tmp_path: Path, capsys) -> None:
+    from jk500_rules.cli import main
+
+    text, expected = WRONG_REPORTS[name]
+    report = tmp_path / name
+    report.write_text(text, encoding="utf-8")
+    assert main(["matrix", "--rules", str(RULES), "--features", str(ROOT / "features"), "--report", str(report)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(str(report)) and expected in err
+    assert err.count("\n") == 1

@@ -5,9 +5,14 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
+
+from jk500_rules.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 LOG = ROOT / "examples" / "jk500_visits.csv"
@@ -113,3 +118,97 @@ def test_progress_is_reported_through_the_api_only_when_asked() -> None:
     assert seen == [(12, 12)]
     piped = audit(str(LOG))
     assert "audited" not in piped.stderr  # not a terminal: no progress line
+
+
+# --- provenance names what was read: a file that changes during or after the audit --------------------------
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_provenance_hashes_the_bytes_audited_not_what_the_files_hold_later(tmp_path: Path, monkeypatch,
+                                                                          jobs: int) -> None:
+    """A row is appended while the log is read (it is audited) and another after (it is not): the report
+    names the hash of the bytes read, rows counted from those bytes; the rules as compiled, not as edited."""
+    from jk500_rules.cli import commands
+    from jk500_rules.engine import audit as audit_module
+    from jk500_rules.inputs import visit_logs
+
+    log, rules, out = tmp_path / "visits.csv", tmp_path / "protocol.rules", tmp_path / "report.json"
+    log.write_bytes(LOG.read_bytes())
+    rules.write_bytes((ROOT / "protocol.rules").read_bytes())
+    row = LOG.read_text(encoding="utf-8").splitlines(keepends=True)[1]
+    audited = LOG.read_bytes() + row.encode("utf-8")
+    check_header, audit_files = visit_logs.check_header, commands.audit_files
+
+    def growing_while_read(path: str, header: tuple[str, ...]) -> None:
+        check_header(path, header)
+        with open(path, "a", encoding="utf-8") as handle:  # the site appends as the audit reads
+            handle.write(row)
+
+    def growing_after(*args: object, **kwargs: object) -> object:
+        result = audit_files(*args, **kwargs)
+        with log.open("a", encoding="utf-8") as handle:
+            handle.write(row)
+        with rules.open("a", encoding="utf-8") as handle:
+            handle.write("# edited after the audit\n")
+        return result
+
+    monkeypatch.setattr(visit_logs, "check_header", growing_while_read)
+    monkeypatch.setattr(commands, "audit_files", growing_after)
+    monkeypatch.setattr(audit_module, "PARALLEL_FROM", 0 if jobs > 1 else audit_module.PARALLEL_FROM)
+    code = main(["audit", "--rules", str(rules), str(log), "--format", "json", "-o", str(out), "--run-time", RUN_TIME,
+                 "--jobs", str(jobs)])
+    assert code == 1
+    document = json.loads(out.read_text(encoding="utf-8"))
+    assert log.read_bytes() == audited + row.encode("utf-8")  # the log did grow twice
+    assert document["summary"]["records_read"] == len(LOG.read_text(encoding="utf-8").splitlines())  # header + 1
+    assert document["provenance"]["inputs"] == [{"file": str(log), "sha256": _sha(audited)}]
+    assert document["provenance"]["rules"]["sha256"] == _sha((ROOT / "protocol.rules").read_bytes())
+
+
+def test_sdtm_domain_files_are_hashed_as_they_were_read(tmp_path: Path, monkeypatch) -> None:
+    from jk500_rules import attach_provenance, load_protocol
+    from jk500_rules.engine import audit as audit_module
+    from jk500_rules.engine.audit import audit_files
+
+    study = tmp_path / "sdtm"
+    shutil.copytree(ROOT / "examples" / "jk500_sdtm", study)
+    read = {str(path): _sha(path.read_bytes()) for path in study.glob("*.csv")}
+    audit_data = audit_module.audit_data
+
+    def edited_after_reading(*args: object, **kwargs: object) -> object:
+        for path in read:
+            with open(path, "ab") as handle:
+                handle.write(b"\n")
+        return audit_data(*args, **kwargs)
+
+    monkeypatch.setattr(audit_module, "audit_data", edited_after_reading)
+    result = audit_files(load_protocol(str(ROOT / "protocol.rules")),
+                         [str(study), str(study / "src_decisions.csv")], mapping=str(study / "mapping.toml"))
+    attach_provenance(result, str(ROOT / "protocol.rules"), RUN_TIME)
+    inputs = {item["file"]: item["sha256"] for item in result.provenance["inputs"]}
+    assert inputs and inputs == {name: read[name] for name in inputs}
+    assert all(_sha(Path(name).read_bytes()) != digest for name, digest in inputs.items())
+
+
+def test_an_xpt_file_is_hashed_as_read_and_refused_if_it_changes_under_the_reader(tmp_path: Path) -> None:
+    import pandas as pd
+    import pyreadstat
+
+    from jk500_rules.errors import InputError
+    from jk500_rules.inputs.sdtm.readers import open_xpt
+    from jk500_rules.inputs.sdtm.tables import Table
+
+    path = tmp_path / "dm.xpt"
+    pyreadstat.write_xport(pd.DataFrame({"USUBJID": ["S-1", "S-2"], "AGE": [40.0, 50.0]}), str(path),
+                           table_name="DM", file_format_version=5)
+    names, read = open_xpt(path, ("utf-8",))
+    table = Table(str(path), "DM", {n.upper() for n in names})
+    read(table, names)
+    assert table.sha256 == _sha(path.read_bytes()) and table.count == 2
+    names, read = open_xpt(path, ("utf-8",))
+    path.write_bytes(path.read_bytes() + b" " * 80)  # a whole record more, after it was hashed
+    with pytest.raises(InputError, match="changed while it was being read; audit it again"):
+        read(Table(str(path), "DM", {n.upper() for n in names}), names)

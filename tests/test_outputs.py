@@ -330,6 +330,77 @@ def test_chunks_never_split_a_character() -> None:
     assert dv.chunks("x" * 400) == ["x" * 200, "x" * 200]
 
 
+def long_id_log(path: Path, *suffixes: str) -> Path:
+    """The JK500 example with subjects 001 and 003 renamed to 200 shared bytes plus a suffix each."""
+    long = "JK500-01-" + "0" * 191  # 200 bytes
+    text = JK500_LOG.read_text(encoding="utf-8")
+    for old, suffix in zip(("JK500-01-001,", "JK500-01-003,"), suffixes):
+        text = text.replace(old, f"{long}{suffix},")
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_subject_ids_that_xpt_would_make_one_refuse_the_run(tmp_path: Path) -> None:
+    log = long_id_log(tmp_path / "visits.csv", "-001", "-003")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "report.json").write_text("last week's\n", encoding="utf-8")
+    for formats, output in (("json,dv", [ "-o", str(out)]), ("dv", [])):
+        done = run("audit", "--rules", str(JK500_RULES), str(log), "--format", formats, *output)
+        assert done.returncode == 2
+        assert done.stderr.count("\n") == 1 and done.stdout == ""
+        assert "--format dv cannot tell apart the subject ids" in done.stderr
+        assert '0-001" and "JK500-01-' in done.stderr and '0-003": they share their first 200 bytes' in done.stderr
+    assert [p.name for p in out.iterdir()] == ["report.json"]  # nothing written, nothing replaced
+    assert (out / "report.json").read_text(encoding="utf-8") == "last week's\n"
+    # Without dv, the same logs are audited: every other format holds the whole ids.
+    done = run("audit", "--rules", str(JK500_RULES), str(log), "--format", "json")
+    assert done.returncode == 1 and "0-003" in done.stdout
+
+
+def test_a_long_subject_id_alone_is_cut_to_200_bytes(tmp_path: Path) -> None:
+    log = long_id_log(tmp_path / "visits.csv", "-001")
+    out = tmp_path / "out"
+    assert run("audit", "--rules", str(JK500_RULES), str(log), "--format", "dv", "-o", str(out)).returncode == 1
+    rows, _ = read_xpt(out / "dv.xpt")
+    cut = {r["USUBJID"] for r in rows if len(r["USUBJID"]) > 20}
+    assert cut == {"JK500-01-" + "0" * 191}
+
+
+def test_long_titles_and_categories_continue_in_suppdv() -> None:
+    result = audit_files(load_protocol(str(RULES)), [str(LOG)])
+    index = next(i for i, f in enumerate(result.findings) if f.subject is not None)
+    finding = result.findings[index]
+    title, category = "é" + "title " * 50, "cat_" * 60  # 301 and 240 bytes
+    rule = dataclasses.replace(finding.rule, title=title, category=category)
+    result.findings = [dataclasses.replace(f, rule=rule) if f.rule is finding.rule else f for f in result.findings]
+    datasets = dv.build(result)
+    record = next(r for r in datasets.dv if r["USUBJID"] == finding.subject and r["DVDECOD"] == title[:199])
+    more = {s["QNAM"]: s for s in datasets.suppdv
+            if (s["USUBJID"], s["IDVARVAL"]) == (record["USUBJID"], str(record["DVSEQ"]))}
+    assert record["DVDECOD"] + more["DVDECOD1"]["QVAL"] == title
+    assert record["DVCAT"] + more["DVCAT1"]["QVAL"] == category.upper().replace("_", " ")
+    assert more["DVDECOD1"]["QLABEL"] == "Protocol Deviation Coded Term 1"
+    assert more["DVCAT1"]["QLABEL"] == "Category for Protocol Deviation 1"
+    assert all(len(v.encode("utf-8")) <= 200 for r in datasets.dv + datasets.suppdv for v in r.values()
+               if isinstance(v, str))
+
+
+def test_rule_ids_that_xpt_would_make_one_refuse_dv(tmp_path: Path) -> None:
+    # DVREFID (rule id:date) is how a monitor follows one deviation from a data cut to the next.
+    long = "R" * 200
+    rules = tmp_path / "long.rules"
+    rules.write_text(f'event e {{ x: integer }}\nrule {long}-1 "one" {{ for each e require x > 1 }}\n'
+                     f'rule {long}-2 "two" {{ for each e require x > 2 }}\n', encoding="utf-8")
+    log = tmp_path / "log.csv"
+    log.write_text("study,site,subject,date,event,x\nS,01,A,2024-01-01,e,0\n", encoding="utf-8")
+    done = run("audit", "--rules", str(rules), str(log), "--format", "dv")
+    assert done.returncode == 2 and done.stdout == "" and done.stderr.count("\n") == 1
+    assert (f'cannot tell apart the finding references (rule id:date) "{long}-1:2024-01-01" and '
+            f'"{long}-2:2024-01-01": they share their first 200 bytes, all that SAS XPORT keeps of DVREFID'
+            ) in done.stderr
+
+
 # ----- several formats, files and folders --------------------------------------------------------
 
 

@@ -12,11 +12,11 @@ from ..api import load_protocol
 from ..engine import executor as executors
 from ..engine.audit import audit_files
 from ..engine.executor import default_jobs
-from ..errors import InputError
+from ..errors import InputError, OutputError
 from ..explain import explain_protocol, explain_rule
 from ..inputs.paths import distinct_paths
 from ..inputs.visit_logs import read_text
-from ..reports import monitoring
+from ..reports import atomic, monitoring
 from ..reports.report_content import summary
 from ..reports.writers import check_output, refuse_overwriting_inputs, write_reports
 
@@ -90,7 +90,7 @@ def run_matrix(args: argparse.Namespace) -> int:
     figures = None
     args.logs = distinct_logs("matrix", args.logs)
     if args.report:
-        figures = matrix.figures_from_report(args.report)
+        figures = matrix.figures_from_report(args.report, protocol)
     elif args.logs:
         figures = matrix.figures_from_summary(", ".join(args.logs),
                                               summary(audit_files(protocol, args.logs, args.as_of,
@@ -134,11 +134,19 @@ def run_fmt(args: argparse.Namespace) -> int:
         if args.check:
             print(f"{path}: not laid out canonically (jk500-rules fmt {path})")
         else:
-            path.write_text(formatted, encoding="utf-8")
+            _rewrite(path, formatted)
             print(f"{path}: reformatted")
     if args.check and changes:
         return EXIT_FINDINGS
     return EXIT_CLEAN
+
+
+def _rewrite(path: Path, text: str) -> None:
+    """A rules file replaced whole (its mode kept): a failure mid-write leaves the file as it was."""
+    try:
+        atomic.replace_file(path, lambda temp: temp.write_text(text, encoding="utf-8"))
+    except OSError as exc:
+        raise OutputError(str(path), f"cannot be written ({exc.strerror or exc}); it is left as it was") from None
 
 
 def run_explain(args: argparse.Namespace) -> int:
@@ -179,7 +187,9 @@ def run_check(args: argparse.Namespace) -> int:
             print(warning.render(args.rules, source), file=sys.stderr)
     warned = f", {len(protocol.warnings)} warning(s)" if protocol.warnings else ""
     versions = f" ({len(protocol.versions)} versions, the latest counted)" if len(protocol.versions) > 1 else ""
-    print(f"{args.rules}: {len(protocol.rules)} rules{versions}, no errors{warned}")
+    approximate = sum(1 for rule in protocol.rules if rule.approximate is not None)
+    approximated = f", {approximate} of them approximate" if approximate else ""
+    print(f"{args.rules}: {len(protocol.rules)} rules{versions}{approximated}, no errors{warned}")
     return EXIT_CLEAN
 
 

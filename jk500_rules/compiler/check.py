@@ -128,7 +128,8 @@ class _RuleChecker:
             if not value.is_ref:
                 raise Unsupported("only a field can be known or missing", cond.span)
             if not value.optional:
-                raise Unsupported(f"{value.field} is always known", cond.span, "it is required, or the record's date")
+                raise Unsupported(f"{value.field} is always known", cond.span,
+                                  "it is required, has a value when empty (`empty means`), or is the record's date")
             return TypedFlag(value, cond.known, cond.span)
         if isinstance(cond, n.Member):
             subject = self.value(cond.subject)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
+from decimal import Decimal
 
 from ..errors import Diagnostic, Span, did_you_mean
 from ..language import nodes as n
@@ -97,12 +99,33 @@ def _events(tree: n.Protocol, diagnostics: list[Diagnostic]) -> tuple[dict[str, 
                                               did_you_mean(f.type, FIELD_TYPES) or f"types are {', '.join(FIELD_TYPES)}"))
             elif f.unit and f.type not in ("decimal", "integer"):
                 diagnostics.append(Diagnostic(f"only numbers carry a unit; {f.name} is {f.type}", f.span))
-            fields[f.name] = FieldSpec(f.name, f.type, f.unit, f.required)
+            fields[f.name] = FieldSpec(f.name, f.type, f.unit, f.required, _empty_value(f, diagnostics))
             if f.unit:
                 units.add(f.unit)
         events[decl.name] = EventSpec(decl.name, decl.label, decl.trial_level, fields)
         limits.check_event_width(decl, fields, diagnostics)
     return events, units
+
+
+def _empty_value(decl: n.FieldDecl, diagnostics: list[Diagnostic]) -> Decimal | str | bool | None:
+    """The value `empty means` gives an empty cell, checked against the field's type."""
+    empty = decl.empty
+    if empty is None:
+        return None
+    if decl.required:
+        diagnostics.append(Diagnostic(f"{decl.name} is required, so it is never empty", empty.span,
+                                      "drop `required`, or drop `empty means`"))
+        return None
+    wanted = {"boolean": n.Boolean, "text": n.Text, "integer": n.Quantity, "decimal": n.Quantity}.get(decl.type)
+    if wanted is None:
+        diagnostics.append(Diagnostic(f"an empty {decl.type} cannot stand for a value", empty.span,
+                                      "`empty means` is for yes/no, number and text fields"))
+        return None
+    if not isinstance(empty, wanted) or decl.type == "integer" and empty.value != empty.value.to_integral_value():
+        kind = {"boolean": "yes or no", "text": "a text in quotes", "integer": "a whole number"}.get(decl.type, "a number")
+        diagnostics.append(Diagnostic(f"{decl.name} is {decl.type}; an empty one means {kind}", empty.span))
+        return None
+    return empty.value
 
 
 def _groups(tree: n.Protocol, events: dict[str, EventSpec], diagnostics: list[Diagnostic]) -> dict[str, tuple[str, ...]]:
@@ -124,8 +147,24 @@ def _groups(tree: n.Protocol, events: dict[str, EventSpec], diagnostics: list[Di
             else:
                 members.append(member)
         groups[decl.name] = tuple(members)
-        events[decl.name] = EventSpec(decl.name, decl.label, False, {"type": FieldSpec("type", "text", None, True)})
+        events[decl.name] = EventSpec(decl.name, decl.label, False, _group_fields(decl, members, events, diagnostics))
     return groups
+
+
+def _group_fields(decl: n.GroupDecl, members: list[str], events: dict[str, EventSpec],
+                  diagnostics: list[Diagnostic]) -> dict[str, FieldSpec]:
+    """`type`, naming the member; a group of one event type also offers that type's fields, so that
+    `a later_lab where test = ...` reads the sought record and not, silently, the one checked."""
+    fields = {"type": FieldSpec("type", "text", None, True)}
+    if len(members) != 1:
+        return fields
+    member = events[members[0]]
+    if "type" in member.fields:
+        diagnostics.append(Diagnostic(
+            f"{member.name} has a field named 'type', which a record of group {decl.name} uses for its member type",
+            decl.span, f"rename the field, or read {member.name} without the group"))
+        return fields
+    return {**member.fields, **fields}
 
 
 def _attributes(tree: n.Protocol, events: dict[str, EventSpec],
@@ -173,8 +212,9 @@ def _parameters(tree: n.Protocol, attributes: dict[str, tuple[str, str]],
                 diagnostics.append(Diagnostic(f"the entries of {decl.name} mix units: "
                                               f"{', '.join(sorted(map(str, units)))}", decl.span))
             keys = [e.key for e in decl.entries]
+            repeats = Counter(keys)  # counted once: keys.count per entry was quadratic in a long table
             for entry, key in zip(decl.entries, keys):
-                if keys.count(key) > 1:
+                if repeats[key] > 1:
                     diagnostics.append(Diagnostic(f"key {key} appears twice in {decl.name}", entry.span))
                     break
         params[decl.name] = decl

@@ -16,7 +16,7 @@ from .declare import Declarations
 from .lower import LoweredRule, compare_dates
 from . import limits
 from .model import CompiledRule, EngineRule, Pattern, Test
-from .operands import Conj, Unsupported, Value, text_of
+from .operands import Atom, Conj, Unsupported, Value, text_of
 from .resolve import ResolvedRule
 from .variants import expand_lookups, flatten, unknown_variants
 
@@ -73,12 +73,9 @@ class _Emitter:
         keep = (resolved.exists.alias,) if resolved.exists else ()
         anchored = due is not None and due.alias != "t"
         for conj in lowered.where:
-            where_tests, where_reads = flatten(conj)
-            if where_reads:
-                where = rule.check.where
-                self.diagnostics.append(Diagnostic(
-                    "a 'where' filter can only read required fields", where.span if where else rule.span,
-                    "records missing the field would be silently left out; test 'is known' in the check instead"))
+            where_tests, _ = flatten(conj)
+            for reason, tests in unknown_variants(conj, self.decls.params, self._alias_label):
+                self._undecided_filter(reason, tests, base, full, keep)
             self.emit("trigger", base, where_tests)
             if verdict.mode == "require" and due is not None:
                 cutoff = Pattern("cutoff", "$cutoff")
@@ -96,6 +93,35 @@ class _Emitter:
             for clause, conjs in lowered.clauses:
                 self._clause(clause.role, clause.index, clause.pattern, conjs, clause.reason, conj, base, due, anchored)
         return self._compiled(source_lines)
+
+    def _undecided_filter(self, reason: str, filter_tests: tuple[Test, ...], base: tuple[Pattern, ...],
+                          full: tuple[Pattern, ...], keep: tuple[str, ...]) -> None:
+        """A record the `where` cannot decide for (a value it reads is empty) is checked all the same: it
+        passes if the check holds whether or not the rule applies, and is not evaluable otherwise, so
+        that nothing drops out silently."""
+        lowered = self.lowered
+        verdict = self.resolved.rule.check.verdict
+        undecided = (Atom(filter_tests, frozenset()),)
+        self.emit("trigger", base, filter_tests)
+        if verdict.mode == "require" and lowered.checked.due is not None:
+            cutoff = Pattern("cutoff", "$cutoff")
+            self.emit("due", base + (cutoff,), filter_tests + lowered.due_tests, keep=(cutoff.alias,))
+        for body_conj in lowered.body:
+            for variant_conj, lookup_tests in expand_lookups(undecided + body_conj, self.decls.params):
+                tests, _ = flatten(variant_conj)
+                if verdict.mode == "require":
+                    self.emit("covered", full, tests + lookup_tests, keep)
+                else:
+                    self.emit("unknown", full, tests + lookup_tests, keep, reason)
+            if verdict.mode == "forbid":
+                for _, tests in unknown_variants(undecided + body_conj, self.decls.params, self._alias_label):
+                    self.emit("unknown", full, tests, keep, reason)
+        if verdict.mode == "require":
+            self.emit("unknown", base, filter_tests, (), reason)
+        for clause, conjs in lowered.clauses:
+            if clause.role == "excused":
+                self._clause(clause.role, clause.index, clause.pattern, conjs, clause.reason, undecided, base,
+                             lowered.checked.due, False)
 
     def _clause(self, role: str, index: int, pattern: Pattern, conjs: tuple[Conj, ...], reason: str, conj: Conj,
                 base: tuple[Pattern, ...], due: Value | None, anchored: bool) -> None:
@@ -139,6 +165,7 @@ class _Emitter:
             criteria=tuple(c for c, _ in rule.criteria),
             important=bool(rule.important),
             choices=rule.choices,
+            approximate=rule.approximate,
             needs=tuple(c.reason for c in resolved.clauses if c.role == "needs"),
             excuses=tuple(e.event for e in check.excuses),
             due_text=text_of(source_lines, verdict.due.span) if verdict.due is not None else None,

@@ -16,6 +16,9 @@ from .model import CompiledRule, FieldSpec
 ENGINE_MAX_PATTERNS = 16
 ENGINE_MAX_TESTS = 29
 ENGINE_MAX_RULES = 4096
+# A condition's sets of fields that may be empty each make an engine rule (2**n - 1 of them): past 8
+# fields, one rule would make hundreds; such a condition is refused instead.
+MAX_OPTIONAL_READS = 8
 ENGINE_MAX_FIRST_KINDS = 500
 ENGINE_MAX_PROPERTIES = 240  # about 250 fit; the runner adds id, sid and a sentinel
 # One record test (a pattern's own tests, e.g. kind dose and seq 1) leads on to at most 256 joins or

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from dataclasses import dataclass, field
 
 from ..errors import Diagnostic, Span
@@ -26,6 +27,12 @@ class FieldSpec:
     type: str
     unit: str | None
     required: bool
+    empty: Decimal | str | bool | None = None  # the value an empty cell stands for (`empty means`)
+
+    @property
+    def may_be_unknown(self) -> bool:
+        """Whether a record can lack this value: neither required nor given a value when empty."""
+        return not self.required and self.empty is None
 
 
 @dataclass(frozen=True)
@@ -152,6 +159,7 @@ class CompiledRule:
     criteria: tuple[str, ...] = ()
     important: bool = False
     choices: tuple[str, ...] = ()
+    approximate: str | None = None  # why the rule states its criterion only approximately
     needs: tuple[str, ...] = ()  # the reason each `needs` clause gives when unmet
     excuses: tuple[str, ...] = ()  # the event type of each `unless` clause
     due_text: str | None = None  # the `judged from` expression as written
@@ -228,6 +236,7 @@ class CompiledProtocol:
     governed_by: str | None = None  # the event type whose first record picks a subject's version
     tree: n.Protocol | None = field(default=None, compare=False, repr=False)  # the syntax tree compiled
     source: str = field(default="", compare=False, repr=False)  # the rules text
+    sha256: str = field(default="", compare=False, repr=False)  # of the bytes `source` was read from, if a file
 
     def rulesets(self) -> dict[str, dict]:
         """The exact rule definitions handed to the engine, by engine rule name."""

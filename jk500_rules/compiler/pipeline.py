@@ -95,6 +95,7 @@ def compile_version(tree: n.Protocol, filename: str, source: str, diagnostics: l
         criteria=decls.criteria,
         choices=tuple(
             [Choice(f"parameter {p.name}", p.span.line, p.choice) for p in tree.parameters if p.choice]
+            + _empty_means_choices(tree)
             + [Choice(r.id, r.span.line, text) for r in tree.rules for text in r.choices]),
         groups=decls.groups,
         warnings=tuple(d for d in diagnostics if d.severity != "error"),
@@ -102,6 +103,20 @@ def compile_version(tree: n.Protocol, filename: str, source: str, diagnostics: l
         source="\n".join(source_lines),
     )
     return Build(resolved, checked, lowered, protocol)
+
+
+def _empty_means_choices(tree: n.Protocol) -> list[Choice]:
+    """Each `empty means` is a reading of the protocol the writer chose, so the matrix lists it."""
+    words = {True: "yes", False: "no"}
+    choices = []
+    for event in tree.events:
+        for field in event.fields:
+            if field.empty is not None:
+                value = field.empty.value
+                shown = words[value] if isinstance(value, bool) else f'"{value}"' if isinstance(value, str) else value
+                choices.append(Choice(f"field {event.name}.{field.name}", field.span.line,
+                                      f"An empty {field.name} of {event.name} means {shown}."))
+    return choices
 
 
 def _unused(tree: n.Protocol, used: set[str]) -> list[Diagnostic]:

@@ -91,6 +91,13 @@ class References:
             event = decls.events[scope.exists_event]
             if name in event.fields or name == "date":
                 return self.field_value(scope.inner_alias, scope.exists_event, name, ref.span)
+            if name in self.trigger_fields():
+                # Reading the checked record's field here silently judged the wrong record (issue 15).
+                raise Unsupported(f"'{name}' is not a field of {scope.exists_event}", ref.span,
+                                  f"write {scope.trigger.event}.{name} to mean the checked record's")
+            self._refuse_member_field(scope.exists_event, name, ref.span)
+        if name not in self.trigger_fields():
+            self.refuse_unread_field(name, ref.span)
         if name in self.trigger_fields():
             return self._trigger_field(name, ref.span)
         if name in decls.attributes:
@@ -106,6 +113,37 @@ class References:
             choices |= set(decls.events[scope.exists_event].fields)
         raise Unsupported(f"unknown name '{name}'", ref.span,
                           did_you_mean(name, choices) or "declare it as a field, subject attribute or parameter")
+
+    def _refuse_member_field(self, group: str, name: str, span: Span) -> None:
+        """A field of some members of a group of several types: the group's records do not carry it."""
+        members = self.decls.groups.get(group, ())
+        owners = [m for m in members if name in self.decls.events[m].fields]
+        if len(members) > 1 and owners:
+            raise Unsupported(f"'{name}' is a field of {' and '.join(owners)}, but a {group} record "
+                              f"(any of {', '.join(members)}) has only date and type", span,
+                              f"read {owners[0]} itself, or make {group} a group of one event type")
+
+    def refuse_unread_field(self, name: str, span: Span) -> None:
+        """A field of the records behind a count or a group's first, which such a fact does not carry.
+
+        Falling through to a subject attribute or parameter of the same name would read something the
+        writer did not mean, so the name is an error here.
+        """
+        source = self.scope.trigger
+        if source.form == "count":
+            offered = "count and date" if source.period != "window" else "count, date, end and window"
+            if name in self.decls.events[source.event].fields:
+                raise Unsupported(f"'{name}' is a field of {source.event}, but this rule checks a count of "
+                                  f"{source.event} records, which offers only {offered}", span,
+                                  "a count offers the count and its dates, not the records counted")
+        elif source.form.startswith("group_"):
+            if name in self.decls.events[source.event].fields:
+                raise Unsupported(f"'{name}' is a field of {source.event}, but this rule checks the "
+                                  f"{source.form.removeprefix('group_')} {source.event} of each {source.attribute}, "
+                                  f"which offers only date and {source.attribute}", span,
+                                  f"read {source.event}.{name} in a rule checked for each {source.event}")
+        elif source.event in self.decls.groups:
+            self._refuse_member_field(source.event, name, span)
 
     def _trigger_field(self, name: str, span: Span) -> Value:
         source = self.scope.trigger
@@ -126,7 +164,7 @@ class References:
         spec = self.decls.events[event].fields.get(name)
         if spec is None:
             raise self.decls.unknown_field(event, name, span)
-        return typed_ref(alias, name, spec, span, optional=not spec.required)
+        return typed_ref(alias, name, spec, span, optional=spec.may_be_unknown)
 
     def _attribute(self, name: str, span: Span) -> Value:
         decls = self.decls

@@ -180,6 +180,8 @@ class _RuleResolver:
             parts = text.split(".")
             ok = False
             if len(parts) == 1:
+                if text not in refs.trigger_fields() and self._names_another_record(text, refs):
+                    continue
                 ok = text in self.decls.params or text in refs.trigger_fields()
                 if text in self.decls.params:
                     self.used_params.add(text)
@@ -193,6 +195,24 @@ class _RuleResolver:
                 self.diagnostics.append(Diagnostic(
                     f"the message names '{{{text}}}', which this rule cannot fill in", rule.message_span,
                     "use a parameter, a field of the record checked, or (for 'forbid a ...') record.field"))
+
+
+    def _names_another_record(self, text: str, refs: References) -> bool:
+        """A placeholder naming a field of the record sought, or of the records behind a count or a group's
+        first, is reported: it would show a parameter of that name, or nothing, instead of the value meant."""
+        rule, verdict = self.rule, self.rule.check.verdict
+        sought = verdict.exists_event if verdict.mode == "forbid" else None
+        if sought is not None and text in self.decls.events[sought].fields and rule.message_span:
+            self.diagnostics.append(Diagnostic(
+                f"the message names '{{{text}}}', a field of the {sought} found", rule.message_span,
+                f"write {{{sought}.{text}}}"))
+            return True
+        try:
+            refs.refuse_unread_field(text, rule.message_span or rule.span)
+        except Unsupported as exc:
+            self.diagnostics.append(exc.diagnostic)
+            return True
+        return False
 
 
 def _operands(leaf: n.Cond) -> list[n.Expr]:

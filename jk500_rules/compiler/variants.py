@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 
 from ..errors import Span
 from ..language import nodes as n
+from . import limits
 from .lower import scaled_test
 from .model import Test
 from .operands import Atom, Conj, Unsupported
@@ -21,6 +23,14 @@ def flatten(conj: Iterable[Atom]) -> tuple[tuple[Test, ...], frozenset[tuple[str
     for alias, fname in sorted(reads):
         tests.append(Test(alias, f"{fname}__known", "=", 1))
     return tuple(dict.fromkeys(tests)), frozenset(reads)
+
+
+def _missing_reason(missing: tuple[tuple[str, str], ...], label: Callable[[str], str]) -> str:
+    """`lab has no uln`; `lab has no p and no q`; `lab has no p; the subject's first infusion has no dose`."""
+    by_alias: dict[str, list[str]] = {}
+    for alias, fname in missing:
+        by_alias.setdefault(alias, []).append(fname)
+    return "; ".join(f"{label(alias)} has no {' and no '.join(fields)}" for alias, fields in by_alias.items())
 
 
 def expand_lookups(conj: Conj, params: dict[str, n.ParamDecl]) -> Iterator[tuple[Conj, tuple[Test, ...]]]:
@@ -44,18 +54,32 @@ def expand_lookups(conj: Conj, params: dict[str, n.ParamDecl]) -> Iterator[tuple
 
 def unknown_variants(conj: Conj, params: dict[str, n.ParamDecl],
                      label: Callable[[str], str]) -> Iterator[tuple[str, tuple[Test, ...]]]:
-    """For each optional field the conjunction reads: the same match with that field missing."""
+    """For each set of optional fields the conjunction reads: the same match with exactly those missing.
+
+    Every set, not each field alone: with two fields missing, a variant per field would need the other
+    present, no variant would match, and a check that cannot be decided would be reported a deviation.
+    The variant of a set asks what the rest of the conjunction still decides: it matches when no value
+    that is known contradicts the check.
+    """
     # A field the rule itself tests with `is known` is a condition, not a gap in the data.
     explicit = {(t.alias, t.field.removesuffix("__known")) for atom in conj if not atom.reads
                 for t in atom.tests if t.field.endswith("__known") and t.const == 1}
     reads = sorted({r for atom in conj for r in atom.reads} - explicit)
-    for alias, fname in reads:
-        kept = tuple(a for a in conj if (alias, fname) not in a.reads)
-        for variant, lookup_tests in expand_lookups(kept, params):
-            vtests, _ = flatten(variant)
-            vtests = tuple(t for t in vtests if not (t.alias == alias and t.field == f"{fname}__known"))
-            yield (f"{label(alias)} has no {fname}",
-                   vtests + lookup_tests + (Test(alias, f"{fname}__known", "=", 0),))
+    if len(reads) > limits.MAX_OPTIONAL_READS:
+        raise Unsupported(f"this condition reads {len(reads)} fields that may be empty; each set of them that is "
+                          "empty is judged by an engine rule of its own, and at most "
+                          f"{limits.MAX_OPTIONAL_READS} such fields fit one condition",
+                          conj[0].span or Span(1, 1, 1, 1),
+                          "split the rule, or make some fields required or give them an `empty means`")
+    for size in range(1, len(reads) + 1):
+        for missing in itertools.combinations(reads, size):
+            kept = tuple(a for a in conj if not a.reads & set(missing))
+            known_flags = {(alias, f"{fname}__known") for alias, fname in missing}
+            for variant, lookup_tests in expand_lookups(kept, params):
+                vtests, _ = flatten(variant)
+                vtests = tuple(t for t in vtests if (t.alias, t.field) not in known_flags)
+                yield (_missing_reason(missing, label),
+                       vtests + lookup_tests + tuple(Test(alias, f"{fname}__known", "=", 0) for alias, fname in missing))
     lookups = [lk for atom in conj for lk in atom.lookups]
     if lookups:
         table, key = lookups[0][1].lookup  # type: ignore[misc]

@@ -76,6 +76,7 @@ def audit_files(protocol: CompiledProtocol, paths: list[str], as_of: dt.date | N
                         bounds = date_bounds(date_text, time_zone)
                         if bounds is not None and (latest is None or bounds[0] > latest):
                             latest = bounds[0]
+                data.hashes[log.path] = log.sha256  # of what was read: a log growing meanwhile is not what it says
             trial_records: list[Record] = []
             for index, line, row in trial_rows:
                 outcome = validate(row, logs[index].path, line, protocol, time_zone)

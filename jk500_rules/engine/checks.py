@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -176,11 +177,8 @@ def _finding(rule: CompiledRule, status: str, refs: dict[str, int], session: Ses
              reason: str | None = None) -> Finding:
     evidence: dict[str, Evidence] = {alias: session.evidence[ref] for alias, ref in refs.items()}
     dated = evidence.get("x") if "x" in evidence and rule.mode == "forbid" else evidence["t"]
-    records: list[Record] = []
-    for alias in sorted(evidence, key=lambda a: (a != "t", a != "x", a)):
-        for record in evidence[alias].records:
-            if record not in records:
-                records.append(record)
+    records = _distinct(record for alias in sorted(evidence, key=lambda a: (a != "t", a != "x", a))
+                        for record in evidence[alias].records)
     if status == "not_evaluable":
         message = f"{rule.title}: cannot be evaluated, {reason}."
     elif status == "possible_deviation":
@@ -189,11 +187,38 @@ def _finding(rule: CompiledRule, status: str, refs: dict[str, int], session: Ses
         message = render_message(rule, evidence, protocol)
     considered: tuple[Record, ...] = ()
     if status == "deviation" and rule.mode == "require" and rule.exists_event:
-        sought = {id(r): r for fact, ev in zip(session.facts, session.evidence)
-                  if fact["kind"] == rule.exists_event for r in ev.records}
-        considered = tuple(sorted(sought.values(), key=Record.content_key))
+        considered = _considered(session, rule.exists_event)
     return Finding(rule, session.subject, dated.display.get("date", ""), status, message, tuple(records), reason,
                    considered)
+
+
+def _distinct(records: Iterable[Record]) -> list[Record]:
+    """Each record once, in the order first met, compared by equality as `not in` a list would be.
+
+    Equal records share their file, line and event, so only records sharing those are compared: a
+    count over thousands of records stays linear.
+    """
+    distinct: list[Record] = []
+    seen: dict[tuple[str, int, str], list[Record]] = {}
+    for record in records:
+        same = seen.setdefault((record.file, record.line, record.event), [])
+        if record not in same:
+            same.append(record)
+            distinct.append(record)
+    return distinct
+
+
+def _considered(session: Session, event: str) -> tuple[Record, ...]:
+    """The session's records of `event`, in content order: what a `require a` deviation looked through.
+
+    Kept on the session, so that a subject with thousands of such deviations reads their facts once.
+    """
+    cached = session.considered.get(event)
+    if cached is None:
+        sought = {id(r): r for fact, ev in zip(session.facts, session.evidence) if fact["kind"] == event
+                  for r in ev.records}
+        cached = session.considered[event] = tuple(sorted(sought.values(), key=Record.content_key))
+    return cached
 
 
 def render_message(rule: CompiledRule, evidence: dict[str, Evidence], protocol: CompiledProtocol) -> str:
@@ -209,6 +234,8 @@ def render_message(rule: CompiledRule, evidence: dict[str, Evidence], protocol: 
             return source.get(name, "(none)")
         if text in trigger:
             return trigger[text]
+        if text in protocol.events[rule.trigger_event].fields:
+            return "(none)"  # an empty field of the record checked shadows a parameter of its name
         value = protocol.parameters.get(text)
         return str(value) if value is not None else "(none)"
 

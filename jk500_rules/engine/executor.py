@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Protocol
 
 from ..errors import InputError
+from .lifeline import forked_by_main_thread, watch_parent
 
 
 class Executor(Protocol):
@@ -59,7 +60,8 @@ class ProcessExecutor:
     """`jobs` forked worker processes, each with its own engines; the parent only reads and joins.
 
     Fork, not spawn: a worker starts with the parent's compiled protocol already in memory. A worker
-    that dies fails the audit at once (multiprocessing.Pool would wait for its result for ever).
+    that dies fails the audit at once (multiprocessing.Pool would wait for its result for ever); a
+    parent that dies takes its workers with it (see lifeline.py).
     """
 
     def __init__(self, jobs: int):
@@ -68,7 +70,11 @@ class ProcessExecutor:
 
     def map(self, fn: Callable[..., Any], job: Any, chunks: Iterable[Any], engines: Any) -> Iterator[Any]:
         if self._pool is None:
-            self._pool = concurrent.futures.ProcessPoolExecutor(self.jobs, mp_context=multiprocessing.get_context("fork"))
+            # The pool forks every worker at the first submit below, in this thread: lifeline.py says why
+            # that thread matters.
+            self._pool = concurrent.futures.ProcessPoolExecutor(
+                self.jobs, mp_context=multiprocessing.get_context("fork"), initializer=watch_parent,
+                initargs=(os.getpid(), forked_by_main_thread()))
         in_flight: deque[concurrent.futures.Future[Any]] = deque()
         try:
             for chunk in chunks:

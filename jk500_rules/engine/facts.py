@@ -35,6 +35,8 @@ class Session:
     facts: list[dict] = field(default_factory=list)
     evidence: list[Evidence] = field(default_factory=list)
     partial: bool = False  # some record has a partial date: judged by the rules over date intervals
+    # Per event type, its records in content order, once a `require a` deviation has listed them (checks.py).
+    considered: dict[str, tuple[Record, ...]] = field(default_factory=dict)
 
     def add(self, fact: dict, evidence: Evidence) -> None:
         fact["ref"] = len(self.evidence)
@@ -64,7 +66,7 @@ def record_fact(record: Record, spec: EventSpec) -> dict:
     """A record as a fact of its event type: dates as day numbers, decimals scaled, absent fields known as 0."""
     fact: dict = {"kind": record.event, **encode("date", record.date, record.upper.get("date"))}
     for name, fspec in spec.fields.items():
-        value = record.values.get(name)
+        value = record.values.get(name, fspec.empty)
         known = value is not None
         fact[f"{name}__known"] = 1 if known else 0
         if fspec.type == "date":

@@ -100,9 +100,9 @@ def judge_subject(job: AuditJob, subject: str, records: list[Record], versions: 
 def judge_session(session: Session, protocol: CompiledProtocol, engines: Engines,
                   pending: Counter) -> tuple[list[Finding], list[Standing]]:
     """Feed one session to the engine and judge every rule of its level, in rule order."""
-    engine, rules = engines.get(protocol, session.partial)
+    matches, rules = engines.feed(protocol, session)
     by_rule: dict[str, list[tuple[Any, dict[str, int]]]] = defaultdict(list)
-    for name, match in engine.feed(session.name, session.facts):
+    for name, match in matches:
         rule, er = rules[name]
         by_rule[rule.id].append((er, match))
     level = "subject" if session.subject is not None else "trial"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
-from ..compiler.model import CompiledProtocol, FactPlan, Window
+from ..compiler.model import CompiledProtocol, EventSpec, FactPlan, Window
 from ..dates import add_days, add_months, encode, week_start
 from ..inputs.records import Record
 from .facts import Evidence, Marks, Session, cutoff_fact, mark_partial, record_display, record_fact
@@ -28,7 +28,8 @@ def subject_session(subject: str, records: list[Record], protocol: CompiledProto
     for group, members, reads in plan.groups:
         merged = sorted((r for m in members for r in by_event.get(m, [])), key=Record.content_key)
         by_event[group] = merged  # counts and windows may be over a group too
-        _add_group_members(session, group, merged, reads)
+        member_spec = protocol.events[members[0]] if len(members) == 1 else None
+        _add_group_members(session, group, merged, reads, member_spec)
     attributes = _subject_fact(session, by_event, protocol) if plan.subject else {}
     for event, period, start in sorted(plan.counts):
         _add_counts(session, by_event.get(event, []), event, period, start, cutoff)
@@ -78,12 +79,12 @@ def _attribute_values(by_event: dict[str, list[Record]],
     sources: list[Record] = []
     for name, (event, fname) in sorted(protocol.subject_attributes.items()):
         spec = protocol.events[event].fields[fname]
-        source = next((r for r in by_event.get(event, []) if fname in r.values), None)
+        source = next((r for r in by_event.get(event, []) if fname in r.values or spec.empty is not None), None)
         fact[f"{name}__known"] = 1 if source else 0
         if source is None:
             fact[name] = "" if spec.type == "text" else 0
             continue
-        value = source.values[fname]
+        value = source.values.get(fname, spec.empty)
         fact[name] = value if spec.type == "text" else int(value)  # type: ignore[call-overload]
         values[name] = value
         if source not in sources:
@@ -116,16 +117,19 @@ def _add_counts(session: Session, items: list[Record], event: str, period: str, 
         session.add(fact, Evidence(tuple(members), {"count": str(len(members)), "date": first_day.isoformat()}))
 
 
-def _add_group_members(session: Session, group: str, items: list[Record], reads: frozenset[str]) -> None:
+def _add_group_members(session: Session, group: str, items: list[Record], reads: frozenset[str],
+                       member_spec: EventSpec | None) -> None:
     """Each record of a group's member types again, as a record of the group, ordered across types.
 
-    When the rules read only the group's first (or last) record, only that one becomes a fact.
+    When the rules read only the group's first (or last) record, only that one becomes a fact. A group of
+    one event type carries that type's fields too.
     """
     for index, record in enumerate(items):
         if "all" not in reads and not (index == 0 and "first" in reads or index == len(items) - 1 and "last" in reads):
             continue
-        fact = {"kind": group, "type": record.event, "type__known": 1,
-                **encode("date", record.date, record.upper.get("date")),
+        fields = record_fact(record, member_spec) if member_spec is not None else \
+            encode("date", record.date, record.upper.get("date"))
+        fact = {**fields, "kind": group, "type": record.event, "type__known": 1,
                 "seq": index + 1, "rseq": len(items) - index}
         session.add(fact, Evidence((record,), {**record_display(record), "type": record.event}))
 

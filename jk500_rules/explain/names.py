@@ -117,7 +117,7 @@ class Names:
 
     def _event_fields(self, event: str) -> dict[str, tuple[str, bool]]:
         spec = self.protocol.events[event]
-        fields = {f.name: (_value_kind(f.type), not f.required) for f in spec.fields.values()}
+        fields = {f.name: (_value_kind(f.type), f.may_be_unknown) for f in spec.fields.values()}
         return fields | {"date": ("date", False)}
 
     def _attribute_type(self, name: str) -> str:

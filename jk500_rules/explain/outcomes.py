@@ -110,6 +110,24 @@ class OutcomeSentences(RuleContext):
                 sentences.append(f"A subject with no {self.nouns.noun(node.event)} {outcome}.")
         return sentences
 
+    def undecided_filter_sentence(self) -> list[str]:
+        """A `where` reading values that may be missing: such records are checked, never dropped."""
+        where = self.check.where
+        if where is None:
+            return []
+        items: list[str] = []
+        for node in walk(where):
+            if isinstance(node, n.NameRef):
+                ref = self.names.resolve(node, self.trigger_scope)
+                if ref is not None and ref.optional:
+                    text = self.nouns.phrase(node, replace(self.trigger_scope, current="named"))
+                    if text not in items:
+                        items.append(text)
+        if not items:
+            return []
+        return [f"When {' or '.join(items)} is not recorded, so that it is not known whether the rule applies, "
+                "the record is checked all the same: it passes if the check holds, and is otherwise not evaluable."]
+
     def unknown_sentence(self) -> list[str]:
         """Optional values the check reads: without them, it is not evaluable (never a pass)."""
         cond = self.check.verdict.cond
@@ -130,7 +148,7 @@ class OutcomeSentences(RuleContext):
                     text = self.nouns.phrase(node, replace(scope, current="named"))
             elif isinstance(node, n.AnchorRef) and node.field not in (None, "date"):
                 spec = self.protocol.events[node.event].fields.get(node.field or "")
-                if spec is not None and not spec.required:
+                if spec is not None and spec.may_be_unknown:
                     text = f"the {node.field} field of the subject's {node.which} {self.nouns.noun(node.event)}"
             if text and not any(text in item for item in items):
                 items = [i for i in items if i not in text]

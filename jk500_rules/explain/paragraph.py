@@ -17,9 +17,12 @@ class RuleParagraph(DeviationSentence, OutcomeSentences):
         body = [self.deviation_sentence()]
         body += self._window_sentence() + self._definitions() + self.missing_record_sentences()
         body += self.needs_sentence()
-        body += self.due_sentence() + self.excuse_sentences() + self.unknown_sentence()
+        body += self.due_sentence() + self.excuse_sentences() + self.undecided_filter_sentence()
+        body += self.unknown_sentence()
         body.append(self._standing_sentence())
         lines = [f"{self.rule.id}: {self.rule.title}", " ".join(body)]
+        if self.rule.approximate is not None:
+            lines.append(f"Approximate: {self.rule.approximate}")
         lines += [f"Reading: {text}" for text in self.rule.choices]
         for name in self._parameters_used():
             choice = self.names.params[name].choice

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import csv
 import math
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, TextIO
 
 from ..errors import InputError
@@ -27,13 +28,40 @@ RowTexts = Iterator[tuple[int, str, list[str] | str | None]]
 
 
 def check_header(path: str, header: tuple[str, ...]) -> None:
-    """InputError (at line 1) for a CSV header that lacks a base column or repeats one."""
-    missing = [c for c in BASE_COLUMNS if c not in header]
+    """InputError (at line 1) for a CSV header that lacks a base column, leaves one unnamed or repeats one."""
+    names = set(header)
+    missing = [c for c in BASE_COLUMNS if c not in names]
     if missing:
         raise InputError(path, f"the header lacks column{'s' if len(missing) > 1 else ''} {', '.join(missing)}", 1)
-    duplicates = sorted({h for h in header if header.count(h) > 1})
+    problem = names_problem(header, "the header")
+    if problem:
+        raise InputError(path, problem, 1)
+
+
+def names_problem(names: Sequence[str], what: str) -> str | None:
+    """Why column names cannot key a row (one empty, one repeated), or None; `what` holds them.
+
+    Rows become dicts keyed by these names: a repeated name would keep one of its cells and drop the
+    other, an empty one would take cells that no field can be named for. Linear in the columns (a
+    header of 100,000 columns fits the line limit).
+    """
+    empty = [number for number, name in enumerate(names, 1) if not name]
+    if empty:
+        trailing = empty[0] == len(names) - len(empty) + 1  # all at the end: an export's trailing commas
+        hint = f" ({'a trailing comma' if len(empty) == 1 else 'trailing commas'}?)" if trailing else ""
+        if len(empty) == 1:
+            return f"{what} has an empty column name at column {empty[0]}{hint}"
+        return f"{what} has empty column names at columns {listed(empty)}{hint}"
+    duplicates = sorted(name for name, count in Counter(names).items() if count > 1)
     if duplicates:
-        raise InputError(path, f"the header repeats column {', '.join(duplicates)}", 1)
+        return f"{what} repeats column {listed(duplicates)}"
+    return None
+
+
+def listed(items: Sequence[object], most: int = 10) -> str:
+    """Items for a one-line message: the first `most`, and how many there are when that is not all."""
+    shown = ", ".join(map(str, items[:most]))
+    return shown if len(items) <= most else f"{shown}, ... ({len(items)} in all)"
 
 
 def json_texts(handle: TextIO, end: str = "\n") -> RowTexts:
@@ -82,6 +110,8 @@ def csv_texts(path: str, handle: TextIO, end: str = "\n") -> tuple[tuple[str, ..
         raise InputError(path, "the file is empty; a visit log starts with a header row", 1) from None
     except csv.Error as exc:
         raise InputError(path, f"the header row is not valid CSV ({exc})", 1) from None
+    if overlong:  # read as an empty line: without this it would be "the header lacks columns ..."
+        raise InputError(path, f"the header line is longer than {LINE_LIMIT} characters", overlong[0])
     consumed.clear()
     hidden.clear()
     return tuple(h.strip() for h in header), _csv_rows(reader, consumed, overlong, hidden, len(header))

@@ -56,5 +56,7 @@ class LogData:
     rejections: list[Rejection] = field(default_factory=list)
     read: int = 0
     files: list[str] = field(default_factory=list)
+    # Per file read: the SHA-256 of the bytes read, hashed as they were read (provenance names exactly these).
+    hashes: dict[str, str] = field(default_factory=dict)
     # Per source table (an SDTM domain file): rows read, turned into records, left unmapped, rejected.
     sources: list[dict[str, object]] = field(default_factory=list)

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import csv
 import gc
+import hashlib
+import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from ..compiler.model import CompiledProtocol
 from ..errors import InputError
@@ -34,6 +37,7 @@ def read_logs(paths: list[str], protocol: CompiledProtocol, time_zone: str | Non
                     data.records.append(outcome)
                 else:
                     data.rejections.append(Rejection(path, line, outcome))
+            data.hashes[path] = log.sha256
     finally:
         if collecting:
             gc.enable()
@@ -42,15 +46,69 @@ def read_logs(paths: list[str], protocol: CompiledProtocol, time_zone: str | Non
 
 def read_text(path: str) -> str:
     """A UTF-8 text file (a byte-order mark is dropped), or InputError saying why it cannot be read."""
+    return read_hashed_text(path)[0]
+
+
+def read_hashed_text(path: str) -> tuple[str, str]:
+    """A UTF-8 text file as `read_text` gives it, and the SHA-256 of the bytes it was read from."""
     p = Path(path)
     if not p.is_file():
         raise InputError(path, "no such file" if not p.exists() else "not a file")
     try:
-        return p.read_text(encoding="utf-8-sig")
+        raw = p.read_bytes()
+        # Decoded as open() in text mode does (universal newlines), from the very bytes hashed.
+        with io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8-sig") as text:
+            return text.read(), hashlib.sha256(raw).hexdigest()
     except UnicodeDecodeError as exc:
         raise InputError(path, f"not UTF-8 text (byte {exc.start})") from None
     except OSError as exc:
         raise InputError(path, exc.strerror or "cannot be read") from None
+
+
+class HashedReader(io.RawIOBase):
+    """A binary file whose bytes are hashed as they are read: the hash is of exactly what was read,
+    whatever the file holds by the time a report names it (a log may grow during an audit)."""
+
+    def __init__(self, raw: io.RawIOBase):
+        self.raw = raw
+        self.digest = hashlib.sha256()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        count = self.raw.readinto(buffer)
+        if count:
+            self.digest.update(memoryview(buffer)[:count])
+        return count or 0
+
+    def close(self) -> None:
+        self.raw.close()
+        super().close()
+
+
+class _RepeatedKey(Exception):
+    """A JSON object names a key twice: json would keep the last value without a word."""
+
+    def __init__(self, key: str):
+        super().__init__(key)
+        self.key = key
+
+
+def _object(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    """A JSON object as a dict, refused where a key repeats (as a CSV header may not repeat a column)."""
+    row = dict(pairs)
+    if len(row) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _RepeatedKey(key)
+            seen.add(key)
+    return row
+
+
+# Built once: json.loads(text, object_pairs_hook=...) builds a decoder per call, which doubled the cost of a row.
+_DECODER = json.JSONDecoder(object_pairs_hook=_object)
 
 
 class LogFile:
@@ -66,6 +124,7 @@ class LogFile:
         self.json = Path(path).suffix.lower() in JSON_SUFFIXES
         self.header: tuple[str, ...] = ()
         self._base_columns: tuple[int, ...] = ()
+        self.sha256 = ""  # of the bytes read, once `texts` has read the file to its end
         p = Path(path)
         if not p.is_file():
             raise InputError(path, "no such file" if not p.exists() else "not a file")
@@ -74,7 +133,7 @@ class LogFile:
     def known(cls, path: str, header: tuple[str, ...], json_lines: bool) -> LogFile:
         """A log already opened elsewhere (a worker parsing rows it was sent): nothing is read here."""
         log = cls.__new__(cls)
-        log.path, log.header, log.json, log._base_columns = path, header, json_lines, ()
+        log.path, log.header, log.json, log._base_columns, log.sha256 = path, header, json_lines, (), ""
         return log
 
     def rows(self) -> Iterator[tuple[int, list[str] | dict[str, object] | str]]:
@@ -93,10 +152,19 @@ class LogFile:
     def parse(self, text: str) -> list[str] | dict[str, object] | str:
         """One row's text (from `texts`) parsed: cells, an object, or why it is not a row."""
         if self.json:
+            line = text.rstrip("\r\n")  # else an unfinished object's column is 1, past the line
             try:
-                row = json.loads(text.rstrip("\r\n"))  # else an unfinished object's column is 1, past the line
+                if line.startswith("\ufeff"):  # what json.loads says of it; the decoder alone does not look
+                    raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", line, 0)
+                row = _DECODER.decode(line)
             except json.JSONDecodeError as exc:
                 return f"not valid JSON ({exc.msg} at column {exc.colno})"
+            except _RepeatedKey as exc:
+                return f"key {exc.key} appears twice (a row gives each column once)"
+            except ValueError:  # an integer past the 4,300 digits Python reads
+                return "has a number of more than 4,300 digits"
+            except RecursionError:
+                return "has values nested too deeply to read"
             if not isinstance(row, dict):
                 return "a JSON Lines row must be an object"
             return json_problem(row) or row
@@ -132,13 +200,16 @@ class LogFile:
         end = LF
         try:
             end = file_line_end(self.path)  # one policy with `watch` (lines.py): where a line ends
-            with open(self.path, encoding="utf-8-sig", newline=end) as handle:
+            hashed = HashedReader(io.FileIO(self.path, "r"))  # closed with `handle`
+            buffered = io.BufferedReader(hashed, 1 << 20)
+            with io.TextIOWrapper(buffered, encoding="utf-8-sig", newline=end) as handle:
                 if self.json:
                     yield from json_texts(handle, end)
                 else:
                     self.header, rows = csv_texts(self.path, handle, end)
                     check_header(self.path, self.header)
                     yield from rows
+                self.sha256 = hashed.digest.hexdigest()  # read to the end: every byte hashed was audited
         except UnicodeDecodeError as exc:
             line, column = undecodable(self.path, end) or (None, exc.start + 1)
             where = f"byte {column} of the line" if line else f"near byte {column} of a block"

@@ -32,9 +32,10 @@ class DeclarationBuilder(ExpressionBuilder):
         name, type_ = items[0], items[1]
         unit = next((i for i in items[2:] if isinstance(i, str) and not isinstance(i, Token)), None)
         required = any(isinstance(i, Token) and i.type == "REQUIRED" for i in items)
+        empty = next((i for i in items[2:] if isinstance(i, (n.Quantity, n.Text, n.Boolean))), None)
         return n.FieldDecl(
             span=token_span(name), name=str(name), type=str(type_), type_span=token_span(type_), unit=unit,
-            required=required,
+            required=required, empty=empty,
         )
 
     def group_decl(self, meta: Any, items: list[Token]) -> n.GroupDecl:

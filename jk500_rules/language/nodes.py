@@ -225,6 +225,7 @@ class Rule(Node):
     criteria: tuple[tuple[str, Span], ...] = ()  # `cites INC-1, EXC-7`
     important: bool | None = None
     choices: tuple[str, ...] = ()
+    approximate: str | None = None  # why the rule states its criterion only approximately
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -234,6 +235,7 @@ class FieldDecl(Node):
     type_span: Span
     unit: str | None
     required: bool
+    empty: Quantity | Text | Boolean | None = None  # `empty means VALUE`: what an empty cell stands for
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -56,6 +56,7 @@ class RuleBuilder(CheckBuilder):
             criteria=get("criteria") or (),
             important=get("important"),
             choices=tuple(choices),
+            approximate=get("approximate"),
         )
 
     def rule_id(self, meta: Any, items: list[Token]) -> tuple[str, Span]:
@@ -87,3 +88,11 @@ class RuleBuilder(CheckBuilder):
 
     def rule_choice(self, meta: Any, items: list[Token]) -> tuple[str, Any, Span]:
         return "choice", unquote(items[0]), meta_span(meta)
+
+    def approximate(self, meta: Any, items: list[Token]) -> tuple[str, Any, Span]:
+        reason = unquote(items[0])
+        if not reason.strip():
+            self.diagnostics.append(Diagnostic("an approximate rule says why it is approximate", token_span(items[0]),
+                                               'for example: approximate "the protocol counts hours; the log '
+                                               'has dates only"'))
+        return "approximate", reason, meta_span(meta)

@@ -163,7 +163,7 @@ class LogTail:
         row_text, line, overlong = "".join(self._pending), self._pending_line, self._overlong
         self._pending, self._overlong = [], 0
         if self.log is None:
-            self.log = LogFile.known(self.path, _header(self.path, cells, problem), False)
+            self.log = LogFile.known(self.path, _header(self.path, cells, problem, overlong or None), False)
             return None
         if problem is not None:
             return Row(self.path, line, problem)
@@ -240,8 +240,10 @@ def _identity(path: str) -> Identity | None:
     return status.st_dev, status.st_ino
 
 
-def _header(path: str, cells: list[str], problem: str | None) -> tuple[str, ...]:
-    """A CSV header, refused as visit_logs.LogFile refuses it."""
+def _header(path: str, cells: list[str], problem: str | None, overlong: int | None) -> tuple[str, ...]:
+    """A CSV header, refused as visit_logs.LogFile refuses it; `overlong` is its first line over the limit."""
+    if overlong is not None:
+        raise InputError(path, f"the header line is longer than {LINE_LIMIT} characters", overlong)
     if problem is not None:
         raise InputError(path, f"the header row is {problem}", 1)
     header = tuple(cell.strip() for cell in cells)

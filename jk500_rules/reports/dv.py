@@ -17,16 +17,21 @@ What goes where (the choices an SDTM reviewer needs to know):
   TREATMENT, follow_up -> FOLLOW-UP (see EPOCHS); every other category leaves EPOCH empty, since a
   safety or assessment rule can fire in any epoch and the logs do not record epochs.
 - DVSTDTC is the finding's date (ISO 8601); DVENDTC is not given (a finding is dated on one day).
-- Text longer than 200 bytes (UTF-8): DVTERM keeps the first 200, the rest goes to SUPPDV records
-  DVTERM1, DVTERM2... (the SDTMIG rule for long text); DVDECOD and DVREFID are cut at 200.
+- Text longer than 200 bytes (UTF-8): DVTERM, DVDECOD and DVCAT keep the first 200, the rest goes
+  to SUPPDV records DVTERM1, DVTERM2... (DVDECOD1..., DVCAT1...), the SDTMIG rule for long text.
+  Identifiers cannot continue elsewhere: STUDYID, USUBJID and DVREFID are cut at 200 bytes, and DV
+  is refused (exit 2, before any file is written) when that would make two different subject ids one
+  USUBJID (their records would be numbered as one subject's) or two different DVREFIDs one; the
+  line names them (`refuse_clashes`).
 - The important-deviation flag (the rule's `important yes`) is a supplemental qualifier: one SUPPDV
   record per DV record, IDVAR DVSEQ, QNAM DVIMPFL, QLABEL "Important Protocol Deviation Flag", QVAL Y
   or N, QORIG DERIVED (the tool derives it from the rules file), QEVAL empty. SDTMIG has no standard
   variable for it; the name follows the --xxxFL convention for flags (IMPORTANT_QNAM below).
 - Trial-level findings (a rule about the whole trial, e.g. a dose-escalation gate) have no subject,
   and DV is a subject-level domain: they are not in DV or SUPPDV. They go to `dv_trial.csv`, with the
-  DV columns (USUBJID empty, DVSEQ 1..n over the trial's findings, DVTERM never cut) and the flag as a
-  DVIMPFL column. `--format dv` without -o prints dv.csv alone and says on stderr how many it left out.
+  DV columns (USUBJID empty, DVSEQ 1..n over the trial's findings, DVTERM, DVDECOD and DVCAT never
+  cut) and the flag as a DVIMPFL column. `--format dv` without -o prints dv.csv alone and says on
+  stderr how many it left out.
 
 Files `write` makes in a folder: dv.csv, suppdv.csv, dv.xpt, suppdv.xpt, dv_trial.csv (a header
 alone when there is no trial-level finding). The CSV files are safe to open in a spreadsheet: a cell
@@ -38,7 +43,9 @@ same data give the same bytes.
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -84,6 +91,9 @@ EPOCHS = {"eligibility": "SCREENING", "consent": "SCREENING", "treatment": "TREA
 SUBCATEGORIES = {"deviation": "DEVIATION", "possible_deviation": "POSSIBLE DEVIATION",
                  "not_evaluable": "NOT EVALUABLE"}
 TEXT_LIMIT = 200  # bytes: the longest character value XPORT version 5 holds
+# Text columns whose text past TEXT_LIMIT continues in SUPPDV, with the label the QLABEL is numbered from.
+CONTINUED = (("DVTERM", "Protocol Deviation Term"), ("DVDECOD", "Protocol Deviation Coded Term"),
+             ("DVCAT", "Category for Protocol Deviation"))
 
 FILES = ("dv.csv", "suppdv.csv", "dv.xpt", "suppdv.xpt", "dv_trial.csv")
 TRIAL_FILE = "dv_trial.csv"
@@ -122,24 +132,47 @@ def _cut(text: str) -> str:
     return chunks(text)[0]
 
 
-def _record(finding: Finding, studyid: str, seq: int) -> tuple[Row, list[str]]:
-    """A DV record, and the DVTERM text past its first 200 bytes."""
+def _record(finding: Finding, studyid: str, seq: int) -> tuple[Row, list[tuple[str, str, str]]]:
+    """A DV record, and its text past 200 bytes as (QNAM, QLABEL, piece) for SUPPDV."""
     rule = finding.rule
-    term, *rest = chunks(finding.message)
     refid = f"{rule.id}:{finding.date}" if finding.date else rule.id
-    return {
+    record = {
         "STUDYID": _cut(studyid),
         "DOMAIN": "DV",
         "USUBJID": _cut(finding.subject or ""),
         "DVSEQ": seq,
         "DVREFID": _cut(refid),
-        "DVTERM": term,
-        "DVDECOD": _cut(rule.title),
-        "DVCAT": _cut(rule.category.upper().replace("_", " ")),
+        "DVTERM": finding.message,
+        "DVDECOD": rule.title,
+        "DVCAT": rule.category.upper().replace("_", " "),
         "DVSCAT": SUBCATEGORIES.get(finding.status, finding.status.upper().replace("_", " ")),
         "EPOCH": EPOCHS.get(rule.category.lower(), ""),
         "DVSTDTC": finding.date,
-    }, rest
+    }
+    rest: list[tuple[str, str, str]] = []
+    for name, label in CONTINUED:
+        record[name], *more = chunks(record[name])
+        rest += [(f"{name}{i}", f"{label} {i}", piece) for i, piece in enumerate(more, start=1)]
+    return record, rest
+
+
+def refuse_clashes(result: AuditResult) -> None:
+    """Fail before anything is written when cutting identifiers to 200 bytes would make two different ones one."""
+    for what, column, values in (
+            ("subject ids", "USUBJID", {f.subject for f in result.findings if f.subject is not None}),
+            ("finding references (rule id:date)", "DVREFID",
+             {f"{f.rule.id}:{f.date}" if f.date else f.rule.id for f in result.findings})):
+        by_cut: dict[str, list[str]] = {}
+        for value in sorted(values):
+            by_cut.setdefault(_cut(value), []).append(value)
+        clashes = [group for group in by_cut.values() if len(group) > 1]
+        if clashes:
+            named = " and ".join(json.dumps(value, ensure_ascii=False) for value in clashes[0])
+            others = len(clashes) - 1
+            more = f" (and {others} more such group{'s' if others > 1 else ''})" if others else ""
+            raise Jk500Error(f"jk500-rules audit: error: --format dv cannot tell apart the {what} {named}{more}: "
+                             f"they share their first {TEXT_LIMIT} bytes, all that SAS XPORT keeps of {column}; "
+                             f"shorten them, or leave dv out of --format")
 
 
 def _supp(record: Row, qnam: str, qlabel: str, qval: str) -> Row:
@@ -155,6 +188,7 @@ def build(result: AuditResult) -> Datasets:
         rule_index, subject, date, status, evidence = finding.sort_key(order)
         return subject, date, rule_index, status, evidence
 
+    refuse_clashes(result)
     studyid = study_id(result)
     dv: list[Row] = []
     suppdv: list[Row] = []
@@ -165,13 +199,14 @@ def build(result: AuditResult) -> Datasets:
         record, rest = _record(finding, studyid, seq[finding.subject])
         flag = "Y" if finding.rule.important else "N"
         if finding.subject is None:
-            # dv_trial.csv is no XPT file: it keeps the whole message.
-            trial.append({**record, "DVTERM": finding.message, IMPORTANT_QNAM: flag})
+            # dv_trial.csv is no XPT file: it keeps the whole texts.
+            whole = {"DVTERM": finding.message, "DVDECOD": finding.rule.title,
+                     "DVCAT": finding.rule.category.upper().replace("_", " ")}
+            trial.append({**record, **whole, IMPORTANT_QNAM: flag})
             continue
         dv.append(record)
         suppdv.append(_supp(record, IMPORTANT_QNAM, IMPORTANT_QLABEL, flag))
-        for index, piece in enumerate(rest, start=1):
-            suppdv.append(_supp(record, f"DVTERM{index}", f"Protocol Deviation Term {index}", piece))
+        suppdv += [_supp(record, qnam, qlabel, piece) for qnam, qlabel, piece in rest]
     return Datasets(dv, suppdv, trial)
 
 
@@ -243,15 +278,23 @@ def xpt_stamp(result: AuditResult) -> str:
     return f"{day.day:02d}{_MONTHS[day.month - 1]}{day.year % 100:02d}:00:00:00"
 
 
-def write(result: AuditResult, folder: Path) -> list[Path]:
-    """dv.csv, suppdv.csv, dv.xpt, suppdv.xpt and dv_trial.csv in `folder` (made if missing)."""
+def write(result: AuditResult, folder: Path, place: Callable[[str], Path] | None = None) -> list[Path]:
+    """dv.csv, suppdv.csv, dv.xpt, suppdv.xpt and dv_trial.csv in `folder` (made if missing).
+
+    `place` gives the path each file name is written to instead (a temporary one, renamed later).
+    """
     folder.mkdir(parents=True, exist_ok=True)
     datasets = build(result)
     stamp = xpt_stamp(result)
-    paths = [folder / name for name in FILES]
-    paths[0].write_text(dv_csv(datasets), encoding="utf-8")
-    paths[1].write_text(suppdv_csv(datasets), encoding="utf-8")
-    write_xpt(paths[2], "DV", DV_VARIABLES, datasets.dv, stamp)
-    write_xpt(paths[3], "SUPPDV", SUPPDV_VARIABLES, datasets.suppdv, stamp)
-    paths[4].write_text(trial_csv(datasets), encoding="utf-8")
+    writes: list[Callable[[Path], object]] = [
+        lambda path: path.write_text(dv_csv(datasets), encoding="utf-8"),
+        lambda path: path.write_text(suppdv_csv(datasets), encoding="utf-8"),
+        lambda path: write_xpt(path, "DV", DV_VARIABLES, datasets.dv, stamp),
+        lambda path: write_xpt(path, "SUPPDV", SUPPDV_VARIABLES, datasets.suppdv, stamp),
+        lambda path: path.write_text(trial_csv(datasets), encoding="utf-8"),
+    ]
+    paths = []
+    for name, write_one in zip(FILES, writes):
+        paths.append(place(name) if place else folder / name)  # one at a time: an error names the file written
+        write_one(paths[-1])
     return paths

@@ -18,6 +18,7 @@ from typing import Any
 
 from ..compiler.model import CompiledProtocol
 from ..errors import InputError
+from ..inputs.visit_logs import read_text
 
 SCENARIO_KEYWORDS = ("Scenario:", "Scenario Outline:", "Scenario Template:", "Example:")
 
@@ -64,21 +65,79 @@ def read_scenarios(folder: Path) -> list[Scenario]:
     return scenarios
 
 
-def figures_from_report(path: str) -> AuditFigures:
-    """The per-rule figures of a JSON report written by `audit --format json`."""
-    try:
-        document = json.loads(Path(path).read_text(encoding="utf-8"))
-        by_rule = document["summary"]["findings_by_rule"]
-        cutoff = document["summary"].get("data_cutoff")
-    except FileNotFoundError:
-        raise InputError(path, "no such file") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as exc:
-        raise InputError(path, f"is not a JSON audit report ({exc.__class__.__name__}: {exc})") from None
+def figures_from_report(path: str, protocol: CompiledProtocol | None = None) -> AuditFigures:
+    """The per-rule figures of a JSON report written by `audit --format json`, about `protocol` if given.
+
+    Anything else is an InputError naming the file and what is wrong in it: a count of another type
+    would show as 0 in the matrix, or end the command with an internal error.
+    """
+    document = _load_report(path)
+    summary = document.get("summary")
+    if not isinstance(summary, dict) or not isinstance(summary.get("findings_by_rule"), dict):
+        raise InputError(path, "is not a JSON audit report: it has no summary.findings_by_rule object "
+                               "(audit --format json writes one)")
+    cutoff = summary.get("data_cutoff")
+    if cutoff is not None and not isinstance(cutoff, str):
+        raise InputError(path, f"summary.data_cutoff is {_shown(cutoff)}, not a date")
+    if protocol is not None:
+        _require_protocol(path, document, protocol)
     figures = AuditFigures(path, cutoff)
-    for rule_id, counts in by_rule.items():
-        figures.findings[rule_id] = {k: v for k, v in counts.items() if isinstance(v, int)}
-        figures.subjects[rule_id] = dict(counts.get("subjects", {}))
+    for rule_id, counts in summary["findings_by_rule"].items():
+        where = f"summary.findings_by_rule[{json.dumps(rule_id)}]"
+        if not isinstance(counts, dict):
+            raise InputError(path, f"{where} is {_shown(counts)}, not an object of counts")
+        subjects = counts.get("subjects", {})
+        if not isinstance(subjects, dict):
+            raise InputError(path, f"{where}.subjects is {_shown(subjects)}, not an object of counts")
+        figures.findings[rule_id] = _counts(path, where, {k: v for k, v in counts.items() if k != "subjects"})
+        figures.subjects[rule_id] = _counts(path, f"{where}.subjects", subjects)
     return figures
+
+
+def _load_report(path: str) -> dict[str, Any]:
+    """The report as a JSON object, or an InputError saying why it is not one."""
+    text = read_text(path)
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(path, f"is not JSON ({exc.msg})", exc.lineno) from None
+    except ValueError:  # an integer past the 4,300 digits Python reads
+        raise InputError(path, "is not a JSON audit report: it holds a number of more than 4,300 digits") from None
+    except RecursionError:
+        raise InputError(path, "is not a JSON audit report: its values are nested too deeply") from None
+    if not isinstance(document, dict):
+        raise InputError(path, f"is not a JSON audit report: it holds {_kind(document)}, not an object")
+    return document
+
+
+def _require_protocol(path: str, document: dict[str, Any], protocol: CompiledProtocol) -> None:
+    """A report of another trial would put its figures beside this protocol's rules of the same ids."""
+    named = document.get("protocol")
+    if not isinstance(named, dict):
+        raise InputError(path, "is not a JSON audit report: it names no protocol (audit --format json)")
+    name, registry = named.get("name"), named.get("registry")
+    if (name, registry) != (protocol.name, protocol.registry):
+        theirs = _shown(name) + (f" ({_shown(registry)})" if registry else "")
+        ours = f"{protocol.name}" + (f" ({protocol.registry})" if protocol.registry else "")
+        raise InputError(path, f"is a report on protocol {theirs}, not {ours}; the matrix shows this protocol's "
+                               "figures only")
+
+
+def _counts(path: str, where: str, counts: dict[str, Any]) -> dict[str, int]:
+    for key, value in counts.items():
+        if type(value) is not int or value < 0:  # bool is an int to isinstance
+            raise InputError(path, f"{where}.{key} is {_shown(value)}, not a count")
+    return counts
+
+
+def _shown(value: object) -> str:
+    """A JSON value as one short line (ASCII, so no character of it breaks the line)."""
+    text = json.dumps(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _kind(value: object) -> str:
+    return {list: "a list", str: "a string", bool: "true or false", type(None): "null"}.get(type(value), "a number")
 
 
 def figures_from_summary(source: str, summary: dict[str, Any]) -> AuditFigures:
@@ -108,6 +167,7 @@ def build(protocol: CompiledProtocol, scenarios: list[Scenario], figures: AuditF
             "line": rule.span.line,
             "severity": rule.severity,
             "important": rule.important,
+            "approximate": rule.approximate,
             "scenarios": [{"location": s.location, "name": s.name} for s in by_rule.get(rule.id, [])],
         }
         if figures is not None:
@@ -119,6 +179,8 @@ def build(protocol: CompiledProtocol, scenarios: list[Scenario], figures: AuditF
     for criterion in protocol.criteria.values():
         rule_ids = rules_of.get(criterion.id, [])
         status = "manual" if criterion.manual is not None else ("audited" if rule_ids else "not covered")
+        if status == "audited" and all(r.approximate is not None for r in protocol.rules if r.id in rule_ids):
+            status = "approximate"  # audited, but by no rule that states it exactly
         criteria.append({
             "id": criterion.id,
             "text": criterion.text,
@@ -170,8 +232,13 @@ def to_text(matrix: dict[str, Any]) -> str:
     counts = defaultdict(int)
     for criterion in matrix["criteria"]:
         counts[criterion["check"]] += 1
-    lines.append(f"criteria: {len(matrix['criteria'])} ({counts['audited']} audited, {counts['manual']} manual, "
-                 f"{counts['not covered']} not covered)")
+    approximately = f"{counts['approximate']} only approximately, " if counts["approximate"] else ""
+    lines.append(f"criteria: {len(matrix['criteria'])} ({counts['audited']} audited, {approximately}"
+                 f"{counts['manual']} manual, {counts['not covered']} not covered)")
+    approximate = sorted({r["id"] for c in matrix["criteria"] for r in c["rules"] if r["approximate"] is not None}
+                         | {r["id"] for r in matrix["rules_citing_no_criterion"] if r["approximate"] is not None})
+    if approximate:
+        lines.append(f"approximate rules: {len(approximate)} ({', '.join(approximate)})")
     lines.append("")
     for criterion in matrix["criteria"]:
         lines.append(f"{criterion['id']}  {criterion['text']}")
@@ -196,6 +263,8 @@ def to_text(matrix: dict[str, Any]) -> str:
 def _rule_lines(rule: dict[str, Any], audited: bool, rules_file: str) -> list[str]:
     important = "important" if rule["important"] else "not important"
     lines = [f"    {rule['id']}  {rule['title']}  ({rule['severity']}, {important}; {rules_file}:{rule['line']})"]
+    if rule["approximate"] is not None:
+        lines.append(f"      APPROXIMATE: {rule['approximate']}")
     scenarios = rule["scenarios"]
     lines.append(f"      scenarios: {len(scenarios)}" + ("  NONE" if not scenarios else ""))
     if audited:

@@ -45,13 +45,22 @@ def file_sha256(path: Path) -> str:
 
 
 def attach_provenance(result: AuditResult, rules_path: str, run_time: str) -> None:
-    """Record the tool, the rules file, every input file read (by content hash) and the run time."""
+    """Record the tool, the rules file, every input file read (by content hash) and the run time.
+
+    The hashes are those taken as the files were read (the rules text compiled, the rows audited): a
+    log that grew since is named with the hash of what was audited, not of what it holds now. Only a
+    file read without one (a protocol compiled from text, records given by a caller) is hashed here.
+    """
     files = list(dict.fromkeys([*result.data.files, *(str(s["source"]) for s in result.data.sources)]))
     versions = sorted(result.versions) or ([result.protocol.versions[-1].name] if result.protocol.versions else [])
+    protocol = result.protocol
+    read = result.data.hashes
     result.provenance = {
         "tool": f"jk500-rules {__version__}",
-        "rules": {"file": rules_path, "sha256": file_sha256(Path(rules_path))},
-        "inputs": [{"file": name, "sha256": file_sha256(Path(name))} for name in files if Path(name).is_file()],
+        "rules": {"file": rules_path, "sha256": protocol.sha256 if protocol.sha256 and protocol.filename == rules_path
+                  else file_sha256(Path(rules_path))},
+        "inputs": [{"file": name, "sha256": read.get(name) or file_sha256(Path(name))} for name in files
+                   if read.get(name) or Path(name).is_file()],
         "protocol_versions": versions,
         "trial_level_version": result.trial_version,
         "run_time": run_time,
@@ -117,17 +126,13 @@ def apply_reviews(result: AuditResult, reviews_path: str) -> None:
 
 def _load_reviews(path: str) -> dict[str, dict[str, str]]:
     """A JSON list of objects, or a CSV: finding_id, decision, reason, by, at."""
-    text = read_text(path)
     if path.lower().endswith(".json"):
-        try:
-            rows = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InputError(path, f"is not JSON ({exc.msg})", exc.lineno) from None
+        rows = _load_json(path)
         if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
             raise InputError(path, "holds a list of decisions: [{\"finding_id\": ..., \"decision\": ...}, ...]")
         numbered = [(i + 1, _review_entry(path, i + 1, r)) for i, r in enumerate(rows)]
     else:
-        reader = csv.DictReader(io.StringIO(text))
+        reader = csv.DictReader(io.StringIO(read_text(path)))
         numbered = [(i + 2, {k: (v or "").strip() for k, v in r.items() if k}) for i, r in enumerate(reader)]
     decisions: dict[str, dict[str, str]] = {}
     for line, row in numbered:
@@ -178,3 +183,7 @@ def _load_json(path: str) -> Any:
         return json.loads(read_text(path))
     except json.JSONDecodeError as exc:
         raise InputError(path, f"is not JSON ({exc.msg})", exc.lineno) from None
+    except ValueError:  # an integer past the 4,300 digits Python reads
+        raise InputError(path, "holds a number of more than 4,300 digits") from None
+    except RecursionError:
+        raise InputError(path, "holds values nested too deeply") from None

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import TextIO
 
 from ..engine.results import AuditResult
-from ..errors import InputError, Jk500Error
+from ..errors import InputError, Jk500Error, OutputError
 from ..inputs.paths import same_file
+from . import atomic
 from .csv_report import to_csv
 from .json_report import json_parts, to_json
 from .text_report import to_text
@@ -23,6 +23,7 @@ def to_html(result: AuditResult) -> str:
 
 
 FORMATS = ("text", "json", "csv", "dv", "html")
+PROVENANCE = "provenance.json"
 FILE_NAMES = {"text": "report.txt", "json": "report.json", "csv": "findings.csv", "html": "report.html"}
 RENDERERS = {"text": to_text, "json": to_json, "csv": to_csv, "html": to_html}
 
@@ -68,7 +69,7 @@ def output_paths(formats: tuple[str, ...], output: str) -> list[Path]:
     from . import dv
 
     folder = Path(output)
-    names = ["provenance.json", *(FILE_NAMES[name] for name in formats if name != "dv")]
+    names = [PROVENANCE, *(FILE_NAMES[name] for name in formats if name != "dv")]
     if "dv" in formats:
         names += dv.FILES
     return [folder / name for name in names]
@@ -100,48 +101,63 @@ def write_reports(result: AuditResult, formats: tuple[str, ...], output: str | N
     """Render each format; to stdout (one format, no -o), to the file -o names, or into the folder.
 
     Folder names: report.txt, report.json, findings.csv, for dv the files of dv.FILES, and
-    provenance.json (the tool, input hashes and run time, which CSV and XPT cannot carry).
+    provenance.json (the tool, input hashes and run time, which CSV and XPT cannot carry, and the list of
+    the files the run wrote). Files are written whole or not at all (`atomic`): a failed run leaves the
+    previous report as it was, and a folder holds one run's files, never a mix.
     """
-    from . import dv
-
     stdout = stdout or sys.stdout
     stderr = stderr or sys.stderr
     check_output(formats, output)
+    if "dv" in formats:
+        from . import dv
+
+        dv.refuse_clashes(result)  # before any file is written: the run writes all its formats or none
     if output is None:
-        (only,) = formats
-        if only == "dv":
-            datasets = dv.build(result)
-            stdout.write(dv.dv_csv(datasets))
-            if datasets.trial:
-                print(f"{len(datasets.trial)} trial-level finding(s) left out of DV, whose records belong to "
-                      f"subjects; -o DIR writes them to {dv.TRIAL_FILE}.", file=stderr)
-        elif only == "json":
-            stdout.writelines(json_parts(result))
-        else:
-            stdout.write(RENDERERS[only](result))
+        _write_stdout(result, formats, stdout, stderr)
         return []
-    written: list[Path] = []
     try:
         if not _folder_wanted(formats, output):
             path = Path(output)
-            _write(path, formats[0], result)
+            atomic.replace_file(path, lambda temp: _write(temp, formats[0], result))
             return [path]
-        folder = Path(output)
-        folder.mkdir(parents=True, exist_ok=True)
-        if result.provenance:  # CSV and DV files have no place for it: it goes beside them
-            path = folder / "provenance.json"
-            path.write_text(json.dumps(result.provenance, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-            written.append(path)
-        for name in formats:
-            if name == "dv":
-                written += dv.write(result, folder)
-            else:
-                path = folder / FILE_NAMES[name]
-                _write(path, name, result)
-                written.append(path)
+        return _write_folder(result, formats, Path(output))
     except OSError as exc:
-        raise InputError(str(exc.filename or output), f"cannot be written ({exc.strerror or exc})") from None
-    return written
+        raise OutputError(atomic.named(exc.filename, output), f"cannot be written ({exc.strerror or exc}); the previous report, if any, "
+                          "is left as it was") from None
+
+
+def _write_stdout(result: AuditResult, formats: tuple[str, ...], stdout: TextIO, stderr: TextIO) -> None:
+    from . import dv
+
+    (only,) = formats
+    if only == "dv":
+        datasets = dv.build(result)
+        stdout.write(dv.dv_csv(datasets))
+        if datasets.trial:
+            print(f"{len(datasets.trial)} trial-level finding(s) left out of DV, whose records belong to "
+                  f"subjects; -o DIR writes them to {dv.TRIAL_FILE}.", file=stderr)
+    elif only == "json":
+        stdout.writelines(json_parts(result))
+    else:
+        stdout.write(RENDERERS[only](result))
+
+
+def _write_folder(result: AuditResult, formats: tuple[str, ...], folder: Path) -> list[Path]:
+    """Every format into `folder`, each under a temporary name until all are complete; provenance.json last."""
+    from . import dv
+
+    with atomic.FolderRun(folder, PROVENANCE, [*FILE_NAMES.values(), *dv.FILES]) as run:
+        try:
+            for name in formats:
+                if name == "dv":
+                    dv.write(result, folder, run.temp)
+                else:
+                    _write(run.temp(FILE_NAMES[name]), name, result)
+            return run.commit(lambda temp, names: temp.write_text(atomic.manifest_text(result.provenance, names),
+                                                                   encoding="utf-8"))
+        except OSError as exc:
+            exc.filename = exc.filename or str(run.writing)  # a failed write names no file: the one being written
+            raise
 
 
 def _write(path: Path, name: str, result: AuditResult) -> None:

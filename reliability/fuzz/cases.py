@@ -9,6 +9,7 @@ from pathlib import Path
 
 from .generate import generate
 from .mutate import mutate
+from .plant import Planted, plant
 
 
 def _repository() -> Path:
@@ -44,6 +45,13 @@ def case_text(seed: int, index: int, corpus: list[tuple[str, str]]) -> str:
         if len(changed) <= MAX_CASE_CHARS:
             text = changed
     return as_read(text)
+
+
+def planted_case(seed: int, index: int, bases: list[tuple[str, str]]) -> Planted:
+    """Planted case `index` of run `seed`: one of `bases` (seeds that compile) with a construct planted
+    that must be refused at its place (`plant`), and the lines the error must name."""
+    rng = random.Random(f"{seed}:planted:{index}")
+    return plant(rng.choice(bases)[1], rng)
 
 
 _ITEM = re.compile(r"^(protocol|criterion|trial|event|group|subject|parameter|rule|version|governed|amendment)\b")

@@ -6,6 +6,7 @@ import random
 import re
 
 from .generate import generate
+from .plant import or_product, reserved_attribute, reserved_field
 
 # The grammar's keywords and punctuation (grammar/protocol.lark), plus words that only mean something to
 # the checker (types, units, severities, weekdays, field names of the seeds).
@@ -67,7 +68,7 @@ def _retokenize(line: str, rng: random.Random, action: str) -> str:
 def mutate(text: str, rng: random.Random, corpus: list[tuple[str, str]]) -> str:
     """One random structural or lexical change."""
     lines = _lines(text)
-    kind = rng.randrange(16)
+    kind = rng.randrange(18)
     i = rng.randrange(len(lines))
     if kind == 0:  # delete lines
         del lines[i:i + rng.choice((1, 1, 2, 5))]
@@ -125,6 +126,10 @@ def mutate(text: str, rng: random.Random, corpus: list[tuple[str, str]]) -> str:
     elif kind == 14:  # odd numbers in place of numbers
         for k, line in enumerate(lines):
             lines[k] = re.sub(r"\b[0-9]+\b", lambda m: rng.choice(_numbers()) if rng.random() < 0.3 else m.group(), line)
+    elif kind == 16:  # a reserved name as a field or a subject attribute (issue 14, item 6)
+        return rng.choice((reserved_field, reserved_attribute))(text, rng)[0]
+    elif kind == 17:  # 'or' choices that multiply out past the engine's limit (issue 14, item 4)
+        return or_product(text, rng)[0]
     else:  # the same line many times
         lines[i:i] = [lines[i]] * rng.choice((50, 600))
     return "\n".join(lines)

@@ -5,10 +5,14 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
+from ..validation import ASCII_ONLY, LARGEST_DIGITS
 from .cells import decimal_text
 from .mapping import Value
 from .readers import Study
 from .tables import Table
+
+
+SMALLEST_EXPONENT = -324  # a sum or a scaled value is written out in full: no operand smaller than a float
 
 
 class EventProblem(Exception):
@@ -71,14 +75,11 @@ def _aggregate(value: Value, texts: list[str]) -> str:
         return ""
     numbers = []
     for text in present:
-        try:
-            number = Decimal(text)
-        except InvalidOperation:
-            number = None
-        if number is None or not number.is_finite():
+        number = _operand(text) if value.aggregate == "sum" else _number(text)  # min and max do no arithmetic
+        if isinstance(number, tuple):
             if value.aggregate == "sum":
-                raise EventProblem(f"{value.key}: {value.column} '{text}' is not a number to add up")
-            numbers = []
+                raise EventProblem(f"{value.key}: {value.column} '{text}' is {number[0]} to add up{number[1]}")
+            numbers = []  # min and max of what is not numbers (dates) compare the texts
             break
         numbers.append(number)
     if value.aggregate == "sum":
@@ -102,9 +103,40 @@ def _transform(value: Value, text: str) -> str:
         elif value.other is not None:
             text = value.other
     if text and value.scale is not None:
-        try:
-            number = Decimal(text)
-        except InvalidOperation:
-            raise EventProblem(f"{value.key}: '{text}' is not a number to scale") from None
+        number = _operand(text)
+        if isinstance(number, tuple):
+            raise EventProblem(f"{value.key}: '{text}' is {number[0]} to scale{number[1]}")
         text = decimal_text(number * value.scale)
     return text
+
+
+def _operand(text: str) -> Decimal | tuple[str, str]:
+    """A cell as a number to add up or scale, or why not (what it is, a detail).
+
+    1e1000000 overflows in a sum (decimal.Overflow, a crash) and 1e-999999 is written out with a
+    million zeros: a number the engine could not hold (LARGEST_DIGITS) or smaller than any float is
+    refused before any arithmetic.
+    """
+    number = _number(text)
+    if isinstance(number, tuple) or not number:
+        return number
+    if number.adjusted() >= LARGEST_DIGITS:
+        return "too large", f" (the engine holds numbers of at most {LARGEST_DIGITS} digits before the point)"
+    if number.adjusted() < SMALLEST_EXPONENT:
+        return "too small", f" (below 1e{SMALLEST_EXPONENT}, the smallest number an XPT file holds)"
+    return number
+
+
+def _number(text: str) -> Decimal | tuple[str, str]:
+    """A cell as a number, or why not, as `validate` reads a field: Decimal alone reads ١٠٠ and 1_000."""
+    if not text.isascii():
+        return "not a number", ASCII_ONLY
+    if "_" in text:
+        return "not a number", ": digits may not be grouped with '_'"
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        return "not a number", ""
+    if not number.is_finite():
+        return "not a number", ""
+    return number

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import csv
 import fnmatch
+import hashlib
 import os
 import sys
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from ...errors import InputError, did_you_mean
 from ..lines import csv_cells, csv_line, split_lines
+from ..log_formats import names_problem
 from ..records import Rejection
 from .mapping import Entry, Mapping, Value
 from .tables import Table
@@ -60,14 +63,20 @@ def open_xpt(path: Path, encodings: tuple[str, ...]) -> tuple[list[str], ReadInt
         raise InputError(str(path), "reading SAS XPORT files needs pyreadstat (pip install pyreadstat)") from None
     failures = (pyreadstat.ReadstatError, pyreadstat.PyreadstatError, OSError, ValueError)
     try:
-        _, meta = pyreadstat.read_xport(str(path), metadataonly=True, output_format="dict")
+        with warnings.catch_warnings():  # a repeated name: renamed with a warning, refused below instead
+            warnings.simplefilter("ignore", UserWarning)
+            _, meta = pyreadstat.read_xport(str(path), metadataonly=True, output_format="dict")
     except failures as exc:  # not a readable XPT file
         raise InputError(str(path), f"not a SAS XPORT file that can be read ({exc})") from None
-    size = path.stat().st_size
+    sha256, before = _hashed(path)
+    size = before.st_size
     if size % 80:  # XPORT is written in 80-byte records; pyreadstat drops a cut-off last row silently
         raise InputError(str(path), f"truncated: {size} bytes is not a whole number of the 80-byte "
                                     "records a SAS XPORT file is made of")
     names = list(meta.column_names)
+    problem = names_problem(_original_names(names), "the file")
+    if problem:
+        raise InputError(str(path), problem)
 
     def read(table: Table, usecols: list[str]) -> None:
         usecols = usecols or names[:1]
@@ -86,6 +95,9 @@ def open_xpt(path: Path, encodings: tuple[str, ...]) -> tuple[list[str], ReadInt
         else:
             raise InputError(str(path), "cannot decode its text: " + "; ".join(problems)
                              + " (set [defaults] encoding in the mapping)")
+        if _changed(before, path):  # pyreadstat reads by name: the rows must come from the bytes hashed
+            raise InputError(str(path), "changed while it was being read; audit it again once it is written")
+        table.sha256 = sha256
         table.cells = {c.upper(): values for c, values in data.items()}
         count = len(next(iter(data.values()))) if data else 0
         table.lines = range(1, count + 1)
@@ -94,12 +106,27 @@ def open_xpt(path: Path, encodings: tuple[str, ...]) -> tuple[list[str], ReadInt
     return names, read
 
 
+def _original_names(names: list[str]) -> list[str]:
+    """XPT column names as the file spells them, upper case (SAS names ignore case).
+
+    pyreadstat renames a repeated name (AESEQ_duplicated1), which would leave the mapping reading one
+    of two columns without a word; the rename is undone so that the repeat is refused.
+    """
+    given = set(names)
+    found = []
+    for name in names:
+        original, mark, number = name.rpartition("_duplicated")
+        found.append((original if mark and number.isdigit() and original in given else name).upper())
+    return found
+
+
 def open_csv(path: Path, encodings: tuple[str, ...]) -> tuple[list[str], ReadInto]:
     """A CSV file's header row, upper case, and the reader of the rows below it; malformed rows are rejected."""
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise InputError(str(path), exc.strerror or "cannot be read") from None
+    sha256 = hashlib.sha256(raw).hexdigest()
     text = None
     for encoding in encodings:
         try:
@@ -119,11 +146,12 @@ def open_csv(path: Path, encodings: tuple[str, ...]) -> tuple[list[str], ReadInt
         raise InputError(str(path), "the file is empty; a domain file starts with a header row", 1) from None
     except csv.Error as exc:
         raise InputError(str(path), f"the header row is not valid CSV ({exc})", 1) from None
-    duplicates = sorted({h for h in header if header.count(h) > 1})
-    if duplicates:
-        raise InputError(str(path), f"the header repeats column {', '.join(duplicates)}", 1)
+    problem = names_problem(header, "the header")
+    if problem:
+        raise InputError(str(path), problem, 1)
 
     def read(table: Table, usecols: list[str]) -> None:
+        table.sha256 = sha256
         wanted = {c.upper() for c in usecols}
         keep = [(i, h) for i, h in enumerate(header) if h in wanted]
         table.cells = {h: [] for _, h in keep}
@@ -156,6 +184,27 @@ def open_csv(path: Path, encodings: tuple[str, ...]) -> tuple[list[str], ReadInt
         table.lines = lines
 
     return header, read
+
+
+def _hashed(path: Path) -> tuple[str, os.stat_result]:
+    """The file's SHA-256, and its status as it was hashed (to see whether it changes afterwards)."""
+    digest = hashlib.sha256()
+    try:
+        with path.open("rb") as handle:
+            status = os.fstat(handle.fileno())
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    except OSError as exc:
+        raise InputError(str(path), exc.strerror or "cannot be read") from None
+    return digest.hexdigest(), status
+
+
+def _changed(before: os.stat_result, path: Path) -> bool:
+    try:
+        now = path.stat()
+    except OSError:
+        return True
+    return (now.st_ino, now.st_size, now.st_mtime_ns) != (before.st_ino, before.st_size, before.st_mtime_ns)
 
 
 class Study:

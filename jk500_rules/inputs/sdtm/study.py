@@ -67,6 +67,7 @@ def read_study(paths: list[str], mapping_path: str, protocol: CompiledProtocol,
         rejected = table.status.count(REJECTED) + len(table.malformed)
         mapped = table.status.count(MAPPED)
         data.files.append(table.path)
+        data.hashes[table.path] = table.sha256
         data.sources.append({"source": table.path, "domain": table.domain, "rows": table.count, "mapped": mapped,
                              "not_mapped": table.count - mapped - rejected, "rejected": rejected})
     if logs:
@@ -75,6 +76,7 @@ def read_study(paths: list[str], mapping_path: str, protocol: CompiledProtocol,
         data.rejections.extend(logged.rejections)
         data.read += logged.read
         data.files.extend(logged.files)
+        data.hashes.update(logged.hashes)
     return data
 
 

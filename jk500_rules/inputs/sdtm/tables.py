@@ -31,6 +31,7 @@ class Table:
     malformed: list[Rejection] = field(default_factory=list)  # CSV rows rejected as read
     numbers: dict[float, str] = field(default_factory=dict)  # XPT numbers already rendered as text
     distincts: dict[str, set[Any]] = field(default_factory=dict)
+    sha256: str = ""  # of the bytes the rows were read from
 
     @property
     def size(self) -> int:
