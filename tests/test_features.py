@@ -31,9 +31,10 @@ SDTM input (one scenario's own mapping, in TOML as in docs/sdtm.md, and domain f
     Then the status of <RULE> for the trial is <STATUS>
       (STATUS: passed, deviation, not evaluable, pending, excused, not applicable)
 
-Visit-log tables: columns study and site default to the protocol's name (JK500) and 01 when left out; an empty cell is an
-absent value; a trial-level event (src_decision) has an empty subject. Every row must be accepted by
-the log reader: a rejected row fails the audit step, so a typo cannot make a "no findings" pass.
+Visit-log tables: columns study and site default to the protocol's name (JK500) and 01 when left out;
+an empty cell is an absent value; a trial-level event (src_decision) has an empty subject. Every row must
+be accepted by the log reader: a rejected row fails the audit step, so a typo cannot make a "no
+findings" pass.
 
 Every scenario is tagged with the id of the rule it proves (@JK500-ELIG-AGE, or a rule of the
 scenario's own protocol). The coverage tests at the bottom fail when a rule of protocol.rules, or of a

@@ -78,8 +78,8 @@ def unknown_variants(conj: Conj, params: dict[str, n.ParamDecl],
             for variant, lookup_tests in expand_lookups(kept, params):
                 vtests, _ = flatten(variant)
                 vtests = tuple(t for t in vtests if (t.alias, t.field) not in known_flags)
-                yield (_missing_reason(missing, label),
-                       vtests + lookup_tests + tuple(Test(alias, f"{fname}__known", "=", 0) for alias, fname in missing))
+                empty = tuple(Test(alias, f"{fname}__known", "=", 0) for alias, fname in missing)
+                yield _missing_reason(missing, label), vtests + lookup_tests + empty
     lookups = [lk for atom in conj for lk in atom.lookups]
     if lookups:
         table, key = lookups[0][1].lookup  # type: ignore[misc]

@@ -138,15 +138,7 @@ class SubjectRows:
 def _write_run(path: Path, groups: Iterable[Group]) -> None:
     """Groups in key order, pickled in blocks of about _BLOCK_ROWS rows."""
     with path.open("wb") as handle:
-        block: list[Group] = []
-        size = 0
-        for group in groups:
-            block.append(group)
-            size += len(group[1])
-            if size >= _BLOCK_ROWS:
-                pickle.dump(block, handle, protocol=pickle.HIGHEST_PROTOCOL)
-                block, size = [], 0
-        if block:
+        for block in chunks(iter(groups), _BLOCK_ROWS):
             pickle.dump(block, handle, protocol=pickle.HIGHEST_PROTOCOL)
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from ..compiler.model import CompiledProtocol
 from ..errors import InputError
-from ..inputs.visit_logs import read_text
+from .monitoring import load_json
 
 SCENARIO_KEYWORDS = ("Scenario:", "Scenario Outline:", "Scenario Template:", "Example:")
 
@@ -96,15 +96,7 @@ def figures_from_report(path: str, protocol: CompiledProtocol | None = None) -> 
 
 def _load_report(path: str) -> dict[str, Any]:
     """The report as a JSON object, or an InputError saying why it is not one."""
-    text = read_text(path)
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(path, f"is not JSON ({exc.msg})", exc.lineno) from None
-    except ValueError:  # an integer past the 4,300 digits Python reads
-        raise InputError(path, "is not a JSON audit report: it holds a number of more than 4,300 digits") from None
-    except RecursionError:
-        raise InputError(path, "is not a JSON audit report: its values are nested too deeply") from None
+    document = load_json(path, "is not a JSON audit report: it ")
     if not isinstance(document, dict):
         raise InputError(path, f"is not a JSON audit report: it holds {_kind(document)}, not an object")
     return document

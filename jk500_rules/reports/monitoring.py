@@ -76,7 +76,7 @@ def mark_changes(result: AuditResult, previous_path: str) -> None:
     The previous report must be one of this protocol's, its findings each with a text id: another trial's
     findings would otherwise all be listed as resolved here.
     """
-    previous = _load_json(previous_path)
+    previous = load_json(previous_path)
     if not isinstance(previous, dict) or not isinstance(previous.get("findings"), list):
         raise InputError(previous_path, "is not a JSON audit report with finding ids (audit --format json)")
     _require_same_protocol(result, previous, previous_path)
@@ -127,7 +127,7 @@ def apply_reviews(result: AuditResult, reviews_path: str) -> None:
 def _load_reviews(path: str) -> dict[str, dict[str, str]]:
     """A JSON list of objects, or a CSV: finding_id, decision, reason, by, at."""
     if path.lower().endswith(".json"):
-        rows = _load_json(path)
+        rows = load_json(path)
         if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
             raise InputError(path, "holds a list of decisions: [{\"finding_id\": ..., \"decision\": ...}, ...]")
         numbered = [(i + 1, _review_entry(path, i + 1, r)) for i, r in enumerate(rows)]
@@ -178,12 +178,14 @@ def failing(result: AuditResult, fail_on: str) -> bool:
     return bool(open_findings)
 
 
-def _load_json(path: str) -> Any:
+def load_json(path: str, refusal: str = "") -> Any:
+    """A JSON file's value, or an InputError naming the file; `refusal` starts the reasons beyond syntax
+    ("is not a JSON audit report: it ")."""
     try:
         return json.loads(read_text(path))
     except json.JSONDecodeError as exc:
         raise InputError(path, f"is not JSON ({exc.msg})", exc.lineno) from None
     except ValueError:  # an integer past the 4,300 digits Python reads
-        raise InputError(path, "holds a number of more than 4,300 digits") from None
+        raise InputError(path, f"{refusal}holds a number of more than 4,300 digits") from None
     except RecursionError:
-        raise InputError(path, "holds values nested too deeply") from None
+        raise InputError(path, f"{refusal}holds values nested too deeply") from None

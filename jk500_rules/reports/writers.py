@@ -122,8 +122,8 @@ def write_reports(result: AuditResult, formats: tuple[str, ...], output: str | N
             return [path]
         return _write_folder(result, formats, Path(output))
     except OSError as exc:
-        raise OutputError(atomic.named(exc.filename, output), f"cannot be written ({exc.strerror or exc}); the previous report, if any, "
-                          "is left as it was") from None
+        raise OutputError(atomic.named(exc.filename, output), f"cannot be written ({exc.strerror or exc}); "
+                          "the previous report, if any, is left as it was") from None
 
 
 def _write_stdout(result: AuditResult, formats: tuple[str, ...], stdout: TextIO, stderr: TextIO) -> None:

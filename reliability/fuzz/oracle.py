@@ -127,7 +127,6 @@ def check_range(seed: int, start: int, stop: int, corpus: list[tuple[str, str]])
     return tally
 
 
-
 def compiling(corpus: list[tuple[str, str]]) -> list[tuple[str, str]]:
     """The seeds that compile: a construct planted in one of them is what its error must be about."""
     return [(name, text) for name, text in corpus if check(text)[0] == "ok"]
