@@ -25,6 +25,11 @@ def found_rows(result: AuditResult) -> list[Row]:
     return [(f.rule.id, f.subject or "", f.date, f.status) for f in result.findings]
 
 
+def shared_data() -> Path:
+    """The shared data folder: $JK500_SHARED_DATA, by default ../shared/data beside the checkout."""
+    return Path(os.environ.get("JK500_SHARED_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data")
+
+
 def unavailable(reason: str, what: str) -> None:
     """Skip for want of shared data, saying why; under CI the data must be there, so fail instead."""
     if os.environ.get("CI", "").strip().lower() == "true":

@@ -8,12 +8,11 @@ checkout). Without them the audit tests are skipped, except under CI (`CI=true`)
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from pathlib import Path
 
 import pytest
-from helpers import found_rows, read_expected, unavailable
+from helpers import found_rows, read_expected, shared_data, unavailable
 
 from jk500_rules import load_protocol
 from jk500_rules.engine.audit import audit_files
@@ -29,8 +28,7 @@ DOMAIN_FILES = ("dm.xpt", "ex.xpt", "sv.xpt", "qsmm.xpt", "qshi.xpt", "lbch.xpt"
 
 
 def _data_folder() -> Path:
-    base = os.environ.get("JK500_SHARED_DATA") or str(ROOT.parent / "shared" / "data")
-    return Path(base) / "cdiscpilot01"
+    return shared_data() / "cdiscpilot01"
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import logging
 import operator
-import os
 import subprocess
 import sys
 import threading
@@ -19,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from helpers import unavailable
 
 from jk500_rules import load_protocol
 from jk500_rules.engine import audit
@@ -48,9 +48,7 @@ def _dask_or_skip() -> None:
         import distributed  # noqa: F401
     except ImportError:
         reason = "dask is not installed: pip install -e '.[dask]' (or '.[test]', which includes it)"
-        if os.environ.get("CI", "").strip().lower() == "true":
-            pytest.fail(f"{reason} (CI=true: the Dask tests must run)", pytrace=False)
-        pytest.skip(reason)
+        unavailable(reason, "the Dask tests")
 
 
 @pytest.fixture(scope="module")

@@ -7,11 +7,10 @@ Needs /usr/bin/chromium and /usr/bin/chromedriver (Debian: apt-get install chrom
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
-from helpers import read_expected
+from helpers import read_expected, unavailable
 
 from jk500_rules import load_protocol
 from jk500_rules.engine.audit import audit_files
@@ -40,9 +39,7 @@ def _missing() -> str | None:
 def driver():
     reason = _missing()
     if reason:
-        if os.environ.get("CI", "").strip().lower() == "true":
-            pytest.fail(f"browser tests cannot run in CI: {reason}")
-        pytest.skip(reason)
+        unavailable(reason, "the browser tests")
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 

@@ -7,13 +7,13 @@ as in test_cdiscpilot.py: skipped without them, except under CI (`CI=true`), whe
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from helpers import shared_data, unavailable
 
 from jk500_rules import load_protocol
 from jk500_rules.engine.audit import audit_files
@@ -276,13 +276,9 @@ CDISC = ROOT / "examples" / "cdiscpilot01"
 
 
 def _pilot_data() -> Path:
-    base = os.environ.get("JK500_SHARED_DATA") or str(ROOT.parent / "shared" / "data")
-    path = Path(base) / "cdiscpilot01"
+    path = shared_data() / "cdiscpilot01"
     if not (path / "dm.xpt").is_file():
-        reason = f"the CDISC pilot SDTM data is not at {path}; set JK500_SHARED_DATA"
-        if os.environ.get("CI", "").strip().lower() == "true":
-            pytest.fail(f"{reason} (CI=true: the truncated-XPT cases must run)", pytrace=False)
-        pytest.skip(reason)
+        unavailable(f"the CDISC pilot SDTM data is not at {path}; set JK500_SHARED_DATA", "the truncated-XPT cases")
     return path
 
 

@@ -17,6 +17,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from helpers import shared_data
 
 from jk500_rules import load_protocol
 from jk500_rules.compiler import compile_protocol
@@ -749,10 +750,6 @@ def test_the_documented_mappings_parse(tmp_path: Path) -> None:
 
 
 # ----- the CDISC pilot study, as released (SAS XPORT) ------------------------------------------------
-
-
-def shared_data() -> Path:
-    return Path(os.environ.get("JK500_SHARED_DATA", ROOT.parent / "shared" / "data"))
 
 
 @pytest.fixture(scope="module")
