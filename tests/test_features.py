@@ -74,6 +74,7 @@ FINDING_RE = re.compile(
     rf' on "(?P<date>[^"]*)"(?: because "(?P<reason>[^"]*)")?')
 COUNT_RE = re.compile(rf"there (?:is|are) exactly (?P<count>\d+) findings? of {RULE}")
 NONE_RE = re.compile(rf'there are no findings of {RULE}(?: for subject "(?P<subject>[^"]*)")?')
+MESSAGE_RE = re.compile(rf'the findings of {RULE} say "(?P<message>[^"]*)"')
 PENDING_RE = re.compile(rf"{RULE} is pending for (?P<count>\d+) subjects?")
 PENDING_CHECKS_RE = re.compile(rf"{RULE} has (?P<count>\d+) pending checks?")
 STANDING_WORDS = {"passed": "passed", "possible deviation": "possible_deviation", "deviation": "deviation",
@@ -244,6 +245,13 @@ def _then_no_findings(audit_result: AuditResult, rule: str, subject: str | None)
     found = [f for f in audit_result.findings if f.rule.id == rule and (subject is None or f.subject == subject)]
     assert not found, (f"expected no findings of {rule}{'' if subject is None else ' for subject ' + subject}, "
                        f"got:\n{_describe(audit_result, rule)}")
+
+
+@then(parsers.re(MESSAGE_RE.pattern))
+def _then_message(audit_result: AuditResult, rule: str, message: str) -> None:
+    _known_rule(audit_result.protocol, rule)
+    messages = [f.message for f in audit_result.findings if f.rule.id == rule]
+    assert message in messages, f"no finding of {rule} says {message!r}; they say {messages}"
 
 
 @then(parsers.re(PENDING_RE.pattern))

@@ -127,7 +127,7 @@ class _RuleChecker:
             value = self.value(cond.subject)
             if not value.is_ref:
                 raise Unsupported("only a field can be known or missing", cond.span)
-            if not value.optional:
+            if not value.optional and not value.guard:
                 raise Unsupported(f"{value.field} is always known", cond.span,
                                   "it is required, has a value when empty (`empty means`), or is the record's date")
             return TypedFlag(value, cond.known, cond.span)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from ..errors import Diagnostic, Span, did_you_mean
@@ -23,6 +23,7 @@ class Declarations:
     attributes: dict[str, tuple[str, str]]  # subject attribute -> (event type, field)
     params: dict[str, n.ParamDecl]
     units: frozenset[str]  # every unit a field declares
+    references: dict[str, n.ReferenceDecl] = field(default_factory=dict)
 
     def unknown_event(self, name: str, span: Span) -> Unsupported:
         return Unsupported(f"unknown event type '{name}'", span, did_you_mean(name, self.events.keys()))
@@ -39,7 +40,8 @@ def declare(tree: n.Protocol, diagnostics: list[Diagnostic]) -> Declarations:
     groups = _groups(tree, events, diagnostics)
     attributes = _attributes(tree, events, diagnostics)
     params = _parameters(tree, attributes, diagnostics)
-    return Declarations(criteria, events, groups, attributes, params, frozenset(units))
+    references = _references(tree, events, attributes, params, diagnostics)
+    return Declarations(criteria, events, groups, attributes, params, frozenset(units), references)
 
 
 def parameter_values(decls: Declarations, source_lines: list[str]) -> dict[str, object]:
@@ -219,3 +221,43 @@ def _parameters(tree: n.Protocol, attributes: dict[str, tuple[str, str]],
                     break
         params[decl.name] = decl
     return params
+
+
+def _references(tree: n.Protocol, events: dict[str, EventSpec], attributes: dict[str, tuple[str, str]],
+                params: dict[str, n.ParamDecl], diagnostics: list[Diagnostic]) -> dict[str, n.ReferenceDecl]:
+    """Named references: a name of their own, and subject-level records on both sides."""
+    references: dict[str, n.ReferenceDecl] = {}
+    for decl in tree.references:
+        taken = ("an event type" if decl.name in events else "a subject attribute" if decl.name in attributes
+                 else "a parameter" if decl.name in params else "another reference" if decl.name in references
+                 else None)
+        if taken or reserved(decl.name) or decl.name == "subject":
+            diagnostics.append(Diagnostic(f"'{decl.name}' already names {taken}" if taken else
+                                          f"'{decl.name}' is reserved and cannot name a reference", decl.span,
+                                          "give the reference a name of its own"))
+            continue
+        problem = _reference_problem(decl, events)
+        if problem is not None:
+            diagnostics.append(problem)
+            if problem.message.startswith("unknown") or "trial event" in problem.message:
+                continue
+        references[decl.name] = decl  # one never found still reads as a reference: one error, not three
+    return references
+
+
+def _reference_problem(decl: n.ReferenceDecl, events: dict[str, EventSpec]) -> Diagnostic | None:
+    for name, span in ((decl.event, decl.event_span), (decl.anchor_event, decl.anchor_span)):
+        event = events.get(name)
+        if event is None:
+            return Diagnostic(f"unknown event type '{name}'", span, did_you_mean(name, events.keys()))
+        if event.trial_level:
+            return Diagnostic(f"{name} is a trial event; a reference finds a subject's record", span)
+    # A reference no record can satisfy: nothing of a type comes before its first or after its last.
+    edge = {"first": "before", "last": "after"}.get(decl.anchor_which)
+    if decl.event == decl.anchor_event and decl.side == edge and not decl.inclusive:
+        return Diagnostic(f"no {decl.event} is dated {edge} the subject's {decl.anchor_which} {decl.event}, so "
+                          f"{decl.name} would never be found", decl.anchor_span,
+                          f"write `on or {edge}` to include the {decl.anchor_which} {decl.event} itself, or "
+                          f"use `{'previous' if edge == 'before' else 'next'} {decl.event}` in a rule checked "
+                          f"for each {decl.event}")
+    return None

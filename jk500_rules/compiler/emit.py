@@ -72,11 +72,15 @@ class _Emitter:
         full = base + ((resolved.exists,) if resolved.exists else ())
         keep = (resolved.exists.alias,) if resolved.exists else ()
         anchored = due is not None and due.alias != "t"
+        found = self._found_aliases()
         for conj in lowered.where:
             where_tests, _ = flatten(conj)
             for reason, tests in unknown_variants(conj, self.decls.params, self._alias_label):
                 self._undecided_filter(reason, tests, base, full, keep)
-            self.emit("trigger", base, where_tests)
+            # A check's references are its evidence; each record tied on the day found is matched.
+            self.emit("trigger", base, where_tests, keep=found)
+            for alias in found:
+                self.emit("tied", base, where_tests + (Test(alias, "ties", ">", 1),), keep=(alias,))
             if verdict.mode == "require" and due is not None:
                 cutoff = Pattern("cutoff", "$cutoff")
                 self.emit("due", base + (cutoff,), where_tests + lowered.due_tests, keep=(cutoff.alias,))
@@ -93,6 +97,9 @@ class _Emitter:
             for clause, conjs in lowered.clauses:
                 self._clause(clause.role, clause.index, clause.pattern, conjs, clause.reason, conj, base, due, anchored)
         return self._compiled(source_lines)
+
+    def _found_aliases(self) -> tuple[str, ...]:
+        return tuple(p.alias for p in self.resolved.anchors if p.kind == "$ref")
 
     def _undecided_filter(self, reason: str, filter_tests: tuple[Test, ...], base: tuple[Pattern, ...],
                           full: tuple[Pattern, ...], keep: tuple[str, ...]) -> None:
@@ -169,7 +176,13 @@ class _Emitter:
             needs=tuple(c.reason for c in resolved.clauses if c.role == "needs"),
             excuses=tuple(e.event for e in check.excuses),
             due_text=text_of(source_lines, verdict.due.span) if verdict.due is not None else None,
+            ties=tuple((p.alias, self._tie_policy(p.label), p.label) for p in resolved.anchors if p.kind == "$ref"),
+            reference_aliases=tuple((p.label, p.alias) for p in resolved.anchors if p.kind == "$ref"),
         )
+
+    def _tie_policy(self, label: str) -> str:
+        decl = self.decls.references.get(label)
+        return decl.ties or "" if decl is not None else ""
 
     def _alias_label(self, alias: str) -> str:
         resolved = self.resolved

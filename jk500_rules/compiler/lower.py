@@ -265,7 +265,8 @@ def scaled_test(field_value: Value, op: str, bound: Decimal) -> Test:
 
 def reads_of(*values: Value) -> frozenset[tuple[str, str]]:
     """The optional fields among the operands: a match needs them known."""
-    return frozenset((v.alias, v.field) for v in values if v.is_ref and v.optional)  # type: ignore[misc]
+    reads = {(v.alias, v.field) for v in values if v.is_ref and v.optional}
+    return frozenset(reads | {(v.alias, v.guard) for v in values if v.is_ref and v.guard})  # type: ignore[misc]
 
 
 def _threshold(op: str, amount: int) -> int:

@@ -163,6 +163,33 @@ class CompiledRule:
     needs: tuple[str, ...] = ()  # the reason each `needs` clause gives when unmet
     excuses: tuple[str, ...] = ()  # the event type of each `unless` clause
     due_text: str | None = None  # the `judged from` expression as written
+    # Per reference the rule reads (its pattern alias): how records tied on the day found are judged
+    # (any | each | "" for a possible deviation when they disagree), and its name in words.
+    ties: tuple[tuple[str, str, str], ...] = ()
+    # Message placeholders that name a reference (`{baseline_anc.result}`): the reference's alias.
+    reference_aliases: tuple[tuple[str, str], ...] = ()
+
+
+# The flag of a reference's fact that says a record was found; `-` keeps it clear of every field name.
+FOUND = "ref-found"
+
+
+@dataclass(frozen=True)
+class Finder:
+    """How the audit finds one reference: an engine rule set of its own, fed before the rules that read it.
+
+    `rule` is compiled from `for <anchor> require a <event> where <filter and date relation>`: its
+    triggers are the anchors, its covered matches the candidates; the audit keeps, per anchor, the
+    latest (or earliest) candidate by date, with those tied on that day.
+    """
+
+    key: str  # the value of the reference facts' `refname`
+    label: str  # in words: "baseline_anc", "previous dosing"
+    order: str  # latest | earliest
+    event: str
+    anchor_which: str  # first | last | each
+    anchor_event: str
+    rule: CompiledRule
 
 
 @dataclass(frozen=True)
@@ -237,6 +264,12 @@ class CompiledProtocol:
     tree: n.Protocol | None = field(default=None, compare=False, repr=False)  # the syntax tree compiled
     source: str = field(default="", compare=False, repr=False)  # the rules text
     sha256: str = field(default="", compare=False, repr=False)  # of the bytes `source` was read from, if a file
+    finders: tuple[Finder, ...] = ()  # the references the rules read, found before the rules are fed
+
+    def finder_rulesets(self, partial: bool) -> dict[str, dict]:
+        """The rules that find references, for full dates or (partial) over date intervals."""
+        return {er.name: er.definition() for finder in self.finders
+                for er in (finder.rule.interval_rules if partial else finder.rule.engine_rules)}
 
     def rulesets(self) -> dict[str, dict]:
         """The exact rule definitions handed to the engine, by engine rule name."""

@@ -28,6 +28,8 @@ class Value:
     optional: bool = False
     elapsed: tuple[Value, Value] | None = None
     lookup: tuple[str, Value] | None = None  # (table name, key value)
+    # A field of a record that may not exist (a reference): the flag, besides the field's own, that says it does.
+    guard: str | None = None
 
     @property
     def is_ref(self) -> bool:

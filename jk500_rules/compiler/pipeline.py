@@ -16,6 +16,7 @@ from . import limits
 from .check import Checked, check
 from .declare import declare, parameter_values
 from .emit import emit_rule
+from .finders import compile_finders
 from .lower import Lowered, lower
 from .model import Choice, CompiledProtocol, CompiledRule, ProtocolVersion
 from .operands import Unsupported
@@ -82,6 +83,8 @@ def compile_version(tree: n.Protocol, filename: str, source: str, diagnostics: l
         if all(r.id != compiled.id for r in rules):
             rules.append(compiled)
     limits.check_ruleset(tree, rules, diagnostics)
+    reads = frozenset(read for rule in checked.rules for read in rule.resolved.reads)
+    finders, finder_rules = compile_finders(tree, decls, reads, source_lines, diagnostics)
     header = tree.header
     protocol = CompiledProtocol(
         name=header.name if header else "",
@@ -91,7 +94,7 @@ def compile_version(tree: n.Protocol, filename: str, source: str, diagnostics: l
         subject_attributes=decls.attributes,
         parameters=parameter_values(decls, source_lines),
         rules=tuple(rules),
-        plan=plan_facts([r.resolved for r in checked.rules], decls),
+        plan=plan_facts([r.resolved for r in checked.rules] + finder_rules, decls),
         criteria=decls.criteria,
         choices=tuple(
             [Choice(f"parameter {p.name}", p.span.line, p.choice) for p in tree.parameters if p.choice]
@@ -101,6 +104,7 @@ def compile_version(tree: n.Protocol, filename: str, source: str, diagnostics: l
         warnings=tuple(d for d in diagnostics if d.severity != "error"),
         tree=tree,
         source="\n".join(source_lines),
+        finders=finders,
     )
     return Build(resolved, checked, lowered, protocol)
 

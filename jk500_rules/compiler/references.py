@@ -7,13 +7,13 @@ from dataclasses import dataclass, field, replace
 from ..errors import Span, did_you_mean
 from ..language import nodes as n
 from .declare import Declarations
-from .model import DECIMAL_SCALE, FieldSpec, Pattern, Test
+from .model import DECIMAL_SCALE, FOUND, FieldSpec, Pattern, Test
 from .operands import Unsupported, Value, typed_quantity
 
 # What a rule makes the audit build, recorded as names resolve and summed up by the plan pass:
 # ("event", name), ("group_read", group, first|last|all), ("count", event, period, week start),
 # ("group_first", event, which, attribute), ("rank", event, which, attribute, rank), ("window", Window),
-# ("subject",).
+# ("subject",), ("reference", name), ("relative", previous|next, event, the event type checked).
 Read = tuple
 
 
@@ -26,6 +26,7 @@ class Scope:
     exists_event: str | None = None
     in_exists: bool = False
     inner_alias: str = "x"  # the alias of the record a `require a`/`needs a`/`unless a` clause seeks
+    finding: str | None = None  # the reference whose candidates this scope finds (its `where`)
 
 
 @dataclass
@@ -59,6 +60,8 @@ class References:
             self.values[expr] = anchor_value(self, expr)
         elif isinstance(expr, n.RankedRef):
             self.values[expr] = ranked_value(self, expr)
+        elif isinstance(expr, n.RelativeRef):
+            self.values[expr] = relative_value(self, expr)
         elif isinstance(expr, n.NameRef):
             self.values[expr] = self._name(expr)
 
@@ -79,10 +82,12 @@ class References:
             record = ref.name
             if scope.in_exists and record == scope.exists_event:
                 return self.field_value(scope.inner_alias, record, ref.field, ref.span)
-            if record == scope.trigger.event:
+            if record == scope.trigger.event or record == CHECKED:
                 return self._trigger_field(ref.field, ref.span)
             if record == "subject":
                 return self._attribute(ref.field, ref.span)
+            if record in decls.references:
+                return reference_value(self, decls.references[record], ref.field, ref.span)
             known = [scope.trigger.event] + ([scope.exists_event] if scope.in_exists and scope.exists_event else [])
             raise Unsupported(f"'{record}' is not a record this rule can read", ref.span,
                               did_you_mean(record, known) or f"this rule reads {', '.join(known)}")
@@ -102,13 +107,15 @@ class References:
             return self._trigger_field(name, ref.span)
         if name in decls.attributes:
             return self._attribute(name, ref.span)
+        if name in decls.references:
+            return reference_value(self, decls.references[name], None, ref.span)
         if name in decls.params:
             self.used_params.add(name)
             decl = decls.params[name]
             if decl.value is None:
                 raise Unsupported(f"{name} is a table; look it up with {name}[{decl.key_attribute}]", ref.span)
             return replace(typed_quantity(decl.value, decls.units), span=ref.span)
-        choices = set(self.trigger_fields()) | set(decls.attributes) | set(decls.params)
+        choices = set(self.trigger_fields()) | set(decls.attributes) | set(decls.params) | set(decls.references)
         if scope.in_exists and scope.exists_event:
             choices |= set(decls.events[scope.exists_event].fields)
         raise Unsupported(f"unknown name '{name}'", ref.span,
@@ -228,6 +235,78 @@ def ranked_value(refs: References, ref: n.RankedRef) -> Value:
     refs.anchors.setdefault(("rank", alias), Pattern(alias, "$rank", ident,
                                                      f"{ref.which} {ref.event} of the {ref.rank} subject"))
     return Value("date", ref.span, alias=alias, field="date")
+
+
+# The record a reference's finder is anchored at, whatever its type, and the id of a finder's rule:
+# names no rules text can write.
+CHECKED = "$checked"
+FINDER_PREFIX = "$find:"
+
+
+def reference_value(refs: References, decl: n.ReferenceDecl, fname: str | None, span: Span) -> Value:
+    """`baseline_anc.result`: a field of the record a named reference finds, a pattern of the rule."""
+    source = refs.scope.trigger
+    _refuse_in_finder(refs, decl.name, span)
+    if refs.scope.level != "subject":
+        raise Unsupported(f"{decl.name} is a subject's record; this rule is trial-level", span)
+    each = decl.anchor_which == "each"
+    if each and (source.form not in ("each", "first", "last") or source.event != decl.anchor_event):
+        raise Unsupported(f"{decl.name} is found for each {decl.anchor_event} checked; this rule checks "
+                          f"{_checked_words(source)}", span,
+                          f"read it in a rule checked for each {decl.anchor_event}, or anchor it at first "
+                          f"{decl.anchor_event}")
+    refs.reads.add(("reference", decl.name))
+    return _found_value(refs, f"ref_{decl.name}", decl.name, decl.event, each, decl.name, fname, span)
+
+
+def relative_value(refs: References, ref: n.RelativeRef) -> Value:
+    """`previous dosing.dose`: a field of the subject's record of a type dated just before the one checked."""
+    source = refs.scope.trigger
+    label = f"{ref.which} {ref.event}"
+    _refuse_in_finder(refs, label, ref.span)
+    event = refs.decls.events.get(ref.event)
+    if event is None:
+        raise refs.decls.unknown_event(ref.event, ref.span)
+    if event.trial_level or refs.scope.level != "subject":
+        raise Unsupported(f"{ref.event} is a trial event" if event.trial_level else
+                          f"'{label}' is a subject's record; this rule is trial-level", ref.span)
+    if source.form not in ("each", "first", "last"):
+        raise Unsupported(f"'{label}' is relative to the record checked; this rule checks {_checked_words(source)}",
+                          ref.span, "read it in a rule checked for each, first or last record of a type")
+    key = f"{label}@{source.event}"
+    refs.reads.add(("relative", ref.which, ref.event, source.event))
+    return _found_value(refs, f"{ref.which[:4]}_{ref.event}", key, ref.event, True, label, ref.field, ref.span)
+
+
+def _found_value(refs: References, alias: str, key: str, event: str, each: bool, label: str,
+                 fname: str | None, span: Span) -> Value:
+    identity = (Test(alias, "refname", "=", key),)
+    if each:
+        identity += (Test(alias, "of", "=", other="t", other_field="ref"),)
+    refs.anchors.setdefault(("reference", alias), Pattern(alias, "$ref", identity, label))
+    refs.reads.add(("event", event))
+    if fname is None or fname == "date":
+        return Value("date", span, alias=alias, field="date", guard=FOUND)
+    spec = refs.decls.events[event].fields.get(fname)
+    if spec is None:
+        raise refs.decls.unknown_field(event, fname, span)
+    return replace(typed_ref(alias, fname, spec, span, optional=spec.may_be_unknown), guard=FOUND)
+
+
+def _refuse_in_finder(refs: References, label: str, span: Span) -> None:
+    finding = refs.scope.finding
+    if finding is not None:
+        raise Unsupported(f"{finding} is found before any rule is judged, so its `where` cannot read {label}, "
+                          "which is found at the same time", span,
+                          "compare the two in the rule that reads them")
+
+
+def _checked_words(source: n.Source) -> str:
+    if source.form == "count":
+        return f"a count of {source.event} records"
+    if source.form.startswith("group_"):
+        return f"the {source.form.removeprefix('group_')} {source.event} of each {source.attribute}"
+    return f"{source.form} {source.event}"
 
 
 def typed_ref(alias: str, fname: str, spec: FieldSpec, span: Span, optional: bool) -> Value:

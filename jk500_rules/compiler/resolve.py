@@ -10,7 +10,7 @@ from ..language import nodes as n
 from .declare import Declarations
 from .model import SEVERITIES, Pattern
 from .operands import Unsupported, Value, leaves, text_of
-from .references import Read, References, Scope
+from .references import FINDER_PREFIX, Read, References, Scope
 from .triggers import resolve_trigger
 
 
@@ -93,6 +93,8 @@ class _RuleResolver:
         rule, check = self.rule, self.rule.check
         source, verdict = check.source, check.verdict
         refs = References(self.decls, Scope(source, "subject"), self.used_params)
+        if rule.id.startswith(FINDER_PREFIX):
+            refs.scope.finding = rule.title
         trigger, refs.scope.level = resolve_trigger(source, refs)
         if source.event in self.decls.groups:
             refs.reads.add(("group_read", source.event, source.form if source.form in ("first", "last") else "all"))
@@ -164,7 +166,7 @@ class _RuleResolver:
             raise Unsupported(
                 f"this rule is checked per {level}, but {name} is a {event_level}-level event", span,
                 "subject-level rules read a subject's records; trial-level rules read trial events and group facts")
-        if name == refs.scope.trigger.event:
+        if name == refs.scope.trigger.event and refs.scope.finding is None:
             raise Unsupported(f"the record sought and the record checked are both {name}", span,
                               "name a different event type")
         refs.reads.add(("event", name))
@@ -179,10 +181,12 @@ class _RuleResolver:
             text = match.group(1).strip()
             parts = text.split(".")
             ok = False
+            read = {read[1] for read in refs.reads if read[0] == "reference"}
+            relative = {f"{read[1]} {read[2]}": read[2] for read in refs.reads if read[0] == "relative"}
             if len(parts) == 1:
                 if text not in refs.trigger_fields() and self._names_another_record(text, refs):
                     continue
-                ok = text in self.decls.params or text in refs.trigger_fields()
+                ok = text in self.decls.params or text in refs.trigger_fields() or text in read or text in relative
                 if text in self.decls.params:
                     self.used_params.add(text)
             elif len(parts) == 2:
@@ -191,10 +195,14 @@ class _RuleResolver:
                     ok = fname in refs.trigger_fields()
                 elif record == verdict.exists_event and verdict.mode == "forbid":
                     ok = fname in self.decls.events[record].fields or fname == "date"
+                elif record in read or record in relative:
+                    event = self.decls.references[record].event if record in read else relative[record]
+                    ok = fname in self.decls.events[event].fields or fname == "date"
             if not ok and rule.message_span:
                 self.diagnostics.append(Diagnostic(
                     f"the message names '{{{text}}}', which this rule cannot fill in", rule.message_span,
-                    "use a parameter, a field of the record checked, or (for 'forbid a ...') record.field"))
+                    "use a parameter, a field of the record checked or of a reference it reads, or (for 'forbid a ...') "
+                    "record.field"))
 
 
     def _names_another_record(self, text: str, refs: References) -> bool:

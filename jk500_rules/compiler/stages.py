@@ -23,7 +23,8 @@ STAGES = ("resolved", "lowered", "engine")
 def stage_json(protocol: CompiledProtocol, stage: str) -> str:
     """A compiled protocol's latest version (named in `version`) as the named pass left it."""
     if stage == "engine":
-        return json.dumps(protocol.rulesets(), indent=2, sort_keys=True) + "\n"
+        # What the engine is handed: the rules, then the rules that find references, fed before them.
+        return json.dumps({**protocol.rulesets(), **protocol.finder_rulesets(False)}, indent=2, sort_keys=True) + "\n"
     assert protocol.tree is not None
     build = compile_version(protocol.tree, protocol.filename, protocol.source, [])
     document = _resolved(build, protocol) if stage == "resolved" else _lowered(build, protocol)
@@ -49,7 +50,8 @@ def _resolved(build: Build, protocol: CompiledProtocol) -> dict[str, Any]:
 
 def _resolved_rule(rule: ResolvedRule, lines: list[str]) -> dict[str, Any]:
     records = [_record("trigger", rule.trigger)]
-    records += [_record("cut-off" if a.alias == "cutoff" else "anchor", a) for a in rule.anchors]
+    records += [_record("cut-off" if a.alias == "cutoff" else "reference" if a.kind == "$ref" else "anchor", a)
+                for a in rule.anchors]
     if rule.exists is not None:
         records.append(_record("sought", rule.exists))
     records += [_record(c.role, c.pattern) for c in rule.clauses]
@@ -103,7 +105,7 @@ def _operand(value: Value) -> dict[str, Any]:
 
 def _lowered(build: Build, protocol: CompiledProtocol) -> dict[str, Any]:
     plan = protocol.plan
-    return {
+    out = {
         "stage": "lowered",
         "protocol": protocol.name,
         "version": protocol.versions[-1].name if protocol.versions else None,
@@ -118,6 +120,11 @@ def _lowered(build: Build, protocol: CompiledProtocol) -> dict[str, Any]:
             "groups": [{"group": g, "members": list(m), "reads": sorted(r)} for g, m, r in plan.groups],
         },
     }
+    if protocol.finders:  # each reference, found by engine rules of its own before the rules are fed
+        out["references"] = [{"name": f.key, "finds": f"{f.order} {f.event}", "anchor": f"{f.anchor_which} "
+                              f"{f.anchor_event}", "engine_rules": [er.name for er in f.rule.engine_rules]}
+                             for f in protocol.finders]
+    return out
 
 
 def _lowered_rule(rule: LoweredRule) -> dict[str, Any]:

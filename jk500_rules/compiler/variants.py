@@ -10,7 +10,7 @@ from ..errors import Span
 from ..language import nodes as n
 from . import limits
 from .lower import scaled_test
-from .model import Test
+from .model import FOUND, Test
 from .operands import Atom, Conj, Unsupported
 
 
@@ -25,12 +25,43 @@ def flatten(conj: Iterable[Atom]) -> tuple[tuple[Test, ...], frozenset[tuple[str
     return tuple(dict.fromkeys(tests)), frozenset(reads)
 
 
-def _missing_reason(missing: tuple[tuple[str, str], ...], label: Callable[[str], str]) -> str:
-    """`lab has no uln`; `lab has no p and no q`; `lab has no p; the subject's first infusion has no dose`."""
+def _missing_reason(missing: tuple[tuple[str, str], ...], label: Callable[[str], str],
+                    undecided: frozenset[str] = frozenset()) -> str:
+    """`lab has no uln`; `lab has no p and no q`; `lab has no p; the subject's first infusion has no dose`;
+    `there is no previous dosing` (a reference not found), or why it could not be told."""
     by_alias: dict[str, list[str]] = {}
     for alias, fname in missing:
         by_alias.setdefault(alias, []).append(fname)
-    return "; ".join(f"{label(alias)} has no {' and no '.join(fields)}" for alias, fields in by_alias.items())
+    parts = []
+    for alias, fields in by_alias.items():
+        if FOUND in fields and alias in undecided:
+            parts.append(f"{label(alias)} cannot be told: a record that may be it has an empty field the "
+                         "reference reads, or a date only partly known")
+        elif FOUND in fields:
+            parts.append(f"there is no {label(alias)}")
+        else:
+            parts.append(f"{label(alias)} has no {' and no '.join(fields)}")
+    return "; ".join(parts)
+
+
+def _guard_variants(missing: tuple[tuple[str, str], ...],
+                    reads: list[tuple[str, str]]) -> list[tuple[frozenset[str], tuple[Test, ...]]] | None:
+    """For a set of empty fields: the tests a reference's flags add, once per way it can be missing.
+
+    A reference not found (its flag 0) has every field empty: only the set naming the flag alone is
+    judged, or the reason would be given twice. A field of a reference found needs the flag 1. A
+    reference missing is either absent or undecided, each with its own reason. None: skip the set.
+    """
+    guarded = {alias for alias, fname in reads if fname == FOUND}
+    absent = {alias for alias, fname in missing if fname == FOUND}
+    if any(alias in absent and fname != FOUND for alias, fname in missing):
+        return None
+    found = tuple(Test(alias, f"{FOUND}__known", "=", 1)
+                  for alias in sorted({a for a, _ in missing} & guarded - absent))
+    choices = sorted(absent)
+    return [(frozenset(a for a, flag in zip(choices, flags) if flag),
+             found + tuple(Test(a, "undecided", "=", flag) for a, flag in zip(choices, flags)))
+            for flags in itertools.product((0, 1), repeat=len(choices))]
 
 
 def expand_lookups(conj: Conj, params: dict[str, n.ParamDecl]) -> Iterator[tuple[Conj, tuple[Test, ...]]]:
@@ -73,13 +104,17 @@ def unknown_variants(conj: Conj, params: dict[str, n.ParamDecl],
                           "split the rule, or make some fields required or give them an `empty means`")
     for size in range(1, len(reads) + 1):
         for missing in itertools.combinations(reads, size):
+            guards = _guard_variants(missing, reads)
+            if guards is None:
+                continue
             kept = tuple(a for a in conj if not a.reads & set(missing))
             known_flags = {(alias, f"{fname}__known") for alias, fname in missing}
             for variant, lookup_tests in expand_lookups(kept, params):
                 vtests, _ = flatten(variant)
                 vtests = tuple(t for t in vtests if (t.alias, t.field) not in known_flags)
                 empty = tuple(Test(alias, f"{fname}__known", "=", 0) for alias, fname in missing)
-                yield _missing_reason(missing, label), vtests + lookup_tests + empty
+                for undecided, flags in guards:
+                    yield _missing_reason(missing, label, undecided), vtests + lookup_tests + empty + flags
     lookups = [lk for atom in conj for lk in atom.lookups]
     if lookups:
         table, key = lookups[0][1].lookup  # type: ignore[misc]

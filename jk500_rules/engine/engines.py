@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..compiler.model import CompiledProtocol, CompiledRule, EngineRule
+from ..compiler.model import CompiledProtocol, CompiledRule, EngineRule, Finder
 from .durable import Engine
 from .facts import Session
 from .split import SplitPlan, large, plan_split, split_kinds, split_sessions
@@ -39,6 +39,9 @@ class Engines:
     def __init__(self, kept: int = 4 * PROTOCOLS_KEPT) -> None:
         self.kept = kept
         self._engines: dict[tuple[int, bool], _Entry] = {}
+        # The engines that find references (compiler/finders.py): the protocol, held as in _Entry.
+        self._finders: dict[tuple[int, bool], tuple[CompiledProtocol, Engine, dict[str, tuple[Finder, Any]],
+                                                     frozenset[str]]] = {}
 
     def _entry(self, protocol: CompiledProtocol, partial: bool) -> _Entry:
         key = (id(protocol), partial)
@@ -79,6 +82,21 @@ class Engines:
         matches.sort(key=lambda match: position[match[0]])  # stable: each engine session's own order within a rule
         return matches, entry.names
 
+    def find(self, protocol: CompiledProtocol, session: Session) -> tuple[list[Match], dict[str, tuple[Finder, Any]]]:
+        """The matches of the rules that find the protocol's references, over the facts of the kinds they name."""
+        key = (id(protocol), session.partial)
+        if key not in self._finders:
+            while len(self._finders) >= self.kept:
+                self._finders.pop(next(iter(self._finders)))[1].close()
+            names = {er.name: (finder, er) for finder in protocol.finders
+                     for er in (finder.rule.interval_rules if session.partial else finder.rule.engine_rules)}
+            kinds = frozenset(p.kind for _, er in names.values() for p in er.patterns)
+            self._finders[key] = (protocol, Engine(protocol.finder_rulesets(session.partial)), names, kinds)
+        _, engine, names, kinds = self._finders[key]
+        indexes = [i for i, fact in enumerate(session.facts) if fact["kind"] in kinds]
+        matches = engine.feed(f"{session.name} (references)", [session.facts[i] for i in indexes])
+        return [(name, {alias: indexes[i] for alias, i in refs.items()}) for name, refs in matches], names
+
     def _part(self, entry: _Entry, kind: str) -> Engine:
         if kind not in entry.parts:
             assert entry.plan is not None
@@ -90,3 +108,6 @@ class Engines:
         for entry in self._engines.values():
             entry.close()
         self._engines.clear()
+        for _, engine, _, _ in self._finders.values():
+            engine.close()
+        self._finders.clear()

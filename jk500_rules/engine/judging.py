@@ -17,6 +17,7 @@ from .engines import Engines
 from .facts import Session
 from .jobs import AuditJob, PartitionResult, SubjectOutcome
 from .partition import Group
+from .reference_facts import add_reference_facts
 from .results import Finding
 from .standings import Standing
 from .subject_facts import subject_marks, subject_session
@@ -99,7 +100,13 @@ def judge_subject(job: AuditJob, subject: str, records: list[Record], versions: 
 
 def judge_session(session: Session, protocol: CompiledProtocol, engines: Engines,
                   pending: Counter) -> tuple[list[Finding], list[Standing]]:
-    """Feed one session to the engine and judge every rule of its level, in rule order."""
+    """Feed one session to the engine and judge every rule of its level, in rule order.
+
+    The references the rules read are found first, by engine rules of their own, and become facts.
+    """
+    if protocol.finders and session.subject is not None:
+        found, finders = engines.find(protocol, session)
+        add_reference_facts(session, protocol, found, finders)
     matches, rules = engines.feed(protocol, session)
     by_rule: dict[str, list[tuple[Any, dict[str, int]]]] = defaultdict(list)
     for name, match in matches:

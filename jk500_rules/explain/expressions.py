@@ -78,7 +78,7 @@ class NounPhrases:
             base = self.date(expr.left, scope)
             word = "after" if expr.op == "+" else "before"
             return DatePhrase(f"{self.phrase(expr.right, scope)} {word} {base.text}")
-        if isinstance(expr, (n.AnchorRef, n.RankedRef)) and expr.field in (None, "date"):
+        if isinstance(expr, (n.AnchorRef, n.RankedRef, n.RelativeRef)) and expr.field in (None, "date"):
             return DatePhrase(self.phrase(expr, scope), head_noun(self.noun(expr.event)))
         ref = self.names.resolve(expr, scope) if isinstance(expr, n.NameRef) else None
         if ref is not None and ref.name == "date" and ref.kind == "trigger" and scope.current != "trigger":
@@ -105,6 +105,8 @@ class NounPhrases:
             return f"the subject's {human_name(ref.name)}"
         if ref.kind == "count":
             return self._count_field(ref.name)
+        if ref.kind == "reference":
+            return self._reference(ref.record, ref.name)
         field = human_name(ref.name) if ref.kind == "group" else ref.name
         if scope.current == "named":  # outside any clause: name the record
             if ref.kind == "sought" and scope.sought:
@@ -131,6 +133,30 @@ class NounPhrases:
     def _np_AnchorRef(self, expr: n.AnchorRef, scope: Scope) -> str:
         record = f"the subject's {expr.which} {self.noun(expr.event)}"
         return record if expr.field in (None, "date") else f"the {expr.field} of {record}"
+
+    def _np_RelativeRef(self, expr: n.RelativeRef, scope: Scope) -> str:
+        record = f"the {expr.which} {self.noun(expr.event)}"
+        return record if expr.field in (None, "date") else f"the {expr.field} of {record}"
+
+    def _reference(self, name: str, field: str) -> str:
+        record = human_name(name)
+        return f"the date of {record}" if field == "date" else f"the {field} of {record}"
+
+    def reference_definition(self, node: n.Node) -> str:
+        """What a reference finds, said once per rule: `Baseline anc is the subject's latest lab where ...`."""
+        if isinstance(node, n.RelativeRef):
+            order, side = ("latest", "before") if node.which == "previous" else ("earliest", "after")
+            record = self.noun(node.event)
+            return (f"The {node.which} {record} is the subject's {order} {record} dated {side} the day of "
+                    f"{self.trigger_ref().text}; several that day that disagree make the check a possible "
+                    "deviation.")
+        assert isinstance(node, n.ReferenceDecl)
+        found = Span(node.event_span.line, node.event_span.column, node.anchor_span.end_line,
+                     node.anchor_span.end_column)
+        ties = {"any": "judged by any of them", "each": "judged by each of them"}.get(
+            node.ties or "", "a possible deviation if they disagree")
+        return (f"{human_name(node.name).capitalize()} is the subject's {node.order} {self._written(found)}; "
+                f"several that day are {ties}.")
 
     def _np_RankedRef(self, expr: n.RankedRef, scope: Scope) -> str:
         return (f"the {expr.which} {self.noun(expr.event)} of the {ordinal(expr.rank)} subject "

@@ -21,10 +21,11 @@ class Scope:
 class ResolvedName:
     """A name resolved as the compiler resolves it."""
 
-    kind: str  # sought | trigger | attribute | param | group | count
+    kind: str  # sought | trigger | attribute | param | group | count | reference
     name: str
     type: str
     optional: bool = False
+    record: str = ""  # a reference: its name
 
 
 class Names:
@@ -35,6 +36,7 @@ class Names:
         self.protocol = protocol
         self.source = source
         self.params = {p.name: p for p in protocol.tree.parameters}
+        self.references = {r.name: r for r in protocol.tree.references}
 
     def resolve(self, expr: n.Expr, scope: Scope) -> ResolvedName | None:
         """A name as the compiler reads it: the record sought, the record checked, the subject, a parameter."""
@@ -50,6 +52,8 @@ class Names:
                 return ResolvedName(self._trigger_kind(name), name, *trigger[name])
             if record == "subject" and name in self.protocol.subject_attributes:
                 return ResolvedName("attribute", name, self._attribute_type(name), True)
+            if record in self.references:
+                return self._reference(record, name)
             return None
         name = expr.name
         if name in sought:
@@ -58,6 +62,8 @@ class Names:
             return ResolvedName(self._trigger_kind(name), name, *trigger[name])
         if name in self.protocol.subject_attributes:
             return ResolvedName("attribute", name, self._attribute_type(name), True)
+        if name in self.references:
+            return self._reference(name, "date")
         if name in self.params:
             decl = self.params[name]
             return ResolvedName("param", name, _quantity_kind(decl.value) if decl.value else "table")
@@ -77,6 +83,8 @@ class Names:
             return "date" if expr.field in (None, "date") else self._event_fields(expr.event)[expr.field or ""][0]
         if isinstance(expr, n.RankedRef):
             return "date"
+        if isinstance(expr, n.RelativeRef):
+            return "date" if expr.field in (None, "date") else self._event_fields(expr.event)[expr.field][0]
         if isinstance(expr, n.Lookup):
             return "number"
         if isinstance(expr, n.Elapsed):
@@ -119,6 +127,12 @@ class Names:
         spec = self.protocol.events[event]
         fields = {f.name: (_value_kind(f.type), f.may_be_unknown) for f in spec.fields.values()}
         return fields | {"date": ("date", False)}
+
+    def _reference(self, record: str, name: str) -> ResolvedName | None:
+        fields = self._event_fields(self.references[record].event)
+        if name not in fields:
+            return None
+        return ResolvedName("reference", name, fields[name][0], True, record)
 
     def _attribute_type(self, name: str) -> str:
         event, fname = self.protocol.subject_attributes[name]

@@ -78,7 +78,18 @@ class RuleParagraph(DeviationSentence, OutcomeSentences):
             event, field = self.protocol.subject_attributes[name]
             sentences.append(f"A subject's {human_name(name)} is the {field} of their earliest "
                              f"{self.nouns.noun(event)} that records one.")
-        return sentences
+        return sentences + self._reference_definitions()
+
+    def _reference_definitions(self) -> list[str]:
+        """What each reference the check reads finds, once."""
+        found: dict[str, n.Node] = {}
+        for node, scope in self._scoped_nodes():
+            if isinstance(node, n.RelativeRef):
+                found.setdefault(f"{node.which} {node.event}", node)
+            ref = self.names.resolve(node, scope) if isinstance(node, n.NameRef) else None
+            if ref is not None and ref.kind == "reference":
+                found.setdefault(ref.record, self.names.references[ref.record])
+        return [self.nouns.reference_definition(node) for node in found.values()]
 
     def _parameters_used(self) -> list[str]:
         used: list[str] = []

@@ -44,6 +44,34 @@ class DeclarationBuilder(ExpressionBuilder):
         members = tuple((str(t), token_span(t)) for t in rest if t.type == "NAME")
         return n.GroupDecl(span=token_span(name), name=str(name), label=label, members=members)
 
+    def reference_decl(self, meta: Any, items: list[Any]) -> n.ReferenceDecl:
+        name, rest = items[0], items[1:]
+        label = unquote(rest.pop(0)) if isinstance(rest[0], Token) and rest[0].type == "STRING" else None
+        order, event = rest[0], rest[1]
+        where = rest[2] if len(rest) > 2 and not isinstance(rest[2], tuple) else None
+        side_items = [i for i in rest[2:] if isinstance(i, tuple)]
+        (side, inclusive, width), (which, anchor) = side_items[0], side_items[1]
+        ties = next((str(i) for i in rest[2:] if isinstance(i, str) and not isinstance(i, Token)), None)
+        return n.ReferenceDecl(
+            span=token_span(name), name=str(name), label=label, order=str(order), event=str(event),
+            event_span=token_span(event), where=where, side=side, inclusive=inclusive, width=width,
+            anchor_which=which, anchor_event=str(anchor), anchor_span=token_span(anchor), ties=ties)
+
+    def ref_side(self, meta: Any, items: list[Any]) -> tuple[str, bool, n.Expr | None]:
+        """`before`, `on or before`, `within 14 days before`: (side, whether the anchor's day counts, width)."""
+        if isinstance(items[0], n.Node):
+            return str(items[1]), True, items[0]
+        return str(items[-1]), len(items) > 1, None
+
+    def ref_anchor(self, meta: Any, items: list[Token]) -> tuple[str, Token]:
+        return str(items[0]), items[1]
+
+    def ref_each(self, meta: Any, items: list[Token]) -> tuple[str, Token]:
+        return "each", items[0]
+
+    def ref_ties(self, meta: Any, items: list[Token]) -> str:
+        return str(items[0])
+
     def subject_decl(self, meta: Any, items: list[Token]) -> n.SubjectDecl:
         name, event, _dot, field = items
         return n.SubjectDecl(

@@ -90,6 +90,10 @@ class ExpressionBuilder(Transformer):
         field = str(items[3]) if len(items) > 3 else None
         return n.AnchorRef(span=meta_span(meta), which=str(items[0]), event=str(items[1]), field=field)
 
+    def relative_ref(self, meta: Any, items: list[Token]) -> n.RelativeRef:
+        field = str(items[3]) if len(items) > 3 else None
+        return n.RelativeRef(span=meta_span(meta), which=str(items[0]), event=str(items[1]), field=field)
+
     def ranked_ref(self, meta: Any, items: list[Token]) -> n.RankedRef:
         ordinal, which, event, relation, attribute = items[:5]
         field = str(items[6]) if len(items) > 6 else None
@@ -132,6 +136,7 @@ class ExpressionBuilder(Transformer):
         return str(items[0])
 
     relation = knowledge = span_unit = bool_word = first_last = group_rel = article = compare_op
+    previous_next = ref_order = before_after = on_or = tie_policy = compare_op
 
     def __default__(self, data: str, children: list[Any], meta: Any) -> Any:
         return Tree(data, children, meta)

@@ -50,6 +50,16 @@ class AnchorRef(Node):
 
 
 @dataclass(frozen=True, kw_only=True)
+class RelativeRef(Node):
+    """`previous dosing` or `next dosing.dose`: the subject's record of a type dated just before (or just
+    after) the record checked."""
+
+    which: str  # previous | next
+    event: str
+    field: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class RankedRef(Node):
     """`the 3rd subject's last infusion in the previous dose_group`."""
 
@@ -266,6 +276,29 @@ class SubjectDecl(Node):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ReferenceDecl(Node):
+    """`reference baseline_anc = latest lab where test = "ANC" dated within 14 days before first dosing`.
+
+    The latest (or earliest) record of a type, among those its `where` admits, dated on the stated side of
+    an anchor: the subject's first or last record of a type, or each record a rule checks.
+    """
+
+    name: str
+    label: str | None
+    order: str  # latest | earliest
+    event: str
+    event_span: Span
+    where: Cond | None
+    side: str  # before | after
+    inclusive: bool  # `on or before`, and every `within`, include the anchor's own day
+    width: Expr | None  # `dated within 14 days before ...`
+    anchor_which: str  # first | last | each
+    anchor_event: str
+    anchor_span: Span
+    ties: str | None = None  # any | each: how records tied on the day found are judged
+
+
+@dataclass(frozen=True, kw_only=True)
 class TableEntry(Node):
     key: Decimal | str
     value: Quantity
@@ -343,6 +376,7 @@ class Protocol(Node):
     subject_attributes: tuple[SubjectDecl, ...]
     parameters: tuple[ParamDecl, ...]
     rules: tuple[Rule, ...]
+    references: tuple[ReferenceDecl, ...] = ()
     version: VersionDecl | None = None
     governed_by: GovernedDecl | None = None
     amendments: tuple[Amendment, ...] = ()

@@ -1,0 +1,101 @@
+"""Pass 6: how the audit finds each reference the rules read, as a rule of its own compiled like any other.
+
+A reference (`latest lab where test = "ANC" dated within 14 days before first dosing`, `previous
+dosing`) becomes `for <anchor> require a <event> where <filter> and <date relation>`. The engine
+matches it: its triggers are the anchors, its covered matches each anchor's candidates, its unknown
+matches the candidates its filter cannot decide. The audit keeps, per anchor, the latest (or
+earliest) candidate by date: an order, like a record's rank, never a condition of the rules.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from ..errors import Diagnostic, Span
+from ..language import nodes as n
+from .check import check
+from .declare import Declarations
+from .emit import emit_rule
+from .lower import lower
+from .model import Finder
+from .operands import Unsupported
+from .references import CHECKED, FINDER_PREFIX, Read
+from .resolve import ResolvedRule, resolve
+
+
+@dataclass(frozen=True)
+class _Wanted:
+    key: str
+    label: str
+    order: str
+    event: str
+    anchor_which: str
+    anchor_event: str
+    rule: n.Rule
+
+
+def compile_finders(tree: n.Protocol, decls: Declarations, reads: frozenset[Read], source_lines: list[str],
+                    diagnostics: list[Diagnostic]) -> tuple[tuple[Finder, ...], list[ResolvedRule]]:
+    """The finders of the references the rules read, and every finder's resolved rule (for the fact plan).
+
+    Every declared reference is compiled, read or not, so that a mistake in one is reported; one no rule
+    reads gets a warning and is not fed.
+    """
+    wanted = [_named(decl) for decl in decls.references.values()]
+    wanted += [_relative(read) for read in sorted(r for r in reads if r[0] == "relative")]
+    used = {read[1] for read in reads if read[0] == "reference"}
+    for decl in decls.references.values():
+        if decl.name not in used:
+            diagnostics.append(Diagnostic(f"reference {decl.name} is never used", decl.span,
+                                          "read it in a rule, or delete it", severity="warning"))
+    resolved = resolve(replace(tree, rules=tuple(w.rule for w in wanted)), decls, source_lines, diagnostics)
+    lowered = {r.checked.resolved.rule.id: r for r in lower(check(resolved, diagnostics), diagnostics).rules}
+    finders = []
+    for want in wanted:
+        rule = lowered.get(want.rule.id)
+        if rule is None or not rule.emittable or (want.key in decls.references and want.key not in used):
+            continue
+        try:
+            compiled = emit_rule(rule, decls, source_lines, diagnostics)
+        except Unsupported as exc:
+            diagnostics.append(exc.diagnostic)
+            continue
+        finders.append(Finder(want.key, want.label, want.order, want.event, want.anchor_which, want.anchor_event,
+                              compiled))
+    return tuple(finders), list(resolved.rules)
+
+
+def _named(decl: n.ReferenceDecl) -> _Wanted:
+    date = n.NameRef(span=decl.event_span, name="date")
+    anchor = n.NameRef(span=decl.anchor_span, name=CHECKED, field="date")
+    relation: n.Cond
+    if decl.width is not None:
+        relation = n.Within(span=decl.span, subject=date, width=decl.width, relation=decl.side, anchor=anchor)
+    else:
+        op = ("<" if decl.side == "before" else ">") + ("=" if decl.inclusive else "")
+        relation = n.Compare(span=decl.span, left=date, op=op, right=anchor)
+    cond = relation if decl.where is None else n.And(span=decl.where.span, items=(decl.where, relation))
+    rule = _rule(decl.name, decl.span, decl.anchor_which, decl.anchor_event, decl.anchor_span, decl.event,
+                 decl.event_span, cond)
+    return _Wanted(decl.name, decl.name, decl.order, decl.event, decl.anchor_which, decl.anchor_event, rule)
+
+
+def _relative(read: Read) -> _Wanted:
+    """`previous X` in a rule checked for T: the latest X dated before each T (`next`: earliest after)."""
+    _, which, event, checked = read
+    span = Span(1, 1, 1, 1)
+    label = f"{which} {event}"
+    cond = n.Compare(span=span, left=n.NameRef(span=span, name="date"), op="<" if which == "previous" else ">",
+                     right=n.NameRef(span=span, name=CHECKED, field="date"))
+    rule = _rule(label, span, "each", checked, span, event, span, cond)
+    return _Wanted(f"{label}@{checked}", label, "latest" if which == "previous" else "earliest", event, "each",
+                   checked, replace(rule, id=f"{FINDER_PREFIX}{label}@{checked}"))
+
+
+def _rule(label: str, span: Span, which: str, anchor_event: str, anchor_span: Span, event: str, event_span: Span,
+          cond: n.Cond) -> n.Rule:
+    source = n.Source(span=anchor_span, form=which, event=anchor_event, event_span=anchor_span)
+    verdict = n.Verdict(span=span, mode="require", cond=cond, exists_event=event, exists_span=event_span)
+    return n.Rule(span=span, id=f"{FINDER_PREFIX}{label}", id_span=span, title=label, severity=None,
+                  severity_span=None, category=None, cites="the reference's own declaration", message=None,
+                  message_span=None, check=n.Check(span=span, source=source, where=None, verdict=verdict))

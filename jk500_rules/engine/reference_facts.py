@@ -1,0 +1,106 @@
+"""The engine's matches of a protocol's finders -> one reference fact per anchor (or per record tied there).
+
+Which records are candidates is the engine's answer (compiler/finders.py). What is done here is an
+order, like a record's rank: per anchor, the latest (or earliest) candidate by date, with every
+candidate of that day. A candidate the engine could not decide (an empty field the filter reads, a date
+only partly known) that may be the one found makes the reference undecided, never quietly skipped.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from ..compiler.model import FOUND, CompiledProtocol, Finder
+from ..dates import with_upper_bounds
+from .facts import Evidence, Session
+
+Match = tuple[str, dict[str, int]]
+
+
+class _Found:
+    """One finder's matches: its anchors, and per anchor the candidates certain and undecided."""
+
+    def __init__(self) -> None:
+        self.anchors: set[int] = set()
+        self.certain: dict[int, set[int]] = defaultdict(set)
+        self.undecided: dict[int, set[int]] = defaultdict(set)
+
+
+def add_reference_facts(session: Session, protocol: CompiledProtocol, matches: list[Match],
+                        names: dict[str, tuple[Finder, Any]]) -> None:
+    """Add to the session, for every reference the rules read, its facts: found, not found or undecided."""
+    found: dict[str, _Found] = {finder.key: _Found() for finder in protocol.finders}
+    for name, refs in matches:
+        finder, rule = names[name]
+        into, t = found[finder.key], refs["t"]
+        if rule.role in ("trigger", "possible_trigger"):
+            into.anchors.add(t)
+        elif rule.role == "covered":
+            into.certain[t].add(refs["x"])
+        elif rule.role in ("unknown", "possible_covered"):
+            into.undecided[t].add(refs["x"])
+    added = len(session.facts)
+    for finder in protocol.finders:
+        into = found[finder.key]
+        anchors = sorted(into.anchors)
+        if finder.anchor_which != "each" and not anchors:
+            anchors = [-1]  # no anchor record: one fact all the same, saying nothing was found
+        for anchor in anchors:
+            _add(session, protocol, finder, anchor, into.certain.get(anchor, set()),
+                 into.undecided.get(anchor, set()) - into.certain.get(anchor, set()))
+    if session.partial:
+        for fact in session.facts[added:]:
+            with_upper_bounds(fact)
+
+
+def _add(session: Session, protocol: CompiledProtocol, finder: Finder, anchor: int, certain: set[int],
+         undecided: set[int]) -> None:
+    latest = finder.order == "latest"
+    dated = [x for x in certain if not _partial(session, x)]
+    undecided |= set(certain) - set(dated)
+    best = (max if latest else min)((session.facts[x]["date"] for x in dated), default=None)
+    # An undecided candidate matters if it may lie on or past the day found (or if nothing was found).
+    if any(best is None or (_high(session, x) >= best if latest else session.facts[x]["date"] <= best)
+           for x in undecided):
+        _absent(session, protocol, finder, anchor, undecided=True)
+        return
+    if best is None:
+        _absent(session, protocol, finder, anchor, undecided=False)
+        return
+    tied = sorted(x for x in dated if session.facts[x]["date"] == best)
+    for x in tied:
+        fact = {key: value for key, value in session.facts[x].items() if key not in ("ref", "seq", "rseq")}
+        fact.update({"kind": "$ref", "refname": finder.key, "of": anchor, "ties": len(tied),
+                     f"{FOUND}__known": 1, "undecided": 0, "date__known": 1})
+        session.add(fact, session.evidence[x])
+
+
+def _absent(session: Session, protocol: CompiledProtocol, finder: Finder, anchor: int, undecided: bool) -> None:
+    """A reference fact with every field empty, of the same shape as a found one (the engine needs each key)."""
+    spec = protocol.events[finder.event]
+    fact = _empty_fact(spec)
+    fact.update({"kind": "$ref", "refname": finder.key, "of": anchor, "ties": 0, f"{FOUND}__known": 0,
+                 "undecided": 1 if undecided else 0, "date__known": 0})
+    session.add(fact, Evidence((), {}))
+
+
+def _empty_fact(spec: Any) -> dict:
+    fact: dict = {"date": 0, "date__cal": 0, "date__calhi": 0}
+    for name, fspec in spec.fields.items():
+        fact[f"{name}__known"] = 0
+        if fspec.type == "date":
+            fact.update({name: 0, f"{name}__cal": 0, f"{name}__calhi": 0})
+        else:
+            fact[name] = "" if fspec.type in ("text",) else 0
+    return fact
+
+
+def _partial(session: Session, index: int) -> bool:
+    return any("date" in record.upper for record in session.evidence[index].records)
+
+
+def _high(session: Session, index: int) -> int:
+    fact = session.facts[index]
+    return fact.get("date__hi", fact["date"])
+
