@@ -31,6 +31,20 @@ def emit_rule(lowered: LoweredRule, decls: Declarations, source_lines: list[str]
     return _Emitter(lowered, decls, diagnostics).rule(source_lines)
 
 
+def emitted(lowered: LoweredRule, decls: Declarations, source_lines: list[str],
+            diagnostics: list[Diagnostic]) -> CompiledRule | None:
+    """The rule's engine rules, checked against the engine's limits; None (reported) when they cannot be made."""
+    if not lowered.emittable:
+        return None
+    try:
+        compiled = emit_rule(lowered, decls, source_lines, diagnostics)
+    except Unsupported as exc:
+        diagnostics.append(exc.diagnostic)
+        return None
+    limits.check_rule(lowered.checked.resolved.rule, compiled, diagnostics)
+    return compiled
+
+
 class _Emitter:
     def __init__(self, lowered: LoweredRule, decls: Declarations, diagnostics: list[Diagnostic]) -> None:
         self.lowered, self.decls, self.diagnostics = lowered, decls, diagnostics
@@ -65,7 +79,7 @@ class _Emitter:
 
     def rule(self, source_lines: list[str]) -> CompiledRule:
         lowered, resolved = self.lowered, self.resolved
-        rule, verdict = resolved.rule, resolved.rule.check.verdict
+        verdict = resolved.rule.check.verdict
         due = lowered.checked.due
         anchors = tuple(a for a in resolved.anchors if a.alias != "cutoff")
         base = (resolved.trigger, *anchors)

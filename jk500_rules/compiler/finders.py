@@ -15,10 +15,9 @@ from ..errors import Diagnostic, Span
 from ..language import nodes as n
 from .check import check
 from .declare import Declarations
-from .emit import emit_rule
+from .emit import emitted
 from .lower import lower
 from .model import Finder
-from .operands import Unsupported
 from .references import CHECKED, FINDER_PREFIX, Read
 from .resolve import ResolvedRule, resolve
 
@@ -53,15 +52,12 @@ def compile_finders(tree: n.Protocol, decls: Declarations, reads: frozenset[Read
     finders = []
     for want in wanted:
         rule = lowered.get(want.rule.id)
-        if rule is None or not rule.emittable or (want.key in decls.references and want.key not in used):
+        if rule is None or (want.key in decls.references and want.key not in used):
             continue
-        try:
-            compiled = emit_rule(rule, decls, source_lines, diagnostics)
-        except Unsupported as exc:
-            diagnostics.append(exc.diagnostic)
-            continue
-        finders.append(Finder(want.key, want.label, want.order, want.event, want.anchor_which, want.anchor_event,
-                              compiled))
+        compiled = emitted(rule, decls, source_lines, diagnostics)
+        if compiled is not None:
+            finders.append(Finder(want.key, want.label, want.order, want.event, want.anchor_which,
+                                  want.anchor_event, compiled))
     return tuple(finders), list(resolved.rules)
 
 

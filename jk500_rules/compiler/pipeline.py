@@ -15,11 +15,10 @@ from ..language import nodes as n
 from . import limits
 from .check import Checked, check
 from .declare import declare, parameter_values
-from .emit import emit_rule
+from .emit import emitted
 from .finders import compile_finders
 from .lower import Lowered, lower
 from .model import Choice, CompiledProtocol, CompiledRule, ProtocolVersion
-from .operands import Unsupported
 from .plan import plan_facts
 from .resolve import Resolved, resolve
 from .versions import version_trees
@@ -72,15 +71,8 @@ def compile_version(tree: n.Protocol, filename: str, source: str, diagnostics: l
     lowered = lower(checked, diagnostics)
     rules: list[CompiledRule] = []
     for rule in lowered.rules:
-        if not rule.emittable:
-            continue
-        try:
-            compiled = emit_rule(rule, decls, source_lines, diagnostics)
-        except Unsupported as exc:
-            diagnostics.append(exc.diagnostic)
-            continue
-        limits.check_rule(rule.checked.resolved.rule, compiled, diagnostics)
-        if all(r.id != compiled.id for r in rules):
+        compiled = emitted(rule, decls, source_lines, diagnostics)
+        if compiled is not None and all(r.id != compiled.id for r in rules):
             rules.append(compiled)
     limits.check_ruleset(tree, rules, diagnostics)
     reads = frozenset(read for rule in checked.rules for read in rule.resolved.reads)
