@@ -243,3 +243,28 @@ def test_an_unused_reference_is_a_warning() -> None:
                            'rule R "x" {\n cites "x"\n for each dosing\n require dose <= 10 mg\n}\n')
     assert [w.message for w in protocol.warnings] == ["reference spare is never used"]
     assert protocol.finders == ()
+
+
+def test_a_reference_without_a_filter_is_matched_on_the_nearest_day_only(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """`previous dosing` over 200 doses: about one candidate per dose, not every earlier dose (20,000 pairs);
+    and the same findings as a session with a partial date, whose finders look at every record."""
+    protocol = protocol_of(PREVIOUS)
+    start = dt.date(2020, 1, 1)
+    rows = [dose("S1", (start + dt.timedelta(days=i)).isoformat(), str(10 + i % 3)) for i in range(200)]
+    candidates: list[int] = []
+    original = engines_module.Engines.find
+
+    def counting(self: engines_module.Engines, protocol: CompiledProtocol, session: object) -> object:
+        matches, names = original(self, protocol, session)  # type: ignore[arg-type]
+        candidates.append(sum(1 for name, _ in matches if names[name][1].role == "covered"))
+        return matches, names
+
+    monkeypatch.setattr(engines_module.Engines, "find", counting)
+    narrowed = found(audit(protocol, rows, tmp_path), "UP")
+    assert candidates == [2 * 199]  # previous and next, each dose but the first (last) one
+    # A dose dated only to the month, long before: the session is judged over date intervals.
+    partial = found(audit(protocol, rows + [dose("S1", "2019-06", "10")], tmp_path, "partial"), "UP")
+    assert candidates[1] == 2 * 200 * 201 // 2
+    assert [f for f in partial if f[1] > "2020-01-01"] == narrowed
+    assert len(narrowed) == 133  # every dose of 11 after 10, and of 12 after 11

@@ -18,7 +18,7 @@ from .declare import Declarations
 from .emit import emitted
 from .lower import lower
 from .model import Finder
-from .references import CHECKED, FINDER_PREFIX, Read
+from .references import CHECKED, FINDER_PREFIX, NEAR_PREFIX, Read
 from .resolve import ResolvedRule, resolve
 
 
@@ -30,7 +30,10 @@ class _Wanted:
     event: str
     anchor_which: str
     anchor_event: str
+    side: str  # before | after
+    inclusive: bool
     rule: n.Rule
+    narrowed: n.Rule | None  # without a filter: the same rule, told the day to look at
 
 
 def compile_finders(tree: n.Protocol, decls: Declarations, reads: frozenset[Read], source_lines: list[str],
@@ -40,14 +43,16 @@ def compile_finders(tree: n.Protocol, decls: Declarations, reads: frozenset[Read
     Every declared reference is compiled, read or not, so that a mistake in one is reported; one no rule
     reads gets a warning and is not fed.
     """
-    wanted = [_named(decl) for decl in decls.references.values()]
-    wanted += [_relative(read) for read in sorted(r for r in reads if r[0] == "relative")]
+    relative = sorted(r for r in reads if r[0] == "relative")
+    wanted = [_named(decl, index) for index, decl in enumerate(decls.references.values(), start=1)]
+    wanted += [_relative(read, index) for index, read in enumerate(relative, start=len(wanted) + 1)]
     used = {read[1] for read in reads if read[0] == "reference"}
     for decl in decls.references.values():
         if decl.name not in used:
             diagnostics.append(Diagnostic(f"reference {decl.name} is never used", decl.span,
                                           "read it in a rule, or delete it", severity="warning"))
-    resolved = resolve(replace(tree, rules=tuple(w.rule for w in wanted)), decls, source_lines, diagnostics)
+    rules = [w.rule for w in wanted] + [w.narrowed for w in wanted if w.narrowed is not None]
+    resolved = resolve(replace(tree, rules=tuple(rules)), decls, source_lines, diagnostics)
     lowered = {r.checked.resolved.rule.id: r for r in lower(check(resolved, diagnostics), diagnostics).rules}
     finders = []
     for want in wanted:
@@ -55,13 +60,24 @@ def compile_finders(tree: n.Protocol, decls: Declarations, reads: frozenset[Read
         if rule is None or (want.key in decls.references and want.key not in used):
             continue
         compiled = emitted(rule, decls, source_lines, diagnostics)
-        if compiled is not None:
-            finders.append(Finder(want.key, want.label, want.order, want.event, want.anchor_which,
-                                  want.anchor_event, compiled))
+        narrowed = lowered.get(want.narrowed.id) if want.narrowed is not None else None
+        near = emitted(narrowed, decls, source_lines, []) if narrowed is not None else None
+        if compiled is None:
+            continue
+        if near is not None:
+            # Sessions with full dates look at the nearest day only; those with a partial date at every record.
+            compiled = replace(compiled, engine_rules=near.engine_rules)
+        finders.append(Finder(want.key, want.label, want.order, want.event, want.anchor_which, want.anchor_event,
+                              compiled, want.side, want.inclusive, _near(want) if near is not None else None))
     return tuple(finders), list(resolved.rules)
 
 
-def _named(decl: n.ReferenceDecl) -> _Wanted:
+def _near(want: _Wanted) -> str:
+    assert want.narrowed is not None
+    return want.narrowed.id.rsplit(" ", 1)[1]
+
+
+def _named(decl: n.ReferenceDecl, index: int) -> _Wanted:
     date = n.NameRef(span=decl.event_span, name="date")
     anchor = n.NameRef(span=decl.anchor_span, name=CHECKED, field="date")
     relation: n.Cond
@@ -73,19 +89,36 @@ def _named(decl: n.ReferenceDecl) -> _Wanted:
     cond = relation if decl.where is None else n.And(span=decl.where.span, items=(decl.where, relation))
     rule = _rule(decl.name, decl.span, decl.anchor_which, decl.anchor_event, decl.anchor_span, decl.event,
                  decl.event_span, cond)
-    return _Wanted(decl.name, decl.name, decl.order, decl.event, decl.anchor_which, decl.anchor_event, rule)
+    return _Wanted(decl.name, decl.name, decl.order, decl.event, decl.anchor_which, decl.anchor_event, decl.side,
+                   decl.inclusive, rule, _narrowed(rule, index) if decl.where is None else None)
 
 
-def _relative(read: Read) -> _Wanted:
+def _relative(read: Read, index: int) -> _Wanted:
     """`previous X` in a rule checked for T: the latest X dated before each T (`next`: earliest after)."""
     _, which, event, checked = read
     span = Span(1, 1, 1, 1)
     label = f"{which} {event}"
     cond = n.Compare(span=span, left=n.NameRef(span=span, name="date"), op="<" if which == "previous" else ">",
                      right=n.NameRef(span=span, name=CHECKED, field="date"))
-    rule = _rule(label, span, "each", checked, span, event, span, cond)
+    rule = replace(_rule(label, span, "each", checked, span, event, span, cond),
+                   id=f"{FINDER_PREFIX}{label}@{checked}")
     return _Wanted(f"{label}@{checked}", label, "latest" if which == "previous" else "earliest", event, "each",
-                   checked, replace(rule, id=f"{FINDER_PREFIX}{label}@{checked}"))
+                   checked, "before" if which == "previous" else "after", False, rule, _narrowed(rule, index))
+
+
+def _narrowed(rule: n.Rule, index: int) -> n.Rule:
+    """A reference without a filter is a matter of order alone: the audit gives each anchor the day of its
+    nearest record on the reference's side (`near__N`, engine/reference_facts.py), and the engine matches
+    the records of that day, still testing the side and window. Each anchor then has the records of one
+    day as candidates, not every record before it."""
+    verdict = rule.check.verdict
+    assert verdict.cond is not None
+    span = verdict.cond.span
+    day = n.Compare(span=span, left=n.NameRef(span=span, name="date"), op="=",
+                    right=n.NameRef(span=span, name=CHECKED, field=f"{NEAR_PREFIX}{index}"))
+    cond = n.And(span=span, items=(verdict.cond, day))
+    return replace(rule, id=f"{rule.id} {NEAR_PREFIX}{index}",
+                   check=replace(rule.check, verdict=replace(verdict, cond=cond)))
 
 
 def _rule(label: str, span: Span, which: str, anchor_event: str, anchor_span: Span, event: str, event_span: Span,

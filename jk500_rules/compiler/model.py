@@ -190,6 +190,11 @@ class Finder:
     anchor_which: str  # first | last | each
     anchor_event: str
     rule: CompiledRule
+    side: str = "before"  # before | after
+    inclusive: bool = False  # the anchor's own day counts
+    # Without a filter: the anchor fact's field that holds the day of its nearest record on that side,
+    # which the full-date rules match on (the interval rules, for partial dates, look at every record).
+    near: str | None = None
 
 
 @dataclass(frozen=True)

@@ -82,6 +82,8 @@ class References:
             record = ref.name
             if scope.in_exists and record == scope.exists_event:
                 return self.field_value(scope.inner_alias, record, ref.field, ref.span)
+            if record == CHECKED and ref.field.startswith(NEAR_PREFIX):
+                return Value("date", ref.span, alias="t", field=ref.field)
             if record == scope.trigger.event or record == CHECKED:
                 return self._trigger_field(ref.field, ref.span)
             if record == "subject":
@@ -241,6 +243,7 @@ def ranked_value(refs: References, ref: n.RankedRef) -> Value:
 # names no rules text can write.
 CHECKED = "$checked"
 FINDER_PREFIX = "$find:"
+NEAR_PREFIX = "near__"  # an anchor's nearest day on a reference's side (`__`: no field can be named so)
 
 
 def reference_value(refs: References, decl: n.ReferenceDecl, fname: str | None, span: Span) -> Value:

@@ -17,7 +17,7 @@ from .engines import Engines
 from .facts import Session
 from .jobs import AuditJob, PartitionResult, SubjectOutcome
 from .partition import Group
-from .reference_facts import add_reference_facts
+from .reference_facts import add_nearest_days, add_reference_facts
 from .results import Finding
 from .standings import Standing
 from .subject_facts import subject_marks, subject_session
@@ -105,6 +105,8 @@ def judge_session(session: Session, protocol: CompiledProtocol, engines: Engines
     The references the rules read are found first, by engine rules of their own, and become facts.
     """
     if protocol.finders and session.subject is not None:
+        if not session.partial:
+            add_nearest_days(session, protocol)
         found, finders = engines.find(protocol, session)
         add_reference_facts(session, protocol, found, finders)
     matches, rules = engines.feed(protocol, session)

@@ -8,6 +8,7 @@ only partly known) that may be the one found makes the reference undecided, neve
 
 from __future__ import annotations
 
+import bisect
 from collections import defaultdict
 from typing import Any
 
@@ -16,6 +17,46 @@ from ..dates import with_upper_bounds
 from .facts import Evidence, Session
 
 Match = tuple[str, dict[str, int]]
+
+
+_DAY_KEYS = ("", "__cal", "__calhi")  # a date's three encodings (dates.encode)
+
+
+def add_nearest_days(session: Session, protocol: CompiledProtocol) -> None:
+    """Give each anchor fact, per reference without a filter, the day of its nearest record on the
+    reference's side (its own day when there is none, which the finder's side test then refuses).
+
+    An order, like a record's rank: which of that day's records qualify is still the engine's match.
+    Sessions with a partial date are not narrowed (their finders look at every record).
+    """
+    for finder in protocol.finders:
+        if finder.near is None:
+            continue
+        days: dict[int, tuple[int, int]] = {}
+        for fact in session.facts:
+            if fact["kind"] == finder.event:
+                days.setdefault(fact["date"], (fact["date__cal"], fact["date__calhi"]))
+        ordered = sorted(days)
+        for fact in session.facts:
+            if fact["kind"] != finder.anchor_event:
+                continue
+            day = _nearest(ordered, fact["date"], finder)
+            codes = (day, *days[day]) if day is not None else (fact["date"], fact["date__cal"], fact["date__calhi"])
+            for suffix, code in zip(_DAY_KEYS, codes):
+                fact[f"{finder.near}{suffix}"] = code
+
+
+def _nearest(ordered: list[int], day: int, finder: Finder) -> int | None:
+    """The latest (earliest) day in `ordered` on the finder's side of `day`, or None."""
+    if finder.side == "before":
+        end = bisect.bisect_right(ordered, day) if finder.inclusive else bisect.bisect_left(ordered, day)
+        side = ordered[:end]
+    else:
+        start = bisect.bisect_left(ordered, day) if finder.inclusive else bisect.bisect_right(ordered, day)
+        side = ordered[start:]
+    if not side:
+        return None
+    return side[-1] if finder.order == "latest" else side[0]
 
 
 class _Found:
