@@ -186,7 +186,7 @@ def test_the_engine_finds_the_candidates(tmp_path: Path, monkeypatch: pytest.Mon
     assert standing(audit(protocol_of(rules), rows, tmp_path), "NO-HIGH", "S1") == "passed"
     original = engines_module.Engines.find
     monkeypatch.setattr(engines_module.Engines, "find",
-                        lambda self, protocol, session: ([], original(self, protocol, session)[1]))
+                        lambda self, protocol, session, narrow: ([], original(self, protocol, session, narrow)[1]))
     result = audit(protocol_of(rules), rows, tmp_path, "again")
     assert found(result, "NO-HIGH") == [("S1", "2024-01-10", "not_evaluable", "there is no baseline")]
 
@@ -255,8 +255,8 @@ def test_a_reference_without_a_filter_is_matched_on_the_nearest_day_only(tmp_pat
     candidates: list[int] = []
     original = engines_module.Engines.find
 
-    def counting(self: engines_module.Engines, protocol: CompiledProtocol, session: object) -> object:
-        matches, names = original(self, protocol, session)  # type: ignore[arg-type]
+    def counting(self: engines_module.Engines, protocol: CompiledProtocol, session: object, narrow: bool) -> object:
+        matches, names = original(self, protocol, session, narrow)  # type: ignore[arg-type]
         candidates.append(sum(1 for name, _ in matches if names[name][1].role == "covered"))
         return matches, names
 
@@ -268,3 +268,113 @@ def test_a_reference_without_a_filter_is_matched_on_the_nearest_day_only(tmp_pat
     assert candidates[1] == 2 * 200 * 201 // 2
     assert [f for f in partial if f[1] > "2020-01-01"] == narrowed
     assert len(narrowed) == 133  # every dose of 11 after 10, and of 12 after 11
+
+
+EITHER = """
+reference anc = latest lab where test = "ANC" dated on or before first dosing{ties}
+reference ps_found = latest lab where test = "PS" dated on or before first dosing
+rule EITHER "Either count high enough" {{
+    cites "x"
+    for first dosing
+        require anc.result >= 1.5 or ps_found.result <= 1
+}}
+"""
+
+
+def test_ties_are_judged_way_by_way_even_across_an_or(tmp_path: Path) -> None:
+    """With two ties, each way of reading both is judged: one failing way among passing ones is undecided."""
+    rows = [lab("S1", "2024-01-05", "ANC", "1.0"), lab("S1", "2024-01-05", "ANC", "1.2"),
+            lab("S1", "2024-01-06", "PS", "0"), lab("S1", "2024-01-06", "PS", "2"), dose("S1", "2024-01-10")]
+    result = audit(protocol_of(EITHER.format(ties="")), rows, tmp_path)
+    assert standing(result, "EITHER", "S1") == "possible_deviation"
+
+
+@pytest.mark.parametrize(("ties", "second", "status"), [
+    ("", "", "not_evaluable"), (", if tied any", "", "passed"), (", if tied each", "", "not_evaluable"),
+    ("", "1.0", "possible_deviation"), (", if tied any", "1.0", "passed"), (", if tied each", "1.0", "deviation")])
+def test_a_tied_record_with_an_empty_field_is_unknown_never_a_pass_or_a_fail(tmp_path: Path, ties: str, second: str,
+                                                                             status: str) -> None:
+    rules = f"""
+event cbc "Blood count" {{ result: decimal }}
+reference anc = latest cbc dated on or before first dosing{ties}
+rule R "The latest count is at least 1.5" {{
+    cites "x"
+    for first dosing
+        require anc.result >= 1.5
+}}
+"""
+    rows = [{"subject": "S1", "date": "2024-01-05", "event": "cbc", "result": "2.0"},
+            {"subject": "S1", "date": "2024-01-05", "event": "cbc", **({"result": second} if second else {})},
+            dose("S1", "2024-01-10")]
+    result = audit(protocol_of(rules), rows, tmp_path)
+    assert standing(result, "R", "S1") == status
+
+
+def test_a_tie_in_the_rules_own_where_is_undecided(tmp_path: Path) -> None:
+    rules = """
+reference anc = latest lab where test = "ANC" dated on or before each dosing
+rule W "Doses of at most 50 mg when the count is low" {
+    cites "x"
+    for each dosing where anc.result < 1.0
+        require dose <= 50 mg
+}
+"""
+    rows = [lab("S1", "2024-01-05", "ANC", "0.5"), lab("S1", "2024-01-05", "ANC", "1.5"),
+            dose("S1", "2024-01-10", "100")]
+    assert standing(audit(protocol_of(rules), rows, tmp_path), "W", "S1") == "possible_deviation"
+
+
+def test_whether_a_reference_was_found_cannot_be_told_when_it_is_undecided(tmp_path: Path) -> None:
+    rules = """
+reference baseline_ps = latest lab where test = "PS" dated on or before first dosing
+rule PS "An assessment before the first dose" {
+    cites "x"
+    for first dosing
+        require baseline_ps is known
+}
+rule CYCLE "Each dose 7 days after the previous one" {
+    cites "x"
+    for each dosing where previous dosing is known
+        require date = previous dosing + 7 days
+}
+"""
+    rows = [lab("S1", "2024-01", "PS", "0"), dose("S1", "2024-01-10"),
+            dose("S2", "2023-12-01"), dose("S2", "2024-01"), dose("S2", "2024-02-20")]
+    result = audit(protocol_of(rules), rows, tmp_path)
+    assert standing(result, "PS", "S1") == "not_evaluable"
+    assert standing(result, "CYCLE", "S2") == "not_evaluable"
+
+
+def test_a_check_due_at_a_reference_not_found_is_pending(tmp_path: Path) -> None:
+    rules = """
+rule J "A lab between each dose and the next" {
+    cites "x"
+    for each dosing
+        require a lab where date > dosing.date and date < next dosing
+        judged from next dosing
+}
+"""
+    result = audit(protocol_of(rules), [dose("S1", "2024-12-28")], tmp_path)
+    assert standing(result, "J", "S1") == "pending"
+
+
+@pytest.mark.parametrize(("order", "side"), [("latest", "after"), ("earliest", "before")])
+def test_a_window_away_from_the_anchor_finds_its_farthest_record(tmp_path: Path, order: str, side: str) -> None:
+    rules = f"""
+reference far = {order} lab dated within 7 days {side} first dosing
+rule FAR "The farthest count in the week is at least 1" {{
+    cites "x"
+    for first dosing
+        require far.result >= 1
+}}
+"""
+    rows = [lab("S1", "2023-12-01", "ANC", "0.5"), lab("S1", "2024-01-07", "ANC", "2"), dose("S1", "2024-01-10"),
+            lab("S1", "2024-01-13", "ANC", "2"), lab("S1", "2024-02-20", "ANC", "0.5")]
+    assert standing(audit(protocol_of(rules), rows, tmp_path), "FAR", "S1") == "passed"
+
+
+def test_a_parameter_read_only_by_a_reference_is_used() -> None:
+    protocol = protocol_of('parameter lookback = 14 days\n'
+                           'reference baseline = latest lab dated within lookback before first dosing\n'
+                           'rule R "x" {\n cites "x"\n for first dosing\n require baseline.result >= 1\n}\n')
+    assert not protocol.warnings

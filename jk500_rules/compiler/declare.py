@@ -40,7 +40,7 @@ def declare(tree: n.Protocol, diagnostics: list[Diagnostic]) -> Declarations:
     groups = _groups(tree, events, diagnostics)
     attributes = _attributes(tree, events, diagnostics)
     params = _parameters(tree, attributes, diagnostics)
-    references = _references(tree, events, attributes, params, diagnostics)
+    references = _references(tree, events, groups, attributes, params, diagnostics)
     return Declarations(criteria, events, groups, attributes, params, frozenset(units), references)
 
 
@@ -223,8 +223,9 @@ def _parameters(tree: n.Protocol, attributes: dict[str, tuple[str, str]],
     return params
 
 
-def _references(tree: n.Protocol, events: dict[str, EventSpec], attributes: dict[str, tuple[str, str]],
-                params: dict[str, n.ParamDecl], diagnostics: list[Diagnostic]) -> dict[str, n.ReferenceDecl]:
+def _references(tree: n.Protocol, events: dict[str, EventSpec], groups: dict[str, tuple[str, ...]],
+                attributes: dict[str, tuple[str, str]], params: dict[str, n.ParamDecl],
+                diagnostics: list[Diagnostic]) -> dict[str, n.ReferenceDecl]:
     """Named references: a name of their own, and subject-level records on both sides."""
     references: dict[str, n.ReferenceDecl] = {}
     for decl in tree.references:
@@ -236,7 +237,7 @@ def _references(tree: n.Protocol, events: dict[str, EventSpec], attributes: dict
                                           f"'{decl.name}' is reserved and cannot name a reference", decl.span,
                                           "give the reference a name of its own"))
             continue
-        problem = _reference_problem(decl, events)
+        problem = _reference_problem(decl, events, groups)
         if problem is not None:
             diagnostics.append(problem)
             if problem.message.startswith("unknown") or "trial event" in problem.message:
@@ -245,19 +246,23 @@ def _references(tree: n.Protocol, events: dict[str, EventSpec], attributes: dict
     return references
 
 
-def _reference_problem(decl: n.ReferenceDecl, events: dict[str, EventSpec]) -> Diagnostic | None:
+def _reference_problem(decl: n.ReferenceDecl, events: dict[str, EventSpec],
+                       groups: dict[str, tuple[str, ...]]) -> Diagnostic | None:
     for name, span in ((decl.event, decl.event_span), (decl.anchor_event, decl.anchor_span)):
         event = events.get(name)
         if event is None:
             return Diagnostic(f"unknown event type '{name}'", span, did_you_mean(name, events.keys()))
         if event.trial_level:
             return Diagnostic(f"{name} is a trial event; a reference finds a subject's record", span)
-    # A reference no record can satisfy: nothing of a type comes before its first or after its last.
+    # A reference no record can satisfy: nothing of a type comes before its first or after its last (nor
+    # before the first record of a group it belongs to).
     edge = {"first": "before", "last": "after"}.get(decl.anchor_which)
-    if decl.event == decl.anchor_event and decl.side == edge and not decl.inclusive:
-        return Diagnostic(f"no {decl.event} is dated {edge} the subject's {decl.anchor_which} {decl.event}, so "
+    within = decl.event == decl.anchor_event or decl.event in groups.get(decl.anchor_event, ())
+    if within and decl.side == edge and not decl.inclusive:
+        anchor = f"{decl.anchor_which} {decl.anchor_event}"
+        return Diagnostic(f"no {decl.event} is dated {edge} the subject's {anchor}, so "
                           f"{decl.name} would never be found", decl.anchor_span,
-                          f"write `on or {edge}` to include the {decl.anchor_which} {decl.event} itself, or "
+                          f"write `on or {edge}` to include the {anchor} itself, or "
                           f"use `{'previous' if edge == 'before' else 'next'} {decl.event}` in a rule checked "
                           f"for each {decl.event}")
     return None

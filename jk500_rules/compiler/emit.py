@@ -87,14 +87,14 @@ class _Emitter:
         keep = (resolved.exists.alias,) if resolved.exists else ()
         anchored = due is not None and due.alias != "t"
         found = self._found_aliases()
+        for alias in found:  # the records tied on the day a reference found, whether or not the rule applies
+            self.emit("tied", base, (Test(alias, "ties", ">", 1),), keep=(alias,))
         for conj in lowered.where:
             where_tests, _ = flatten(conj)
             for reason, tests in unknown_variants(conj, self.decls.params, self._alias_label):
                 self._undecided_filter(reason, tests, base, full, keep)
             # A check's references are its evidence; each record tied on the day found is matched.
             self.emit("trigger", base, where_tests, keep=found)
-            for alias in found:
-                self.emit("tied", base, where_tests + (Test(alias, "ties", ">", 1),), keep=(alias,))
             if verdict.mode == "require" and due is not None:
                 cutoff = Pattern("cutoff", "$cutoff")
                 self.emit("due", base + (cutoff,), where_tests + lowered.due_tests, keep=(cutoff.alias,))

@@ -36,40 +36,47 @@ class _Wanted:
     narrowed: n.Rule | None  # without a filter: the same rule, told the day to look at
 
 
+@dataclass(frozen=True)
+class Found:
+    """What the finders pass hands on: the finders fed, the resolved rules (for the fact plan), the
+    parameters their conditions read."""
+
+    finders: tuple[Finder, ...]
+    rules: list[ResolvedRule]
+    used_params: frozenset[str]
+
+
 def compile_finders(tree: n.Protocol, decls: Declarations, reads: frozenset[Read], source_lines: list[str],
-                    diagnostics: list[Diagnostic]) -> tuple[tuple[Finder, ...], list[ResolvedRule]]:
-    """The finders of the references the rules read, and every finder's resolved rule (for the fact plan).
+                    diagnostics: list[Diagnostic]) -> Found:
+    """The finders of the references the rules read.
 
     Every declared reference is compiled, read or not, so that a mistake in one is reported; one no rule
-    reads gets a warning and is not fed.
+    reads is not fed (the pipeline warns once over every version).
     """
     relative = sorted(r for r in reads if r[0] == "relative")
     wanted = [_named(decl, index) for index, decl in enumerate(decls.references.values(), start=1)]
     wanted += [_relative(read, index) for index, read in enumerate(relative, start=len(wanted) + 1)]
     used = {read[1] for read in reads if read[0] == "reference"}
-    for decl in decls.references.values():
-        if decl.name not in used:
-            diagnostics.append(Diagnostic(f"reference {decl.name} is never used", decl.span,
-                                          "read it in a rule, or delete it", severity="warning"))
-    rules = [w.rule for w in wanted] + [w.narrowed for w in wanted if w.narrowed is not None]
-    resolved = resolve(replace(tree, rules=tuple(rules)), decls, source_lines, diagnostics)
+    resolved = resolve(replace(tree, rules=tuple(w.rule for w in wanted)), decls, source_lines, diagnostics)
     lowered = {r.checked.resolved.rule.id: r for r in lower(check(resolved, diagnostics), diagnostics).rules}
+    # The narrowed twins say nothing the plain rules have not said already.
+    twins = resolve(replace(tree, rules=tuple(w.narrowed for w in wanted if w.narrowed)), decls, source_lines, [])
+    narrowed = {r.checked.resolved.rule.id: r for r in lower(check(twins, []), []).rules}
     finders = []
     for want in wanted:
         rule = lowered.get(want.rule.id)
         if rule is None or (want.key in decls.references and want.key not in used):
             continue
         compiled = emitted(rule, decls, source_lines, diagnostics)
-        narrowed = lowered.get(want.narrowed.id) if want.narrowed is not None else None
-        near = emitted(narrowed, decls, source_lines, []) if narrowed is not None else None
+        twin = narrowed.get(want.narrowed.id) if want.narrowed is not None else None
+        near = emitted(twin, decls, source_lines, []) if twin is not None else None
         if compiled is None:
             continue
-        if near is not None:
-            # Sessions with full dates look at the nearest day only; those with a partial date at every record.
-            compiled = replace(compiled, engine_rules=near.engine_rules)
         finders.append(Finder(want.key, want.label, want.order, want.event, want.anchor_which, want.anchor_event,
-                              compiled, want.side, want.inclusive, _near(want) if near is not None else None))
-    return tuple(finders), list(resolved.rules)
+                              compiled, want.side, want.inclusive, _near(want) if near is not None else None,
+                              near.engine_rules if near is not None else (),
+                              near.interval_rules if near is not None else ()))
+    return Found(tuple(finders), list(resolved.rules), resolved.used_params)
 
 
 def _near(want: _Wanted) -> str:
@@ -82,15 +89,20 @@ def _named(decl: n.ReferenceDecl, index: int) -> _Wanted:
     anchor = n.NameRef(span=decl.anchor_span, name=CHECKED, field="date")
     relation: n.Cond
     if decl.width is not None:
-        relation = n.Within(span=decl.span, subject=date, width=decl.width, relation=decl.side, anchor=anchor)
+        span = Span(decl.width.span.line, decl.width.span.column, decl.anchor_span.end_line, decl.anchor_span.end_column)
+        relation = n.Within(span=span, subject=date, width=decl.width, relation=decl.side, anchor=anchor)
     else:
         op = ("<" if decl.side == "before" else ">") + ("=" if decl.inclusive else "")
         relation = n.Compare(span=decl.span, left=date, op=op, right=anchor)
     cond = relation if decl.where is None else n.And(span=decl.where.span, items=(decl.where, relation))
     rule = _rule(decl.name, decl.span, decl.anchor_which, decl.anchor_event, decl.anchor_span, decl.event,
                  decl.event_span, cond)
+    # Without a filter, the record found is the nearest one on its side when it lies towards the anchor
+    # (the latest before it, the earliest after it), or when no window cuts the side short.
+    towards = (decl.order, decl.side) in (("latest", "before"), ("earliest", "after"))
+    narrow = decl.where is None and (towards or decl.width is None)
     return _Wanted(decl.name, decl.name, decl.order, decl.event, decl.anchor_which, decl.anchor_event, decl.side,
-                   decl.inclusive, rule, _narrowed(rule, index) if decl.where is None else None)
+                   decl.inclusive, rule, _narrowed(rule, index) if narrow else None)
 
 
 def _relative(read: Read, index: int) -> _Wanted:
@@ -107,10 +119,10 @@ def _relative(read: Read, index: int) -> _Wanted:
 
 
 def _narrowed(rule: n.Rule, index: int) -> n.Rule:
-    """A reference without a filter is a matter of order alone: the audit gives each anchor the day of its
-    nearest record on the reference's side (`near__N`, engine/reference_facts.py), and the engine matches
-    the records of that day, still testing the side and window. Each anchor then has the records of one
-    day as candidates, not every record before it."""
+    """A reference without a filter is a matter of order alone: the audit gives each anchor the day of the
+    record found if any (`near__N`, engine/reference_facts.py): the latest or earliest on the reference's
+    side; and the engine matches the records of that day, still testing the side and window. Each
+    anchor then has the records of one day as candidates, not every record before it."""
     verdict = rule.check.verdict
     assert verdict.cond is not None
     span = verdict.cond.span

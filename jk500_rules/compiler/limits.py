@@ -11,7 +11,7 @@ from collections import Counter
 
 from ..errors import Diagnostic
 from ..language import nodes as n
-from .model import CompiledRule, FieldSpec
+from .model import CompiledRule, EventSpec, FieldSpec, Finder
 
 ENGINE_MAX_PATTERNS = 16
 ENGINE_MAX_TESTS = 29
@@ -115,3 +115,24 @@ def _joins(value: object) -> bool:
     if isinstance(value, dict):
         return any(not key.startswith("$") or _joins(inner) for key, inner in value.items())
     return False
+
+
+def check_reference_width(tree: n.Protocol, events: dict[str, EventSpec], finders: tuple[Finder, ...],
+                          diagnostics: list[Diagnostic]) -> None:
+    """A reference without a filter gives each record it is anchored at two more properties (the day it
+    finds, and that day's last day for sessions with a partial date): the records must still fit."""
+    added: dict[str, list[Finder]] = {}
+    for finder in finders:
+        if finder.near is not None:
+            added.setdefault(finder.anchor_event, []).append(finder)
+    for event, nearing in added.items():
+        fields = events[event].fields.values()
+        properties = FACT_BASE_PROPERTIES + sum(PROPERTIES_PER_FIELD.get(f.type, 2) for f in fields) + 2 * len(nearing)
+        if properties > ENGINE_MAX_PROPERTIES:
+            named = {r.name: r.span for r in tree.references}
+            spans = [named[f.key] for f in nearing if f.key in named]
+            span = spans[-1] if spans else next(e.span for e in tree.events if e.name == event)
+            diagnostics.append(Diagnostic(
+                f"{len(nearing)} references anchored at {event} give its records {properties} properties, and "
+                f"durable-rules takes at most {ENGINE_MAX_PROPERTIES}", span,
+                f"anchor fewer references at {event}, or give {event} fewer fields"))

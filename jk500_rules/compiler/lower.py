@@ -19,7 +19,7 @@ from ..errors import Diagnostic, Span
 from ..language import nodes as n
 from .check import Checked, CheckedRule, elapsed_amount
 from . import limits
-from .model import FLIP, NEGATE, Test
+from .model import DECIDED, FLIP, NEGATE, Test
 from .operands import Atom, Conj, TypedCompare, TypedFlag, TypedLeaf, TypedMember, Unsupported, Value
 from .resolve import Clause
 
@@ -71,6 +71,8 @@ def _lower_rule(rule: CheckedRule, diagnostics: list[Diagnostic]) -> LoweredRule
         cutoff = Value("date", check.verdict.due.span, alias="cutoff", field="date")  # type: ignore[union-attr]
         try:
             due_tests = compare_dates(cutoff, ">=", rule.due, rule.due.span).tests
+            if rule.due.guard:  # a reference found: one absent or undecided never falls due
+                due_tests += (Test(rule.due.alias or "", f"{rule.due.guard}__known", "=", 1),)
         except Unsupported as exc:
             diagnostics.append(exc.diagnostic)
             emittable = False
@@ -137,7 +139,9 @@ def _atoms(leaf: TypedLeaf, negate: bool) -> list[Atom]:
         if leaf.known is None:
             return [compare(value, "=", Value("boolean", leaf.span, const=not negate), leaf.span)]
         known = leaf.known != negate
-        return [Atom((Test(value.alias or "", f"{value.field}__known", "=", 1 if known else 0),), frozenset(), (),
+        # Whether a reference was found is itself unknown when it is undecided: read its flag that says so.
+        decided = frozenset({(value.alias or "", DECIDED)}) if value.guard else frozenset()
+        return [Atom((Test(value.alias or "", f"{value.field}__known", "=", 1 if known else 0),), decided, (),
                      leaf.span)]
     if isinstance(leaf, TypedMember):
         different = leaf.negated != negate

@@ -170,8 +170,10 @@ class CompiledRule:
     reference_aliases: tuple[tuple[str, str], ...] = ()
 
 
-# The flag of a reference's fact that says a record was found; `-` keeps it clear of every field name.
+# The flags of a reference's fact that say a record was found, and that whether one was could be told
+# (a candidate the engine could not decide leaves it undecided); `-` keeps them clear of every field name.
 FOUND = "ref-found"
+DECIDED = "ref-decided"
 
 
 @dataclass(frozen=True)
@@ -192,9 +194,12 @@ class Finder:
     rule: CompiledRule
     side: str = "before"  # before | after
     inclusive: bool = False  # the anchor's own day counts
-    # Without a filter: the anchor fact's field that holds the day of its nearest record on that side,
-    # which the full-date rules match on (the interval rules, for partial dates, look at every record).
+    # Without a filter: the anchor fact's field that holds the day of the record found on that side, and
+    # the rules that match that day's records only; fed to sessions whose finder records all have full
+    # dates (a partial date among them: `rule`, which looks at every record).
     near: str | None = None
+    near_rules: tuple[EngineRule, ...] = ()
+    near_interval_rules: tuple[EngineRule, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -271,10 +276,19 @@ class CompiledProtocol:
     sha256: str = field(default="", compare=False, repr=False)  # of the bytes `source` was read from, if a file
     finders: tuple[Finder, ...] = ()  # the references the rules read, found before the rules are fed
 
-    def finder_rulesets(self, partial: bool) -> dict[str, dict]:
-        """The rules that find references, for full dates or (partial) over date intervals."""
-        return {er.name: er.definition() for finder in self.finders
-                for er in (finder.rule.interval_rules if partial else finder.rule.engine_rules)}
+    def finder_rules(self, partial: bool, narrow: bool) -> list[tuple[Finder, EngineRule]]:
+        """The rules that find references, for full dates or (partial) over date intervals; `narrow`: the
+        references without a filter look at the day found only (see Finder.near)."""
+        out = []
+        for finder in self.finders:
+            near = finder.near_interval_rules if partial else finder.near_rules
+            rules = near if narrow and finder.near else finder.rule.interval_rules if partial \
+                else finder.rule.engine_rules
+            out += [(finder, er) for er in rules]
+        return out
+
+    def finder_rulesets(self, partial: bool, narrow: bool = True) -> dict[str, dict]:
+        return {er.name: er.definition() for _, er in self.finder_rules(partial, narrow)}
 
     def rulesets(self) -> dict[str, dict]:
         """The exact rule definitions handed to the engine, by engine rule name."""

@@ -16,7 +16,7 @@ from . import limits
 from .check import Checked, check
 from .declare import declare, parameter_values
 from .emit import emitted
-from .finders import compile_finders
+from .finders import Found, compile_finders
 from .lower import Lowered, lower
 from .model import Choice, CompiledProtocol, CompiledRule, ProtocolVersion
 from .plan import plan_facts
@@ -32,6 +32,7 @@ class Build:
     checked: Checked
     lowered: Lowered
     protocol: CompiledProtocol
+    found: Found  # the references' finders
 
 
 def compile_protocol(tree: n.Protocol, filename: str, source: str) -> CompiledProtocol:
@@ -49,7 +50,8 @@ def compile_protocol(tree: n.Protocol, filename: str, source: str) -> CompiledPr
         build = compile_version(version_tree, filename, source, found)
         compiled.append((name, effective, build.protocol))
         diagnostics += [d for d in found if d not in diagnostics]
-        used |= build.resolved.used_params
+        used |= build.resolved.used_params | build.found.used_params
+        used |= {f"reference {f.key}" for f in build.protocol.finders}
     diagnostics += _unused(tree, used)
     if any(d.severity == "error" for d in diagnostics):
         # Warnings wait until the errors are fixed: many follow from them (a parameter only a broken
@@ -76,7 +78,8 @@ def compile_version(tree: n.Protocol, filename: str, source: str, diagnostics: l
             rules.append(compiled)
     limits.check_ruleset(tree, rules, diagnostics)
     reads = frozenset(read for rule in checked.rules for read in rule.resolved.reads)
-    finders, finder_rules = compile_finders(tree, decls, reads, source_lines, diagnostics)
+    found = compile_finders(tree, decls, reads, source_lines, diagnostics)
+    limits.check_reference_width(tree, decls.events, found.finders, diagnostics)
     header = tree.header
     protocol = CompiledProtocol(
         name=header.name if header else "",
@@ -86,7 +89,7 @@ def compile_version(tree: n.Protocol, filename: str, source: str, diagnostics: l
         subject_attributes=decls.attributes,
         parameters=parameter_values(decls, source_lines),
         rules=tuple(rules),
-        plan=plan_facts([r.resolved for r in checked.rules] + finder_rules, decls),
+        plan=plan_facts([r.resolved for r in checked.rules] + found.rules, decls),
         criteria=decls.criteria,
         choices=tuple(
             [Choice(f"parameter {p.name}", p.span.line, p.choice) for p in tree.parameters if p.choice]
@@ -96,9 +99,9 @@ def compile_version(tree: n.Protocol, filename: str, source: str, diagnostics: l
         warnings=tuple(d for d in diagnostics if d.severity != "error"),
         tree=tree,
         source="\n".join(source_lines),
-        finders=finders,
+        finders=found.finders,
     )
-    return Build(resolved, checked, lowered, protocol)
+    return Build(resolved, checked, lowered, protocol, found)
 
 
 def _empty_means_choices(tree: n.Protocol) -> list[Choice]:
@@ -116,8 +119,10 @@ def _empty_means_choices(tree: n.Protocol) -> list[Choice]:
 
 
 def _unused(tree: n.Protocol, used: set[str]) -> list[Diagnostic]:
-    """Warnings: parameters no rule or message uses, criteria no rule cites."""
-    found = []
+    """Warnings: parameters no rule or message uses, references no rule reads, criteria no rule cites
+    (in any version)."""
+    found = [Diagnostic(f"reference {r.name} is never used", r.span, "read it in a rule, or delete it",
+                        severity="warning") for r in tree.references if f"reference {r.name}" not in used]
     declared: dict[str, n.ParamDecl] = {}
     for param in tree.parameters + tuple(p for a in tree.amendments for p in a.parameters):
         declared.setdefault(param.name, param)

@@ -122,7 +122,7 @@ def _lowered(build: Build, protocol: CompiledProtocol) -> dict[str, Any]:
     }
     if protocol.finders:  # each reference, found by engine rules of its own before the rules are fed
         out["references"] = [{"name": f.key, "finds": f"{f.order} {f.event}", "anchor": f"{f.anchor_which} "
-                              f"{f.anchor_event}", "engine_rules": [er.name for er in f.rule.engine_rules]}
+                              f"{f.anchor_event}", "engine_rules": [er.name for er in f.near_rules or f.rule.engine_rules]}
                              for f in protocol.finders]
     return out
 

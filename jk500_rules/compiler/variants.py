@@ -10,7 +10,7 @@ from ..errors import Span
 from ..language import nodes as n
 from . import limits
 from .lower import scaled_test
-from .model import FOUND, Test
+from .model import DECIDED, FOUND, Test
 from .operands import Atom, Conj, Unsupported
 
 
@@ -34,9 +34,11 @@ def _missing_reason(missing: tuple[tuple[str, str], ...], label: Callable[[str],
         by_alias.setdefault(alias, []).append(fname)
     parts = []
     for alias, fields in by_alias.items():
-        if FOUND in fields and alias in undecided:
+        if DECIDED in fields or FOUND in fields and alias in undecided:
             parts.append(f"{label(alias)} cannot be told: a record that may be it has an empty field the "
                          "reference reads, or a date only partly known")
+        elif FOUND in fields and len(by_alias) > 1:
+            parts.append(f"there is no {label(alias)}, or it cannot be told")
         elif FOUND in fields:
             parts.append(f"there is no {label(alias)}")
         else:
@@ -54,14 +56,15 @@ def _guard_variants(missing: tuple[tuple[str, str], ...],
     """
     guarded = {alias for alias, fname in reads if fname == FOUND}
     absent = {alias for alias, fname in missing if fname == FOUND}
-    if any(alias in absent and fname != FOUND for alias, fname in missing):
+    if any(alias in absent and fname not in (FOUND, DECIDED) for alias, fname in missing):
         return None
     found = tuple(Test(alias, f"{FOUND}__known", "=", 1)
-                  for alias in sorted({a for a, _ in missing} & guarded - absent))
-    choices = sorted(absent)
-    return [(frozenset(a for a, flag in zip(choices, flags) if flag),
-             found + tuple(Test(a, "undecided", "=", flag) for a, flag in zip(choices, flags)))
-            for flags in itertools.product((0, 1), repeat=len(choices))]
+                  for alias in sorted({a for a, f in missing if f != DECIDED} & guarded - absent))
+    if len(absent) != 1:
+        # Several references missing at once: one variant, not one per way each is missing (3^k rules).
+        return [(frozenset(), found)]
+    return [(frozenset(), found + (Test(next(iter(absent)), "undecided", "=", 0),)),
+            (frozenset(absent), found + (Test(next(iter(absent)), "undecided", "=", 1),))]
 
 
 def expand_lookups(conj: Conj, params: dict[str, n.ParamDecl]) -> Iterator[tuple[Conj, tuple[Test, ...]]]:

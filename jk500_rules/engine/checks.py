@@ -13,6 +13,7 @@ from ..inputs.records import Record
 from .facts import Evidence, Session
 from .results import Finding
 from .standings import STANDINGS, Standing
+from .ties import Ways, judge_ties
 
 
 @dataclass
@@ -35,8 +36,7 @@ class _Matches:
     # References (compiler/finders.py): the records found for each check, and for records tied on the
     # day found, which of them the check holds for (require) or breaks on (forbid).
     found: dict[int, dict[str, int]] = field(default_factory=dict)
-    tied: dict[int, dict[str, set[int]]] = field(default_factory=lambda: defaultdict(dict))
-    tie_verdicts: dict[int, set[tuple[int, ...]]] = field(default_factory=lambda: defaultdict(set))
+    ways: Ways = field(default_factory=Ways)
 
 
 def _sort_matches(rule: CompiledRule, matches: list[tuple[Any, dict[str, int]]]) -> _Matches:
@@ -44,23 +44,18 @@ def _sort_matches(rule: CompiledRule, matches: list[tuple[Any, dict[str, int]]])
     found = [alias for alias, _, _ in rule.ties]
     for er, refs in matches:
         t = refs["t"]
+        if found:
+            sorted_.ways.note(er, refs, found)
         if er.role == "trigger":
             sorted_.triggers.add(t)
             if found and t not in sorted_.found:
                 sorted_.found[t] = {alias: refs[alias] for alias in found if alias in refs}
-        elif er.role == "tied":
-            alias = next(test.alias for test in er.tests if test.field == "ties")
-            sorted_.tied[t].setdefault(alias, set()).add(refs[alias])
         elif er.role == "due":
             sorted_.due.add(t)
         elif er.role == "covered":
             sorted_.covered.add(t)
-            if found:
-                sorted_.tie_verdicts[t].add(tuple(refs.get(alias, -1) for alias in found))
         elif er.role == "deviation":
             sorted_.hits[t].setdefault(refs.get("x", -1), refs)
-            if found:
-                sorted_.tie_verdicts[t].add(tuple(refs.get(alias, -1) for alias in found))
         elif er.role == "unknown":
             sorted_.unknown[t].setdefault(refs.get("x", -1), (er.reason or "", refs))
         elif er.role == "needs":
@@ -104,12 +99,13 @@ def judge_rule(rule: CompiledRule, matches: list[tuple[Any, dict[str, int]]], se
         outcomes += [("pending", f"judged from {rule.due_text}, after the data cut-off")] * len(pending)
         triggers -= pending
     for t in sorted(triggers):
-        policy = _split_tie(rule, t, m)
-        if policy is not None and t not in m.excused:
-            finding, outcome = _tie_outcome(rule, t, m, session, protocol, policy)
-            findings += finding
-            outcomes.append(outcome)
-            continue
+        if t in m.ways.tied and t not in m.excused and _unmet_need(rule, t, m) is None:
+            judged = judge_ties(rule, t, m.ways, m.found.get(t, {}), m.hits.get(t, {}), session)
+            if judged is not None:
+                status, refs_list, reason = judged
+                findings += [_finding(rule, status, refs, session, protocol, reason) for refs in refs_list]
+                outcomes.append((status, reason))
+                continue
         if rule.mode == "require" and t in m.covered:
             outcomes.append(("passed", None))
             continue
@@ -150,46 +146,6 @@ def judge_rule(rule: CompiledRule, matches: list[tuple[Any, dict[str, int]]], se
         else:
             outcomes.append(("passed", None))
     return findings, _standing(rule, session, outcomes)
-
-
-def _split_tie(rule: CompiledRule, t: int, m: _Matches) -> str | None:
-    """How a check is judged whose references found several records on one day that disagree: the
-    writer's `if tied any|each`, or "" (a possible deviation). None when nothing tied, or all agree."""
-    tied = m.tied.get(t)
-    if not tied:
-        return None
-    aliases = [alias for alias, _, _ in rule.ties]
-    ways = 1
-    for refs in tied.values():
-        ways *= len(refs)
-    verdicts = m.tie_verdicts.get(t, set())
-    if any(way[aliases.index(alias)] == -1 for way in verdicts for alias in tied):
-        return None  # the check (or its breach) does not read the tied reference: all of them agree
-    agreeing = {tuple(way[aliases.index(alias)] for alias in sorted(tied)) for way in verdicts}
-    if not agreeing or len(agreeing) >= ways:
-        return None
-    policies = {policy for alias, policy, _ in rule.ties if alias in tied}
-    return policies.pop() if len(policies) == 1 else ""
-
-
-def _tie_outcome(rule: CompiledRule, t: int, m: _Matches, session: Session, protocol: CompiledProtocol,
-                 policy: str) -> tuple[list[Finding], tuple[str, str | None]]:
-    refs = {"t": t, **m.found.get(t, {})}
-    if policy == "any":
-        return [], ("passed", None)
-    if policy == "each":
-        if rule.mode == "forbid":
-            hits = [found for _, found in sorted(m.hits.get(t, {}).items())]
-            return [_finding(rule, "deviation", found, session, protocol) for found in hits], ("deviation", None)
-        return [_finding(rule, "deviation", refs, session, protocol)], ("deviation", None)
-    labels = {alias: label for alias, _, label in rule.ties}
-    parts = []
-    for alias, tied in sorted(m.tied[t].items()):
-        display = session.evidence[min(tied)].display
-        parts.append(f"{len(tied)} records dated {display.get('date', '')} tie for {labels[alias]}, and the check "
-                     "holds for some of them and not for others")
-    reason = "; ".join(parts)
-    return [_finding(rule, "possible_deviation", refs, session, protocol, reason)], ("possible_deviation", reason)
 
 
 def _possible(rule: CompiledRule, refs: dict[str, int], session: Session, protocol: CompiledProtocol) -> Finding:

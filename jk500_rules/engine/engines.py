@@ -40,8 +40,8 @@ class Engines:
         self.kept = kept
         self._engines: dict[tuple[int, bool], _Entry] = {}
         # The engines that find references (compiler/finders.py): the protocol, held as in _Entry.
-        self._finders: dict[tuple[int, bool], tuple[CompiledProtocol, Engine, dict[str, tuple[Finder, Any]],
-                                                     frozenset[str]]] = {}
+        self._finders: dict[tuple[int, bool, bool], tuple[CompiledProtocol, Engine,
+                                                           dict[str, tuple[Finder, Any]], frozenset[str]]] = {}
 
     def _entry(self, protocol: CompiledProtocol, partial: bool) -> _Entry:
         key = (id(protocol), partial)
@@ -82,16 +82,17 @@ class Engines:
         matches.sort(key=lambda match: position[match[0]])  # stable: each engine session's own order within a rule
         return matches, entry.names
 
-    def find(self, protocol: CompiledProtocol, session: Session) -> tuple[list[Match], dict[str, tuple[Finder, Any]]]:
-        """The matches of the rules that find the protocol's references, over the facts of the kinds they name."""
-        key = (id(protocol), session.partial)
+    def find(self, protocol: CompiledProtocol, session: Session,
+             narrow: bool) -> tuple[list[Match], dict[str, tuple[Finder, Any]]]:
+        """The matches of the rules that find the protocol's references, over the facts of the kinds they name;
+        `narrow`: references without a filter look at the day found only (Finder.near)."""
+        key = (id(protocol), session.partial, narrow)
         if key not in self._finders:
             while len(self._finders) >= self.kept:
                 self._finders.pop(next(iter(self._finders)))[1].close()
-            names = {er.name: (finder, er) for finder in protocol.finders
-                     for er in (finder.rule.interval_rules if session.partial else finder.rule.engine_rules)}
+            names = {er.name: (finder, er) for finder, er in protocol.finder_rules(session.partial, narrow)}
             kinds = frozenset(p.kind for _, er in names.values() for p in er.patterns)
-            self._finders[key] = (protocol, Engine(protocol.finder_rulesets(session.partial)), names, kinds)
+            self._finders[key] = (protocol, Engine(protocol.finder_rulesets(session.partial, narrow)), names, kinds)
         _, engine, names, kinds = self._finders[key]
         indexes = [i for i, fact in enumerate(session.facts) if fact["kind"] in kinds]
         matches = engine.feed(f"{session.name} (references)", [session.facts[i] for i in indexes])

@@ -105,9 +105,8 @@ def judge_session(session: Session, protocol: CompiledProtocol, engines: Engines
     The references the rules read are found first, by engine rules of their own, and become facts.
     """
     if protocol.finders and session.subject is not None:
-        if not session.partial:
-            add_nearest_days(session, protocol)
-        found, finders = engines.find(protocol, session)
+        narrow = add_nearest_days(session, protocol)
+        found, finders = engines.find(protocol, session, narrow)
         add_reference_facts(session, protocol, found, finders)
     matches, rules = engines.feed(protocol, session)
     by_rule: dict[str, list[tuple[Any, dict[str, int]]]] = defaultdict(list)

@@ -12,38 +12,33 @@ import bisect
 from collections import defaultdict
 from typing import Any
 
-from ..compiler.model import FOUND, CompiledProtocol, Finder
+from ..compiler.model import DECIDED, FOUND, CompiledProtocol, Finder
 from ..dates import with_upper_bounds
 from .facts import Evidence, Session
 
 Match = tuple[str, dict[str, int]]
 
 
-_DAY_KEYS = ("", "__cal", "__calhi")  # a date's three encodings (dates.encode)
-
-
-def add_nearest_days(session: Session, protocol: CompiledProtocol) -> None:
-    """Give each anchor fact, per reference without a filter, the day of its nearest record on the
-    reference's side (its own day when there is none, which the finder's side test then refuses).
+def add_nearest_days(session: Session, protocol: CompiledProtocol) -> bool:
+    """Give each anchor fact, per reference without a filter, the day of the record it finds: the latest
+    (earliest) on the reference's side, or the anchor's own day when there is none, which the finder's
+    side test then refuses. Returns False, adding nothing, when a record of the kinds involved has a
+    partial date: such a day cannot be told, and the finders then look at every record.
 
     An order, like a record's rank: which of that day's records qualify is still the engine's match.
-    Sessions with a partial date are not narrowed (their finders look at every record).
     """
-    for finder in protocol.finders:
-        if finder.near is None:
-            continue
-        days: dict[int, tuple[int, int]] = {}
+    narrowed = [f for f in protocol.finders if f.near is not None]
+    kinds = {kind for f in narrowed for kind in (f.event, f.anchor_event)}
+    if session.partial and any("date" in record.upper for fact, evidence in zip(session.facts, session.evidence)
+                               if fact["kind"] in kinds for record in evidence.records):
+        return False
+    for finder in narrowed:
+        ordered = sorted({fact["date"] for fact in session.facts if fact["kind"] == finder.event})
         for fact in session.facts:
-            if fact["kind"] == finder.event:
-                days.setdefault(fact["date"], (fact["date__cal"], fact["date__calhi"]))
-        ordered = sorted(days)
-        for fact in session.facts:
-            if fact["kind"] != finder.anchor_event:
-                continue
-            day = _nearest(ordered, fact["date"], finder)
-            codes = (day, *days[day]) if day is not None else (fact["date"], fact["date__cal"], fact["date__calhi"])
-            for suffix, code in zip(_DAY_KEYS, codes):
-                fact[f"{finder.near}{suffix}"] = code
+            if fact["kind"] == finder.anchor_event:
+                day = _nearest(ordered, fact["date"], finder)
+                fact[finder.near] = fact[f"{finder.near}__hi"] = fact["date"] if day is None else day
+    return True
 
 
 def _nearest(ordered: list[int], day: int, finder: Finder) -> int | None:
@@ -113,7 +108,7 @@ def _add(session: Session, protocol: CompiledProtocol, finder: Finder, anchor: i
     for x in tied:
         fact = {key: value for key, value in session.facts[x].items() if key not in ("ref", "seq", "rseq")}
         fact.update({"kind": "$ref", "refname": finder.key, "of": anchor, "ties": len(tied),
-                     f"{FOUND}__known": 1, "undecided": 0, "date__known": 1})
+                     f"{FOUND}__known": 1, f"{DECIDED}__known": 1, "undecided": 0, "date__known": 1})
         session.add(fact, session.evidence[x])
 
 
@@ -122,7 +117,7 @@ def _absent(session: Session, protocol: CompiledProtocol, finder: Finder, anchor
     spec = protocol.events[finder.event]
     fact = _empty_fact(spec)
     fact.update({"kind": "$ref", "refname": finder.key, "of": anchor, "ties": 0, f"{FOUND}__known": 0,
-                 "undecided": 1 if undecided else 0, "date__known": 0})
+                 f"{DECIDED}__known": 0 if undecided else 1, "undecided": 1 if undecided else 0, "date__known": 0})
     session.add(fact, Evidence((), {}))
 
 

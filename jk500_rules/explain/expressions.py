@@ -12,6 +12,8 @@ from ..language import nodes as n
 from .names import Names, Scope
 from .phrases import head_noun, human_name, label_noun, ordinal, plural
 
+_COMMENT = re.compile(r'#[^"]*$|#(?=(?:[^"]*"[^"]*")*[^"]*$).*$')  # a comment: a `#` outside any text
+
 
 @dataclass(frozen=True)
 class DatePhrase:
@@ -155,8 +157,10 @@ class NounPhrases:
                      node.anchor_span.end_column)
         ties = {"any": "judged by any of them", "each": "judged by each of them"}.get(
             node.ties or "", "a possible deviation if they disagree")
-        return (f"{human_name(node.name).capitalize()} is the subject's {node.order} {self._written(found)}; "
-                f"several that day are {ties}.")
+        name = human_name(node.name)
+        named = f"{node.label} ({name})" if node.label else name.capitalize()
+        return (f"{named} is the subject's {node.order} {self._written(found)}; with none, a check that reads it "
+                f"is not evaluable; several that day are {ties}.")
 
     def _np_RankedRef(self, expr: n.RankedRef, scope: Scope) -> str:
         return (f"the {expr.which} {self.noun(expr.event)} of the {ordinal(expr.rank)} subject "
@@ -191,5 +195,6 @@ class NounPhrases:
         if len(lines) == 1:
             text = lines[0][span.column - 1:span.end_column - 1]
         else:
-            text = " ".join([lines[0][span.column - 1:], *lines[1:-1], lines[-1][:span.end_column - 1]])
+            pieces = [lines[0][span.column - 1:], *lines[1:-1], lines[-1][:span.end_column - 1]]
+            text = " ".join(_COMMENT.sub("", piece) for piece in pieces)
         return re.sub(r"(\d) %", r"\1%", re.sub(r"\s+", " ", text).strip())
