@@ -17,6 +17,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import functools
+import zoneinfo
 
 import pendulum
 
@@ -160,3 +161,92 @@ def add_days(value: dt.date, days: int) -> dt.date | None:
     if not dt.date.min.toordinal() <= ordinal <= dt.date.max.toordinal():
         return None
     return dt.date.fromordinal(ordinal)
+
+
+# Date-times reach the engine as whole seconds since 0001-01-01T00:00 UTC: always positive, exact.
+_FIRST_SECOND = dt.datetime(1, 1, 1, tzinfo=dt.timezone.utc)
+_DAY = 86_400
+
+
+def instant(moment: dt.datetime) -> int:
+    """Seconds since 0001-01-01T00:00 UTC of an aware date-time."""
+    return int((moment - _FIRST_SECOND).total_seconds())
+
+
+def from_instant(seconds: int) -> dt.datetime:
+    return _FIRST_SECOND + dt.timedelta(seconds=seconds)
+
+
+@functools.lru_cache(maxsize=256)
+def zone_info(name: str) -> dt.tzinfo | None:
+    """The IANA time zone of that name, or None when there is none."""
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def _local(naive: dt.datetime, zone: str | None) -> tuple[int, int] | None:
+    """A wall-clock time of a zone (UTC without one) as its first and last instant: two when the clocks
+    go back and it happens twice; None when the clocks go forward over it and it never happens."""
+    tz = zone_info(zone) if zone else dt.timezone.utc
+    if tz is None:
+        return None
+    moments = [naive.replace(tzinfo=tz, fold=fold) for fold in (0, 1)]
+    if any(m.astimezone(dt.timezone.utc).astimezone(tz).replace(tzinfo=None) != naive for m in moments):
+        return None
+    seconds = sorted(instant(m) for m in moments)
+    return seconds[0], seconds[1]
+
+
+def datetime_bounds(text: str, zone: str | None = None) -> tuple[int, int] | None:
+    """The first and last second (see `instant`) a date-time value may be, or None.
+
+    `2025-03-04T09:00+02:00` is one instant. Without an offset, the time is the site's wall clock
+    (`zone`; UTC without one). A date alone (`2025-03-04`), or a partial one (`2025-03`), is every
+    second of those local days: comparisons it cannot decide are possible, never certain.
+    """
+    text = text.strip()
+    if not text.isascii():
+        return None
+    if len(text) <= 10:
+        days = date_bounds(text)
+        if days is None:
+            return None
+        first = _local(dt.datetime.combine(days[0], dt.time()), zone)
+        last = _local(dt.datetime.combine(days[1], dt.time(23, 59, 59)), zone)
+        return None if first is None or last is None else (first[0], last[1])
+    if text[10] not in "T ":
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if moment.tzinfo is not None:
+        try:
+            seconds = instant(moment)
+        except OverflowError:
+            return None
+        return seconds, seconds
+    return _local(moment.replace(microsecond=0), zone)
+
+
+def clock_of(text: str, zone: str | None = None) -> str | None:
+    """The wall-clock time (HH:MM or HH:MM:SS) a date-time gives, moved into `zone` when it carries an
+    offset and a zone is known; None when the text has no time of day."""
+    text = text.strip()
+    if len(text) <= 10 or text[10] not in "T " or not text.isascii():
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    tz = zone_info(zone) if zone else None
+    if moment.tzinfo is not None and tz is not None:
+        moment = moment.astimezone(tz)
+    return moment.strftime("%H:%M:%S" if moment.second else "%H:%M")
+
+
+def instant_text(seconds: int) -> str:
+    """An instant as ISO 8601 in UTC, for messages."""
+    return from_instant(seconds).strftime("%Y-%m-%dT%H:%M:%SZ")

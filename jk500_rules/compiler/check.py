@@ -13,6 +13,8 @@ from decimal import Decimal
 from ..errors import Diagnostic, Span
 from ..language import nodes as n
 from .model import FLIP
+
+DAY = 86_400  # seconds
 from .operands import (TypedCompare, TypedFlag, TypedLeaf, TypedMember, TypedRange, Unsupported, Value, describe, leaves,
                        shift, typed_quantity)
 from .resolve import Resolved, ResolvedRule
@@ -86,11 +88,14 @@ class _RuleChecker:
         start, end = self.value(expr.start), self.value(expr.end)
         clock = expr.unit in ("hours", "minutes")
         for v in (start, end):
-            if clock and (v.type != "time" or not v.is_ref):
-                raise Unsupported(f"'{expr.unit} from ... to ...' needs two clock-time fields", v.span,
-                                  "declare them with the type time (HH:MM)")
+            if clock and (v.type not in ("time", "datetime") or not v.is_ref or v.seconds or v.days):
+                raise Unsupported(f"'{expr.unit} from ... to ...' needs two clock-time or two date-time fields",
+                                  v.span, "declare them with the type time (HH:MM) or datetime")
             if not clock and (v.type != "date" or not v.is_ref or v.days or v.months):
                 raise Unsupported(f"'{expr.unit} from ... to ...' needs two record dates", v.span)
+        if clock and start.type != end.type:
+            raise Unsupported(f"'{expr.unit} from ... to ...' measures between two clock times or two date-times, "
+                              f"not {describe(start)} and {describe(end)}", expr.span)
         return Value("elapsed", expr.span, unit=expr.unit, elapsed=(start, end))
 
     def _arith(self, expr: n.Arith) -> Value:
@@ -98,12 +103,20 @@ class _RuleChecker:
         if expr.op == "*":
             return _multiply(left, right, expr.span)
         sign = 1 if expr.op == "+" else -1
+        if left.type == "datetime" and right.type == "duration":
+            if right.months:
+                raise Unsupported("calendar months and years cannot be added to a date-time", expr.right.span,
+                                  "add days, hours or minutes")
+            return replace(left, span=expr.span, seconds=left.seconds + sign * (right.seconds + right.days * DAY))
+        if left.type == "date" and right.type == "duration" and right.seconds:
+            raise Unsupported("hours and minutes are added to a date-time, not to a date", expr.right.span,
+                              "declare the field with the type datetime")
         if left.type == "date" and right.type == "duration":
             return replace(left, span=expr.span, days=left.days + sign * right.days,
                            months=left.months + sign * right.months)
         if left.type == "duration" and right.type == "duration" and left.unit == right.unit:
             return replace(left, span=expr.span, days=left.days + sign * right.days,
-                           months=left.months + sign * right.months)
+                           months=left.months + sign * right.months, seconds=left.seconds + sign * right.seconds)
         if left.type == "number" and right.type == "number" and left.unit == right.unit and not right.is_ref \
                 and right.lookup is None and left.lookup is None:
             if left.is_ref:
@@ -146,9 +159,22 @@ class _RuleChecker:
 
     def _within(self, cond: n.Within) -> TypedRange:
         subject, width, anchor = self.value(cond.subject), self.value(cond.width), self.value(cond.anchor)
+        if width.type == "duration" and (subject.type == "datetime" or anchor.type == "datetime"):
+            if subject.type != "datetime" or anchor.type != "datetime":
+                raise Unsupported(f"a window of time compares like with like, not {describe(subject)} with "
+                                  f"{describe(anchor)}", cond.span)
+            if width.months:
+                raise Unsupported("a window around a date-time is in days, hours or minutes", cond.width.span)
+            width = replace(width, seconds=width.seconds + width.days * DAY, days=0)
+            low = anchor if cond.relation == "after" else shift(anchor, width, -1)
+            high = anchor if cond.relation == "before" else shift(anchor, width, +1)
+            return _range(subject, low, high, cond.span)
         if width.type == "duration":
             if subject.type != "date" or anchor.type != "date":
                 raise Unsupported("a window of time needs dates on both sides", cond.span)
+            if width.seconds:
+                raise Unsupported("a window of hours or minutes is around a date-time, not a date", cond.width.span,
+                                  "declare the fields with the type datetime")
             low = anchor if cond.relation == "after" else shift(anchor, width, -1)
             high = anchor if cond.relation == "before" else shift(anchor, width, +1)
             return _range(subject, low, high, cond.span)
@@ -191,6 +217,12 @@ def check_comparison(left: Value, op: str, right: Value, span: Span) -> None:
         elif right.type not in ("duration", "number") or right.is_ref:
             raise Unsupported(f"compare {unit} with a number of {unit}", right.span)
         elapsed_amount(right, unit)
+        return
+    if left.type == "datetime" or right.type == "datetime":
+        if left.type != right.type:
+            raise Unsupported(f"cannot compare {describe(left)} with {describe(right)}", span,
+                              "a date-time is an instant, a date a whole day: compare two date-times, or two dates"
+                              if {left.type, right.type} == {"date", "datetime"} else None)
         return
     if left.type == "date" or right.type == "date":
         if left.type != "date" or right.type != "date":

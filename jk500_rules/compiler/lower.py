@@ -163,6 +163,13 @@ def compare(left: Value, op: str, right: Value, span: Span) -> Atom:
         if right.type == "elapsed":
             left, right, op = right, left, FLIP[op]
         return _compare_elapsed(left, op, right, span)
+    if left.type == "datetime":
+        if not (left.is_ref and right.is_ref):
+            raise Unsupported("a date-time is compared with another record's date-time", span)
+        offset = (right.seconds + right.days * 86_400) - (left.seconds + left.days * 86_400)
+        plain = {"days": 0, "seconds": 0}
+        return Atom((join_test(replace(left, **plain), op, replace(right, **plain), offset),), reads_of(left, right),
+                    (), span)
     if left.type == "date" or right.type == "date":
         return compare_dates(left, op, right, span)
     if left.type == "time":
@@ -251,7 +258,7 @@ def _compare_elapsed(left: Value, op: str, right: Value, span: Span) -> Atom:
 def join_test(left: Value, op: str, right: Value, offset: int) -> Test:
     """`left OP right + offset`; EngineRule later moves it onto whichever pattern comes last."""
     return Test(left.alias or "", left.field or "", op, other=right.alias, other_field=right.field, offset=offset,
-                factor=right.factor, dated=left.type == "date" and right.type == "date")
+                factor=right.factor, dated=left.type == right.type and left.type in ("date", "datetime"))
 
 
 def scaled_test(field_value: Value, op: str, bound: Decimal) -> Test:

@@ -11,10 +11,12 @@ from ..language import nodes as n
 
 DECIMAL_PLACES = 6
 DECIMAL_SCALE = 10**DECIMAL_PLACES
-FIELD_TYPES = ("date", "time", "integer", "decimal", "text", "boolean")
+FIELD_TYPES = ("date", "datetime", "time", "integer", "decimal", "text", "boolean")
 SEVERITIES = ("critical", "major", "minor")
 DURATION_UNITS = {"day": ("days", 1), "days": ("days", 1), "week": ("days", 7), "weeks": ("days", 7),
-                  "month": ("months", 1), "months": ("months", 1), "year": ("months", 12), "years": ("months", 12)}
+                  "month": ("months", 1), "months": ("months", 1), "year": ("months", 12), "years": ("months", 12),
+                  "hour": ("seconds", 3600), "hours": ("seconds", 3600), "minute": ("seconds", 60),
+                  "minutes": ("seconds", 60)}
 OPS = {"<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte", "!=": "$neq"}
 FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "=", "!=": "!="}
 NEGATE = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "=": "!=", "!=": "="}

@@ -24,6 +24,7 @@ class Value:
     const: Decimal | str | bool | None = None
     days: int = 0
     months: int = 0
+    seconds: int = 0  # a date-time moved by hours and minutes (days move it by `days`)
     factor: int = 1  # `2 * uln`: a field times a whole number
     optional: bool = False
     elapsed: tuple[Value, Value] | None = None
@@ -99,13 +100,16 @@ def describe(value: Value) -> str:
     """An operand's kind in words, for diagnostics."""
     if value.type == "number":
         return f"a number{' in ' + value.unit if value.unit else ''}"
-    return {"date": "a date", "duration": "a duration", "percent": "a percentage", "text": "a text",
+    if value.type == "duration" and value.seconds:
+        return "a duration in hours or minutes"
+    return {"date": "a date", "datetime": "a date-time", "duration": "a duration", "percent": "a percentage", "text": "a text",
             "boolean": "a yes/no value", "elapsed": "an elapsed time", "time": "a clock time"}.get(value.type, value.type)
 
 
 def shift(anchor: Value, width: Value, sign: int) -> Value:
-    """A date moved by a duration, forwards (sign 1) or backwards (sign -1)."""
-    return replace(anchor, days=anchor.days + sign * width.days, months=anchor.months + sign * width.months)
+    """A date (or date-time) moved by a duration, forwards (sign 1) or backwards (sign -1)."""
+    return replace(anchor, days=anchor.days + sign * width.days, months=anchor.months + sign * width.months,
+                   seconds=anchor.seconds + sign * width.seconds)
 
 
 def text_of(source_lines: list[str], span: Span) -> str:
@@ -143,7 +147,8 @@ def typed_quantity(q: n.Quantity, units: frozenset[str]) -> Value:
     if q.unit is not None and q.unit != "%" and q.unit not in DURATION_UNITS and q.unit not in units:
         known = sorted(set(DURATION_UNITS) | units)
         raise Unsupported(f"unknown unit '{q.unit}'", q.span,
-                          did_you_mean(q.unit, known) or "units are durations (days, weeks, months, years), "
+                          did_you_mean(q.unit, known) or "units are durations (minutes, hours, days, weeks, months, "
+                          "years), "
                           "% or a unit declared on a field")
     if q.unit is None:
         return Value("number", q.span, const=q.value)
@@ -155,5 +160,5 @@ def typed_quantity(q: n.Quantity, units: frozenset[str]) -> Value:
             raise Unsupported(f"a duration must be a whole number of {q.unit}", q.span)
         amount = int(q.value) * factor
         return Value("duration", q.span, unit=base, days=amount if base == "days" else 0,
-                     months=amount if base == "months" else 0)
+                     months=amount if base == "months" else 0, seconds=amount if base == "seconds" else 0)
     return Value("number", q.span, const=q.value, unit=q.unit)

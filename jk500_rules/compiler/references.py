@@ -316,8 +316,8 @@ def typed_ref(alias: str, fname: str, spec: FieldSpec, span: Span, optional: boo
     """A field of a record as an operand, typed by its declaration (decimals scaled to integers)."""
     if spec.type == "date":
         return Value("date", span, alias=alias, field=fname, optional=optional)
-    if spec.type == "time":
-        return Value("time", span, alias=alias, field=fname, optional=optional)
+    if spec.type in ("time", "datetime"):
+        return Value(spec.type, span, alias=alias, field=fname, optional=optional)
     if spec.type in ("integer", "decimal"):
         scale = DECIMAL_SCALE if spec.type == "decimal" else 1
         return Value("number", span, alias=alias, field=fname, scale=scale, unit=spec.unit, optional=optional)
