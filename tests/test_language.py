@@ -315,7 +315,7 @@ def test_a_clock_time_is_validated(tmp_path: Path) -> None:
 
 
 def test_elapsed_minutes_need_clock_times() -> None:
-    assert "needs two clock-time fields" in compile_error(
+    assert "needs two clock-time or two date-time fields" in compile_error(
         'rule R "r" { for each dosing require minutes from date to date < 3 }')
 
 

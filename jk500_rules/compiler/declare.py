@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import zoneinfo
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from ..dates import zone_info
 from ..errors import Diagnostic, Span, did_you_mean
 from ..language import nodes as n
 from . import limits
@@ -24,6 +26,7 @@ class Declarations:
     params: dict[str, n.ParamDecl]
     units: frozenset[str]  # every unit a field declares
     references: dict[str, n.ReferenceDecl] = field(default_factory=dict)
+    site_zones: dict[str, str] = field(default_factory=dict)
 
     def unknown_event(self, name: str, span: Span) -> Unsupported:
         return Unsupported(f"unknown event type '{name}'", span, did_you_mean(name, self.events.keys()))
@@ -41,7 +44,8 @@ def declare(tree: n.Protocol, diagnostics: list[Diagnostic]) -> Declarations:
     attributes = _attributes(tree, events, diagnostics)
     params = _parameters(tree, attributes, diagnostics)
     references = _references(tree, events, groups, attributes, params, diagnostics)
-    return Declarations(criteria, events, groups, attributes, params, frozenset(units), references)
+    return Declarations(criteria, events, groups, attributes, params, frozenset(units), references,
+                        _site_zones(tree, diagnostics))
 
 
 def parameter_values(decls: Declarations, source_lines: list[str]) -> dict[str, object]:
@@ -266,3 +270,22 @@ def _reference_problem(decl: n.ReferenceDecl, events: dict[str, EventSpec],
                           f"use `{'previous' if edge == 'before' else 'next'} {decl.event}` in a rule checked "
                           f"for each {decl.event}")
     return None
+
+
+def _site_zones(tree: n.Protocol, diagnostics: list[Diagnostic]) -> dict[str, str]:
+    """Each site's time zone, an IANA name (`Europe/Berlin`); a site named twice or an unknown zone is an error."""
+    zones: dict[str, str] = {}
+    for decl in tree.sites:
+        if zone_info(decl.zone) is None:
+            diagnostics.append(Diagnostic(f"unknown time zone '{decl.zone}'", decl.zone_span,
+                                          did_you_mean(decl.zone, _zone_names()) or
+                                          "write an IANA time zone name, e.g. \"Europe/Berlin\""))
+        elif decl.site in zones:
+            diagnostics.append(Diagnostic(f"site {decl.site} is given a time zone twice", decl.span))
+        else:
+            zones[decl.site] = decl.zone
+    return zones
+
+
+def _zone_names() -> list[str]:
+    return sorted(zoneinfo.available_timezones())

@@ -277,6 +277,7 @@ class CompiledProtocol:
     source: str = field(default="", compare=False, repr=False)  # the rules text
     sha256: str = field(default="", compare=False, repr=False)  # of the bytes `source` was read from, if a file
     finders: tuple[Finder, ...] = ()  # the references the rules read, found before the rules are fed
+    site_zones: dict[str, str] = field(default_factory=dict)  # `site "01" zone "Europe/Berlin"`
 
     def finder_rules(self, partial: bool, narrow: bool) -> list[tuple[Finder, EngineRule]]:
         """The rules that find references, for full dates or (partial) over date intervals; `narrow`: the

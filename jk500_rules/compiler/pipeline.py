@@ -100,6 +100,7 @@ def compile_version(tree: n.Protocol, filename: str, source: str, diagnostics: l
         tree=tree,
         source="\n".join(source_lines),
         finders=found.finders,
+        site_zones=decls.site_zones,
     )
     return Build(resolved, checked, lowered, protocol, found)
 

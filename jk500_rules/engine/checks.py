@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..compiler.model import CompiledProtocol, CompiledRule
+from ..dates import instant_text
 from ..inputs.records import Record
 from .facts import Evidence, Session
 from .results import Finding
@@ -162,6 +163,8 @@ def _possible(rule: CompiledRule, refs: dict[str, int], session: Session, protoc
                 if name not in names:
                     continue
                 low = record.date if name == "date" else record.values[name]
+                if isinstance(low, int) and isinstance(high, int):  # a date-time: seconds (dates.instant)
+                    low, high = instant_text(low), instant_text(high)
                 written = record.date_text if name == "date" else record.raw.get(name, "")
                 what = f"{record.event} date" if name == "date" else f"{record.event} {name}"
                 parts.append(f"{what} {written} is only known to lie between {low} and {high}")

@@ -71,6 +71,10 @@ def record_fact(record: Record, spec: EventSpec) -> dict:
         fact[f"{name}__known"] = 1 if known else 0
         if fspec.type == "date":
             fact.update(encode(name, value, record.upper.get(name)) if known else _no_date(name))  # type: ignore[arg-type]
+        elif fspec.type == "datetime":
+            # Seconds since 0001-01-01 UTC (dates.instant); `__hi` the last second a date alone may be.
+            fact[name] = value if known else 0
+            fact[f"{name}__hi"] = record.upper.get(name, value) if known else 0
         elif fspec.type == "decimal":
             fact[name] = scale_decimal(value) if known else 0  # type: ignore[arg-type]
         elif fspec.type in ("integer", "boolean"):

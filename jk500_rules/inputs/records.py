@@ -22,8 +22,9 @@ class Record:
     event: str
     values: dict[str, object]  # typed values of the fields present (a partial date: its first day)
     raw: dict[str, str]  # the fields as written, for reports
-    # The last day a partial date can be, for the record's date ("date") and date fields; absent when exact.
-    upper: dict[str, dt.date] = field(default_factory=dict)
+    # The last day a partial date can be, for the record's date ("date") and date fields, and the last second
+    # (dates.instant) a date-time given as a day can be; absent when exact.
+    upper: dict[str, dt.date | int] = field(default_factory=dict)
 
     @property
     def partial(self) -> bool:

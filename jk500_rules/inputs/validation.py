@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal, InvalidOperation
 
 from ..compiler.model import DECIMAL_SCALE, CompiledProtocol, EventSpec
-from ..dates import clock_seconds, date_bounds, parse_iso
+from ..dates import clock_of, clock_seconds, date_bounds, datetime_bounds, parse_iso
 from ..errors import did_you_mean
 from .records import BASE_COLUMNS, Record
 
@@ -40,8 +39,13 @@ def _is_text(text: str) -> bool:
 
 
 def validate(row: dict[str, object], path: str, line: int, protocol: CompiledProtocol,
-             time_zone: str | None = None) -> Record | str:
-    """One row (a visit-log line, or an event an SDTM mapping made) as a Record, or the reason it is rejected."""
+             time_zone: str | None = None, date_time: str = "fill") -> Record | str:
+    """One row (a visit-log line, or an event an SDTM mapping made) as a Record, or the reason it is rejected.
+
+    A time of day in the date column fills the record's time field (`date_time="fill"`), or the row is
+    rejected when there is none to fill; an SDTM mapping takes the calendar day (`"day"`) and maps the
+    time where it says. Times read in the site's zone (`site ... zone ...` in the rules), else `time_zone`.
+    """
     # Most cells of a wide log are empty: drop them before any per-cell work.
     cells = {k: v.strip() if isinstance(v, str) else value_text(v) for k, v in row.items() if v != "" and v is not None}
     for column, text in cells.items():
@@ -68,19 +72,50 @@ def validate(row: dict[str, object], path: str, line: int, protocol: CompiledPro
     if not event.trial_level and not subject:
         return f"{event_name} needs a subject"
     date_text = cells["date"]
-    bounds = date_bounds(date_text, time_zone)
+    zone = protocol.site_zones.get(cells.get("site", ""), time_zone) if protocol.site_zones else time_zone
+    bounds = date_bounds(date_text, zone)
     if bounds is None:
         return f"'{date_text}' is not a valid ISO 8601 date" + ("" if date_text.isascii() else ASCII_ONLY)
-    upper: dict[str, dt.date] = {} if bounds[0] == bounds[1] else {"date": bounds[1]}
-    values, raw, problem = _fields(cells, event, upper)
+    upper: dict[str, object] = {} if bounds[0] == bounds[1] else {"date": bounds[1]}
+    values, raw, problem = _fields(cells, event, upper, zone)
     if problem:
         return problem
+    clock = clock_of(date_text, zone) if date_time == "fill" else None
+    if clock is not None:
+        problem = _fill_time(date_text, clock, event, values, raw, upper, zone)
+        if problem:
+            return problem
     return Record(path, line, study, cells.get("site", ""), subject, bounds[0], date_text, event_name, values, raw,
                   upper)
 
 
-def _fields(cells: dict[str, str], event: EventSpec,
-            upper: dict[str, dt.date]) -> tuple[dict[str, object], dict[str, str], str | None]:
+def _fill_time(date_text: str, clock: str, event: EventSpec, values: dict[str, object], raw: dict[str, str],
+               upper: dict[str, object], zone: str | None) -> str | None:
+    """The time of day a date-time in the date column gives, put in the record's time field; or why not."""
+    times = [f for f in event.fields.values() if f.type in ("time", "datetime")]
+    named = [f for f in times if f.name == "time"]
+    target = named[0] if named else times[0] if len(times) == 1 else None
+    if target is None:
+        where = f"its fields {', '.join(f.name for f in times)} are several" if times else "it has no time field"
+        return (f"the date {date_text} gives the time {clock}, but {event.name} has nowhere to keep it ({where}); "
+                "write the date alone and the time in its field")
+    if target.type == "time":
+        value: object = clock_seconds(clock)
+    else:
+        instants = datetime_bounds(date_text, zone)
+        if instants is None:
+            return f"'{date_text}' is not a date-time in the site's time zone"
+        value = instants[0]
+    if target.name in values:
+        if values[target.name] != value:
+            return f"the date {date_text} gives the time {clock}, but {target.name} says {raw[target.name]}"
+        return None
+    values[target.name], raw[target.name] = value, clock if target.type == "time" else date_text
+    return None
+
+
+def _fields(cells: dict[str, str], event: EventSpec, upper: dict[str, object],
+            zone: str | None = None) -> tuple[dict[str, object], dict[str, str], str | None]:
     values: dict[str, object] = {}
     raw: dict[str, str] = {}
     for column, text in cells.items():
@@ -94,6 +129,11 @@ def _fields(cells: dict[str, str], event: EventSpec,
             if bounds is not None and bounds[0] != bounds[1]:
                 upper[column] = bounds[1]
             value = bounds[0] if bounds else None
+        elif spec.type == "datetime":
+            instants = datetime_bounds(text, zone)
+            if instants is not None and instants[0] != instants[1]:
+                upper[column] = instants[1]
+            value = instants[0] if instants else None
         else:
             value = _typed(text, spec.type)
         if value is None:
@@ -138,7 +178,7 @@ def _too_large(number: Decimal, type_: str) -> bool:
 
 def _why_not(column: str, text: str, type_: str) -> str:
     """The reason a field's text was refused (only worked out for a rejected row)."""
-    if type_ in ("integer", "decimal", "date", "time") and not text.isascii():
+    if type_ in ("integer", "decimal", "date", "datetime", "time") and not text.isascii():
         return f"{column} '{text}' is not {_article(type_)}{ASCII_ONLY}"
     if type_ in ("integer", "decimal"):
         if "_" in text:
@@ -158,4 +198,6 @@ def _why_not(column: str, text: str, type_: str) -> str:
 
 def _article(type_: str) -> str:
     return {"integer": "a whole number", "decimal": "a number", "date": "a valid ISO 8601 date",
-            "boolean": "yes or no", "time": "a clock time (HH:MM or HH:MM:SS)"}.get(type_, type_)
+            "boolean": "yes or no", "time": "a clock time (HH:MM or HH:MM:SS)",
+            "datetime": "a date-time (YYYY-MM-DDTHH:MM, with an optional UTC offset) that exists in the site's "
+                        "time zone"}.get(type_, type_)

@@ -72,6 +72,10 @@ class DeclarationBuilder(ExpressionBuilder):
     def ref_ties(self, meta: Any, items: list[Token]) -> str:
         return str(items[0])
 
+    def site_decl(self, meta: Any, items: list[Token]) -> n.SiteDecl:
+        return n.SiteDecl(span=token_span(items[0]), site=unquote(items[0]), zone=unquote(items[1]),
+                          zone_span=token_span(items[1]))
+
     def subject_decl(self, meta: Any, items: list[Token]) -> n.SubjectDecl:
         name, event, _dot, field = items
         return n.SubjectDecl(

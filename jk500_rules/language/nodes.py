@@ -299,6 +299,15 @@ class ReferenceDecl(Node):
 
 
 @dataclass(frozen=True, kw_only=True)
+class SiteDecl(Node):
+    """`site "01" zone "Europe/Berlin"`: the time zone of a site's wall clock."""
+
+    site: str
+    zone: str
+    zone_span: Span
+
+
+@dataclass(frozen=True, kw_only=True)
 class TableEntry(Node):
     key: Decimal | str
     value: Quantity
@@ -377,6 +386,7 @@ class Protocol(Node):
     parameters: tuple[ParamDecl, ...]
     rules: tuple[Rule, ...]
     references: tuple[ReferenceDecl, ...] = ()
+    sites: tuple[SiteDecl, ...] = ()
     version: VersionDecl | None = None
     governed_by: GovernedDecl | None = None
     amendments: tuple[Amendment, ...] = ()

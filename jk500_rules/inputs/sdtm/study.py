@@ -153,7 +153,7 @@ def _map_entry(entry: Entry, table: Table, study: Study, protocol: CompiledProto
         except EventProblem as problem:
             outcome: Record | str = str(problem)
         else:
-            outcome = validate(event_row, table.path, line, protocol, *validate_extra)
+            outcome = validate(event_row, table.path, line, protocol, *validate_extra, date_time="day")
         if isinstance(outcome, Record):
             data.records.append(outcome)
             status = table.status

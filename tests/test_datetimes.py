@@ -1,0 +1,108 @@
+"""Date-times: a time in the date column is never lost, site time zones, clock changes, and what is refused."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+from pathlib import Path
+
+from jk500_rules.compiler import compile_protocol
+from jk500_rules.compiler.model import CompiledProtocol
+from jk500_rules.engine.audit import audit_files
+from jk500_rules.engine.results import AuditResult
+from jk500_rules.inputs.records import Record
+from jk500_rules.inputs.validation import validate
+from jk500_rules.language.parser import parse
+
+from tests.helpers import found_rows
+from tests.test_compile import ROOT
+
+RULES = """
+protocol "DT"
+site "01" zone "Europe/Berlin"
+event infusion "Infusion" { dose: decimal in mg required  time: time }
+event premed "Premedication" { start: datetime }
+event consent "Consent" { signed_by: text }
+event visit "Visit" { opened: time  closed: time }
+rule DOSE "At most 10 mg" { cites "x" for each infusion require dose <= 10 mg }
+rule PREMED "Premedication timed" { cites "x" for each premed require start is known }
+rule VISIT "Visits timed" { cites "x" for each visit require opened is known }
+rule CONSENT "Consent signed" { cites "x" for each consent require signed_by is known }
+"""
+
+
+def protocol() -> CompiledProtocol:
+    return compile_protocol(parse(RULES, "dt.rules"), "dt.rules", RULES)
+
+
+def audit(rows: list[dict[str, str]], tmp_path: Path, time_zone: str | None = None) -> AuditResult:
+    path = tmp_path / "log.jsonl"
+    path.write_text("".join(json.dumps({"study": "DT", "site": "01", **r}) + "\n" for r in rows), encoding="utf-8")
+    return audit_files(protocol(), [str(path)], dt.date(2025, 1, 1), time_zone=time_zone)
+
+
+def test_the_example_log_with_its_times_in_the_date_column_gives_the_same_findings(tmp_path: Path) -> None:
+    rows = list(csv.DictReader((ROOT / "examples" / "jk500_visits.csv").open(encoding="utf-8")))
+    moved = 0
+    for row in rows:
+        if row["time"]:
+            row["date"], row["time"], moved = f"{row['date']}T{row['time']}", "", moved + 1
+    path = tmp_path / "moved.csv"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    text = (ROOT / "protocol.rules").read_text(encoding="utf-8")
+    jk500 = compile_protocol(parse(text, "protocol.rules"), "protocol.rules", text)
+    original = audit_files(jk500, [str(ROOT / "examples" / "jk500_visits.csv")])
+    again = audit_files(jk500, [str(path)])
+    assert moved > 100 and not again.data.rejections
+    assert found_rows(again) == found_rows(original)
+    untimed = [f for f in again.findings if "has no time" in (f.reason or "")]
+    assert len(untimed) == len([f for f in original.findings if "has no time" in (f.reason or "")])
+
+
+def row(date: str, event: str, **fields: str) -> Record | str:
+    return validate({"study": "DT", "site": "01", "subject": "S1", "date": date, "event": event, **fields},
+                    "log.csv", 2, protocol())
+
+
+def test_a_time_in_the_date_column_fills_the_time_field() -> None:
+    record = row("2024-03-04T10:00", "infusion", dose="5")
+    assert isinstance(record, Record)
+    assert record.raw["time"] == "10:00" and record.values["time"] == 36_000
+
+
+def test_a_time_with_an_offset_is_moved_into_the_sites_zone() -> None:
+    record = row("2024-03-04T23:30+00:00", "infusion", dose="5")
+    assert isinstance(record, Record)
+    assert (record.date, record.raw["time"]) == (dt.date(2024, 3, 5), "00:30")  # Berlin is UTC+1 in March
+
+
+def test_a_time_with_nowhere_to_go_or_that_disagrees_is_a_rejected_row() -> None:
+    assert row("2024-03-04T10:00", "consent", signed_by="subject") == (
+        "the date 2024-03-04T10:00 gives the time 10:00, but consent has nowhere to keep it (it has no time "
+        "field); write the date alone and the time in its field")
+    assert row("2024-03-04T10:00", "visit") == (
+        "the date 2024-03-04T10:00 gives the time 10:00, but visit has nowhere to keep it (its fields opened, "
+        "closed are several); write the date alone and the time in its field")
+    assert row("2024-03-04T10:00", "infusion", dose="5", time="11:00") == (
+        "the date 2024-03-04T10:00 gives the time 10:00, but time says 11:00")
+    assert isinstance(row("2024-03-04T10:00", "infusion", dose="5", time="10:00"), Record)
+
+
+def test_a_wall_clock_time_the_clocks_skip_is_refused_and_one_they_repeat_is_an_interval() -> None:
+    assert row("2024-03-31", "premed", start="2024-03-31T02:30") == (
+        "start '2024-03-31T02:30' is not a date-time (YYYY-MM-DDTHH:MM, with an optional UTC offset) that exists "
+        "in the site's time zone")
+    record = row("2024-10-27", "premed", start="2024-10-27T02:30")
+    assert isinstance(record, Record)
+    assert record.upper["start"] - record.values["start"] == 3600  # 02:30 in summer time, then in winter time
+
+
+def test_an_undeclared_site_takes_the_audits_time_zone() -> None:
+    fields = {"study": "DT", "site": "99", "subject": "S1", "event": "infusion", "dose": "5"}
+    record = validate({**fields, "date": "2024-03-04T23:30+00:00"}, "log.csv", 2, protocol(), "Asia/Tokyo")
+    assert isinstance(record, Record)
+    assert (record.date, record.raw["time"]) == (dt.date(2024, 3, 5), "08:30")
