@@ -180,9 +180,11 @@ def from_instant(seconds: int) -> dt.datetime:
 @functools.lru_cache(maxsize=256)
 def zone_info(name: str) -> dt.tzinfo | None:
     """The IANA time zone of that name, or None when there is none."""
+    if not 0 < len(name) <= 64 or not name.isascii():  # no zone has such a name (nor a file path that long)
+        return None
     try:
         return zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
         return None
 
 

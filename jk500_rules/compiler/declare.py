@@ -278,7 +278,7 @@ def _site_zones(tree: n.Protocol, diagnostics: list[Diagnostic]) -> dict[str, st
     for decl in tree.sites:
         if zone_info(decl.zone) is None:
             diagnostics.append(Diagnostic(f"unknown time zone '{decl.zone}'", decl.zone_span,
-                                          did_you_mean(decl.zone, _zone_names()) or
+                                          (did_you_mean(decl.zone, _zone_names()) if len(decl.zone) <= 64 else None) or
                                           "write an IANA time zone name, e.g. \"Europe/Berlin\""))
         elif decl.site in zones:
             diagnostics.append(Diagnostic(f"site {decl.site} is given a time zone twice", decl.span))
