@@ -182,7 +182,7 @@ class NounPhrases:
         return f"the number of completed {expr.unit} from {start} to {end}"
 
     def _np_Arith(self, expr: n.Arith, scope: Scope) -> str:
-        if self.names.type_of(expr, scope) == "date":
+        if self.names.type_of(expr, scope) in ("date", "datetime"):
             return self.date(expr, scope).text
         left, right = self.phrase(expr.left, scope), self.phrase(expr.right, scope)
         if expr.op == "*":

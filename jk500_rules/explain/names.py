@@ -90,7 +90,7 @@ class Names:
         if isinstance(expr, n.Elapsed):
             return "elapsed"
         left = self.type_of(expr.left, scope)
-        return left if left in ("date", "duration") else self.type_of(expr.right, scope)
+        return left if left in ("date", "datetime", "duration") else self.type_of(expr.right, scope)
 
     def is_constant(self, expr: n.Expr, scope: Scope) -> bool:
         if isinstance(expr, (n.Quantity, n.Text, n.Boolean)):

@@ -53,7 +53,7 @@ class Predicates:
             return self._flag(left, right.value == (op == "="), scope)
         if kind == "date":
             return self._about(left, scope, self._date_relation(op, right, scope))
-        if kind == "time":
+        if kind in ("time", "datetime"):
             return self._about(left, scope, f"{OPS_TIME[op]} {self.nouns.phrase(right, scope)}")
         return self._about(left, scope, self._amount(left, op, right, scope))
 
