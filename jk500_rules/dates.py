@@ -17,6 +17,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import functools
+import re
 import zoneinfo
 
 import pendulum
@@ -121,7 +122,10 @@ def parse_iso(text: str, time_zone: str | None = None) -> dt.date | None:
         except ValueError:
             return None
         if time_zone is not None and moment.tzinfo is not None:
-            local = pendulum.instance(moment).in_timezone(time_zone)
+            try:
+                local = pendulum.instance(moment).in_timezone(time_zone)
+            except (OverflowError, ValueError):  # moved past the calendar's first or last day
+                return None
             return dt.date(local.year, local.month, local.day)
         return moment.date()
     return None
@@ -163,24 +167,34 @@ def add_days(value: dt.date, days: int) -> dt.date | None:
     return dt.date.fromordinal(ordinal)
 
 
-# Date-times reach the engine as whole seconds since 0001-01-01T00:00 UTC: always positive, exact.
+# Date-times reach the engine as whole seconds since 0001-01-01T00:00 UTC (a few hours below zero at the
+# calendar's very start, for offsets east of UTC), floored: exact integers.
 _FIRST_SECOND = dt.datetime(1, 1, 1, tzinfo=dt.timezone.utc)
+_SECOND = dt.timedelta(seconds=1)
 _DAY = 86_400
+# The date-times read: a calendar date, `T` or a space, HH:MM[:SS[.fraction]], an optional UTC offset.
+DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2}(:\d{2})?)?")
 
 
 def instant(moment: dt.datetime) -> int:
-    """Seconds since 0001-01-01T00:00 UTC of an aware date-time."""
-    return int((moment - _FIRST_SECOND).total_seconds())
+    """Seconds since 0001-01-01T00:00 UTC of an aware date-time, a fraction of a second dropped."""
+    return (moment - _FIRST_SECOND) // _SECOND
 
 
 def from_instant(seconds: int) -> dt.datetime:
     return _FIRST_SECOND + dt.timedelta(seconds=seconds)
 
 
+@functools.lru_cache(maxsize=1)
+def zone_names() -> frozenset[str]:
+    """The IANA zones (not the system's own files such as `localtime` or `posixrules`)."""
+    return frozenset(zoneinfo.available_timezones())
+
+
 @functools.lru_cache(maxsize=256)
 def zone_info(name: str) -> dt.tzinfo | None:
     """The IANA time zone of that name, or None when there is none."""
-    if not 0 < len(name) <= 64 or not name.isascii():  # no zone has such a name (nor a file path that long)
+    if name not in zone_names():
         return None
     try:
         return zoneinfo.ZoneInfo(name)
@@ -188,16 +202,22 @@ def zone_info(name: str) -> dt.tzinfo | None:
         return None
 
 
-def _local(naive: dt.datetime, zone: str | None) -> tuple[int, int] | None:
+def _local(naive: dt.datetime, zone: str | None, skipped: bool = False) -> tuple[int, int] | None:
     """A wall-clock time of a zone (UTC without one) as its first and last instant: two when the clocks
-    go back and it happens twice; None when the clocks go forward over it and it never happens."""
+    go back and it happens twice; None when the clocks go forward over it and it never happens (with
+    `skipped`, the instant the clocks jumped to instead: a day's start on a day that skips midnight).
+    None too past the calendar's ends."""
     tz = zone_info(zone) if zone else dt.timezone.utc
     if tz is None:
         return None
-    moments = [naive.replace(tzinfo=tz, fold=fold) for fold in (0, 1)]
-    if any(m.astimezone(dt.timezone.utc).astimezone(tz).replace(tzinfo=None) != naive for m in moments):
+    try:
+        moments = [naive.replace(tzinfo=tz, fold=fold) for fold in (0, 1)]
+        gap = any(m.astimezone(dt.timezone.utc).astimezone(tz).replace(tzinfo=None) != naive for m in moments)
+        seconds = sorted(instant(m) for m in moments)
+    except (OverflowError, ValueError):
         return None
-    seconds = sorted(instant(m) for m in moments)
+    if gap:  # the clocks jumped over it: the instant they jumped at is the later of the two readings
+        return (seconds[1], seconds[1]) if skipped else None
     return seconds[0], seconds[1]
 
 
@@ -215,10 +235,10 @@ def datetime_bounds(text: str, zone: str | None = None) -> tuple[int, int] | Non
         days = date_bounds(text)
         if days is None:
             return None
-        first = _local(dt.datetime.combine(days[0], dt.time()), zone)
-        last = _local(dt.datetime.combine(days[1], dt.time(23, 59, 59)), zone)
+        first = _local(dt.datetime.combine(days[0], dt.time()), zone, skipped=True)
+        last = _local(dt.datetime.combine(days[1], dt.time(23, 59, 59)), zone, skipped=True)
         return None if first is None or last is None else (first[0], last[1])
-    if text[10] not in "T ":
+    if not DATETIME.fullmatch(text):
         return None
     try:
         moment = dt.datetime.fromisoformat(text)
@@ -235,17 +255,17 @@ def datetime_bounds(text: str, zone: str | None = None) -> tuple[int, int] | Non
 
 def clock_of(text: str, zone: str | None = None) -> str | None:
     """The wall-clock time (HH:MM or HH:MM:SS) a date-time gives, moved into `zone` when it carries an
-    offset and a zone is known; None when the text has no time of day."""
+    offset and a zone is known; None when the text has no time of day (or is not a date-time we read)."""
     text = text.strip()
-    if len(text) <= 10 or text[10] not in "T " or not text.isascii():
+    if not DATETIME.fullmatch(text):
         return None
     try:
         moment = dt.datetime.fromisoformat(text)
-    except ValueError:
+        tz = zone_info(zone) if zone else None
+        if moment.tzinfo is not None and tz is not None:
+            moment = moment.astimezone(tz)
+    except (ValueError, OverflowError):
         return None
-    tz = zone_info(zone) if zone else None
-    if moment.tzinfo is not None and tz is not None:
-        moment = moment.astimezone(tz)
     return moment.strftime("%H:%M:%S" if moment.second else "%H:%M")
 
 

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 from jk500_rules.compiler import compile_protocol
+from jk500_rules.dates import datetime_bounds
 from jk500_rules.compiler.model import CompiledProtocol
 from jk500_rules.engine.audit import audit_files
 from jk500_rules.engine.results import AuditResult
@@ -106,3 +107,80 @@ def test_an_undeclared_site_takes_the_audits_time_zone() -> None:
     record = validate({**fields, "date": "2024-03-04T23:30+00:00"}, "log.csv", 2, protocol(), "Asia/Tokyo")
     assert isinstance(record, Record)
     assert (record.date, record.raw["time"]) == (dt.date(2024, 3, 5), "08:30")
+
+
+REVIEWED = """
+protocol "DT"
+site "01" zone "Europe/Berlin"
+site "02" zone "America/Santiago"
+site "03" zone "Asia/Tokyo"
+event dosing "Dose" { start: datetime required }
+event infusion "Infusion" { time: time required  dose: decimal required }
+event premed "Premedication" { start: datetime }
+rule OTHER "A premedication at another instant than the dose" {
+    cites "x"
+    for each dosing
+        require a premed where start != dosing.start
+}
+rule INF "At most 10" { cites "x" for each infusion require dose <= 10 }
+"""
+
+
+def reviewed(site: str, date: str, event: str, **fields: str) -> Record | str:
+    protocol = compile_protocol(parse(REVIEWED, "dt.rules"), "dt.rules", REVIEWED)
+    return validate({"study": "DT", "site": site, "subject": "S1", "date": date, "event": event, **fields},
+                    "log.csv", 2, protocol)
+
+
+def test_a_required_time_field_may_come_from_the_date_column() -> None:
+    assert isinstance(reviewed("01", "2024-03-04T09:00", "dosing"), Record)
+    assert isinstance(reviewed("01", "2024-03-04T09:00", "infusion", dose="1"), Record)
+    assert reviewed("01", "2024-03-04", "dosing") == "dosing lacks required field start"
+
+
+def test_a_repeated_hour_in_the_date_column_keeps_both_readings() -> None:
+    record = reviewed("01", "2024-10-27T02:30", "premed")
+    assert isinstance(record, Record) and record.upper["start"] - record.values["start"] == 3600
+    # The field may name one of the two readings; an instant neither reading is, is a conflict.
+    assert isinstance(reviewed("01", "2024-10-27T02:30", "premed", start="2024-10-27T02:30+01:00"), Record)
+    assert reviewed("01", "2024-10-27T02:30", "premed", start="2024-10-27T02:30+00:00") == (
+        "the date 2024-10-27T02:30 gives the time 02:30, but start says 2024-10-27T02:30+00:00")
+
+
+def test_a_skipped_time_in_the_date_column_is_refused_even_for_a_clock_time_field() -> None:
+    assert reviewed("01", "2024-03-31T02:30", "infusion", dose="5") == (
+        "'2024-03-31T02:30' is not a date-time that exists in the site's time zone")
+
+
+def test_a_day_whose_midnight_the_clocks_skip_is_still_a_day() -> None:
+    record = reviewed("02", "2024-09-08", "premed", start="2024-09-08")  # Santiago: 00:00 becomes 01:00
+    assert isinstance(record, Record) and record.upper["start"] - record.values["start"] == 23 * 3600 - 1
+
+
+def test_the_calendars_ends_and_shortened_forms_are_reasons_not_crashes() -> None:
+    # Local days at the calendar's ends reach past it in UTC: rejected with the reason, never a crash.
+    assert "exists in the site's time zone" in str(reviewed("03", "2024-03-01", "premed", start="0001-01-01"))
+    assert "exists in the site's time zone" in str(reviewed("02", "2024-03-01", "premed", start="9999-12-31"))
+    assert isinstance(reviewed("03", "0001-01-01T00:30+05:00", "premed"), str)
+    assert isinstance(reviewed("03", "2024-03-01", "premed", start="0001-01-02"), Record)
+    for text in ("2024-03-01T09", "2024-03-01T0930", "2024-W10-1T09:30"):
+        assert isinstance(reviewed("01", "2024-03-01", "premed", start=text), str), text
+        assert isinstance(reviewed("01", text, "premed"), str), text
+
+
+def test_a_fraction_of_a_second_is_dropped_whatever_the_offset() -> None:
+    assert datetime_bounds("2024-03-01T07:59:59.999999Z") == datetime_bounds("2024-03-01T07:59:59Z")
+    assert datetime_bounds("2024-03-01T08:59:59.999999", "Europe/Berlin") == datetime_bounds("2024-03-01T07:59:59Z")
+
+
+def test_different_from_is_undecided_when_either_may_be_the_same_instant(tmp_path: Path) -> None:
+    protocol = compile_protocol(parse(REVIEWED, "dt.rules"), "dt.rules", REVIEWED)
+    rows = [{"subject": "Z1", "date": "2024-03-04", "event": "premed", "start": "2024-03-04"},
+            {"subject": "Z1", "date": "2024-03-04", "event": "dosing", "start": "2024-03-04T00:00"},
+            {"subject": "Z2", "date": "2024-03-04", "event": "premed", "start": "2024-03-04T08:00"},
+            {"subject": "Z2", "date": "2024-03-04", "event": "dosing", "start": "2024-03-04T09:00"}]
+    path = tmp_path / "log.jsonl"
+    path.write_text("".join(json.dumps({"study": "DT", "site": "01", **r}) + "\n" for r in rows), encoding="utf-8")
+    result = audit_files(protocol, [str(path)], dt.date(2025, 1, 1))
+    assert {s.subject: s.status for s in result.standings if s.rule.id == "OTHER"} == {
+        "Z1": "possible_deviation", "Z2": "passed"}

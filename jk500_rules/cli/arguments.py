@@ -51,8 +51,9 @@ def build_parser(description: str | None) -> argparse.ArgumentParser:
     audit.add_argument("logs", nargs="+", metavar="LOG",
                        help="visit logs (.csv or .jsonl), or with --mapping folders of SDTM domains (.xpt, .csv)")
     audit.add_argument("--time-zone", metavar="ZONE", type=_zone,
-                       help="the site's time zone (e.g. Asia/Shanghai): a datetime with a UTC offset counts on its "
-                            "local date there (default: every date as written)")
+                       help="the time zone (e.g. Asia/Shanghai) of the sites the rules give none (site \"01\" zone "
+                            "\"...\"): a date-time with a UTC offset counts on its local date there, and one without "
+                            "is its wall clock (default: dates as written, times without an offset in UTC)")
     audit.add_argument("--mapping", metavar="FILE",
                        help="how SDTM domains become the protocol's events (a TOML file; see docs/sdtm.md)")
     audit.add_argument("--format", type=parse_formats, default="text", metavar="FORMAT[,FORMAT...]",

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import zoneinfo
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from ..dates import zone_info
+from ..dates import zone_info, zone_names
 from ..errors import Diagnostic, Span, did_you_mean
 from ..language import nodes as n
 from . import limits
@@ -278,7 +277,8 @@ def _site_zones(tree: n.Protocol, diagnostics: list[Diagnostic]) -> dict[str, st
     for decl in tree.sites:
         if zone_info(decl.zone) is None:
             diagnostics.append(Diagnostic(f"unknown time zone '{decl.zone}'", decl.zone_span,
-                                          (did_you_mean(decl.zone, _zone_names()) if len(decl.zone) <= 64 else None) or
+                                          (did_you_mean(decl.zone, sorted(zone_names())) if len(decl.zone) <= 64
+                                           else None) or
                                           "write an IANA time zone name, e.g. \"Europe/Berlin\""))
         elif decl.site in zones:
             diagnostics.append(Diagnostic(f"site {decl.site} is given a time zone twice", decl.span))
@@ -286,6 +286,3 @@ def _site_zones(tree: n.Protocol, diagnostics: list[Diagnostic]) -> dict[str, st
             zones[decl.site] = decl.zone
     return zones
 
-
-def _zone_names() -> list[str]:
-    return sorted(zoneinfo.available_timezones())

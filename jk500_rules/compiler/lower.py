@@ -129,7 +129,8 @@ def _atoms(leaf: TypedLeaf, negate: bool) -> list[Atom]:
     if isinstance(leaf, TypedCompare):
         left, right = leaf.left, leaf.right
         op = NEGATE[leaf.op] if negate else leaf.op
-        if op == "!=" and left.type in ("date", "number", "elapsed") or (op == "=" and left.type == "elapsed"):
+        ordered = ("date", "datetime", "number", "elapsed")
+        if op == "!=" and left.type in ordered or (op == "=" and left.type == "elapsed"):
             if op == "!=":
                 return [compare(left, "<", right, leaf.span), compare(left, ">", right, leaf.span)]
             return [both(compare(left, ">=", right, leaf.span), compare(left, "<=", right, leaf.span))]

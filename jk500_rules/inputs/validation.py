@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 from ..compiler.model import DECIMAL_SCALE, CompiledProtocol, EventSpec
-from ..dates import clock_of, clock_seconds, date_bounds, datetime_bounds, parse_iso
+from ..dates import DATETIME, clock_of, clock_seconds, date_bounds, datetime_bounds, parse_iso
 from ..errors import did_you_mean
 from .records import BASE_COLUMNS, Record
 
@@ -74,8 +74,10 @@ def validate(row: dict[str, object], path: str, line: int, protocol: CompiledPro
     date_text = cells["date"]
     zone = protocol.site_zones.get(cells.get("site", ""), time_zone) if protocol.site_zones else time_zone
     bounds = date_bounds(date_text, zone)
-    if bounds is None:
-        return f"'{date_text}' is not a valid ISO 8601 date" + ("" if date_text.isascii() else ASCII_ONLY)
+    timed = len(date_text) > 10 and date_text[10] in "Tt "
+    if bounds is None or timed and not DATETIME.fullmatch(date_text):
+        return f"'{date_text}' is not a valid ISO 8601 date" + ("" if date_text.isascii() else ASCII_ONLY) + \
+            (" or date-time (YYYY-MM-DDTHH:MM[:SS], with an optional UTC offset)" if timed else "")
     upper: dict[str, object] = {} if bounds[0] == bounds[1] else {"date": bounds[1]}
     values, raw, problem = _fields(cells, event, upper, zone)
     if problem:
@@ -85,6 +87,9 @@ def validate(row: dict[str, object], path: str, line: int, protocol: CompiledPro
         problem = _fill_time(date_text, clock, event, values, raw, upper, zone)
         if problem:
             return problem
+    for spec in event.fields.values():
+        if spec.required and spec.name not in values:
+            return f"{event.name} lacks required field {spec.name}"
     return Record(path, line, study, cells.get("site", ""), subject, bounds[0], date_text, event_name, values, raw,
                   upper)
 
@@ -99,18 +104,24 @@ def _fill_time(date_text: str, clock: str, event: EventSpec, values: dict[str, o
         where = f"its fields {', '.join(f.name for f in times)} are several" if times else "it has no time field"
         return (f"the date {date_text} gives the time {clock}, but {event.name} has nowhere to keep it ({where}); "
                 "write the date alone and the time in its field")
+    instants = datetime_bounds(date_text, zone)
+    if instants is None:  # a wall-clock time the clocks skip in the site's zone
+        return f"'{date_text}' is not a date-time that exists in the site's time zone"
     if target.type == "time":
         value: object = clock_seconds(clock)
-    else:
-        instants = datetime_bounds(date_text, zone)
-        if instants is None:
-            return f"'{date_text}' is not a date-time in the site's time zone"
-        value = instants[0]
-    if target.name in values:
-        if values[target.name] != value:
+        if target.name in values and values[target.name] != value:
+            return f"the date {date_text} gives the time {clock}, but {target.name} says {raw[target.name]}"
+    elif target.name in values:
+        given = (values[target.name], upper.get(target.name, values[target.name]))
+        if given[1] < instants[0] or given[0] > instants[1]:  # no instant both may be
             return f"the date {date_text} gives the time {clock}, but {target.name} says {raw[target.name]}"
         return None
-    values[target.name], raw[target.name] = value, clock if target.type == "time" else date_text
+    else:
+        value = instants[0]
+        if instants[1] != instants[0]:  # a wall-clock hour the clocks repeat: either reading
+            upper[target.name] = instants[1]
+    if target.name not in values:
+        values[target.name], raw[target.name] = value, clock if target.type == "time" else date_text
     return None
 
 
@@ -140,9 +151,6 @@ def _fields(cells: dict[str, str], event: EventSpec, upper: dict[str, object],
             return {}, {}, _why_not(column, text, spec.type)
         values[column] = value
         raw[column] = text
-    for spec in event.fields.values():
-        if spec.required and spec.name not in values:
-            return {}, {}, f"{event.name} lacks required field {spec.name}"
     return values, raw, None
 
 

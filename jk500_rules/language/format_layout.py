@@ -18,6 +18,7 @@ _LINE_KINDS = {
     "group_decl": "group",
     "subject_decl": "subject",
     "param_decl": "parameter",
+    "site_decl": "site",
     "withdraw_decl": "withdraw",
 }
 _VERDICTS = {"require", "forbid", "require_exists", "forbid_exists"}
