@@ -184,3 +184,24 @@ def test_different_from_is_undecided_when_either_may_be_the_same_instant(tmp_pat
     result = audit_files(protocol, [str(path)], dt.date(2025, 1, 1))
     assert {s.subject: s.status for s in result.standings if s.rule.id == "OTHER"} == {
         "Z1": "possible_deviation", "Z2": "passed"}
+
+
+def test_a_reference_to_date_times_not_found_in_a_session_with_a_partial_date(tmp_path: Path) -> None:
+    """Over date intervals (a partial date elsewhere in the session), a reference to date-times that finds
+    nothing still says so."""
+    rules = REVIEWED + """
+reference last_premed = latest premed dated on or before each dosing
+rule GAP "A dose within 2 hours of the latest premedication" {
+    cites "x"
+    for each dosing
+        require start <= last_premed.start + 2 hours
+}
+"""
+    protocol = compile_protocol(parse(rules, "dt.rules"), "dt.rules", rules)
+    rows = [{"subject": "P1", "date": "2024-03", "event": "infusion", "time": "09:00", "dose": "5"},
+            {"subject": "P1", "date": "2024-03-04", "event": "dosing", "start": "2024-03-04T09:00"}]
+    path = tmp_path / "log.jsonl"
+    path.write_text("".join(json.dumps({"study": "DT", "site": "01", **r}) + "\n" for r in rows), encoding="utf-8")
+    result = audit_files(protocol, [str(path)], dt.date(2025, 1, 1))
+    assert [(f.rule.id, f.status, f.reason) for f in result.findings if f.rule.id == "GAP"] == [
+        ("GAP", "not_evaluable", "there is no last_premed")]

@@ -127,6 +127,8 @@ def _empty_fact(spec: Any) -> dict:
         fact[f"{name}__known"] = 0
         if fspec.type == "date":
             fact.update({name: 0, f"{name}__cal": 0, f"{name}__calhi": 0})
+        elif fspec.type == "datetime":
+            fact.update({name: 0, f"{name}__hi": 0})
         else:
             fact[name] = "" if fspec.type in ("text",) else 0
     return fact
