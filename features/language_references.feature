@@ -93,7 +93,7 @@ Feature: References name the one record a criterion judges
       | 006     | 2024-01    | lab    | ANC  | 1.0    |      |
       | 006     | 2024-01-10 | dosing |      |        | 10   |
     When the protocol is audited
-    Then the status of DEMO-ANC for subject "006" is not evaluable because "baseline_anc cannot be told: a record that may be it has an empty field the reference reads, or a date only partly known"
+    Then the status of DEMO-ANC for subject "006" is not evaluable because "baseline_anc cannot be told: a date it depends on is only partly known"
 
   @DEMO-PS
   Scenario: Tied assessments judged each: one of them too high is a deviation

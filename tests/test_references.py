@@ -95,7 +95,7 @@ def test_a_later_record_the_filter_cannot_decide_makes_the_reference_undecided(t
     result = audit(protocol_of(NO_HIGH.format(ties="").replace("> 10", "< 1.5")), rows, tmp_path)
     [(subject, _, status, reason)] = found(result, "NO-HIGH")
     assert (subject, status) == ("S1", "not_evaluable")
-    assert reason is not None and reason.startswith("baseline cannot be told")
+    assert reason == "baseline cannot be told: a record that may be it has an empty field the reference reads"
     # An undecided record earlier than the one found cannot change it.
     assert standing(result, "NO-HIGH", "S2") == "passed"
 
@@ -176,7 +176,7 @@ rule ANC "The latest count is at least 1.5" {
     result = audit(protocol_of(rules), rows, tmp_path)
     [(_, date, status, reason)] = found(result, "ANC")
     assert (date, status) == ("2024-01", "not_evaluable")
-    assert reason is not None and reason.startswith("baseline cannot be told")
+    assert reason == "baseline cannot be told: a date it depends on is only partly known"
 
 
 def test_the_engine_finds_the_candidates(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -25,18 +25,28 @@ def flatten(conj: Iterable[Atom]) -> tuple[tuple[Test, ...], frozenset[tuple[str
     return tuple(dict.fromkeys(tests)), frozenset(reads)
 
 
+# Why a reference could not be told (its facts' `undecided`, engine/reference_facts.py).
+UNDECIDED_CAUSES = {1: "a record that may be it has an empty field the reference reads",
+                    2: "a date it depends on is only partly known",
+                    3: "a record that may be it has an empty field the reference reads, and a date it depends on "
+                       "is only partly known"}
+
+
 def _missing_reason(missing: tuple[tuple[str, str], ...], label: Callable[[str], str],
-                    undecided: frozenset[str] = frozenset()) -> str:
+                    undecided: dict[str, int] | None = None) -> str:
     """`lab has no uln`; `lab has no p and no q`; `lab has no p; the subject's first infusion has no dose`;
     `there is no previous dosing` (a reference not found), or why it could not be told."""
+    causes = undecided or {}
     by_alias: dict[str, list[str]] = {}
     for alias, fname in missing:
         by_alias.setdefault(alias, []).append(fname)
     parts = []
     for alias, fields in by_alias.items():
-        if DECIDED in fields or FOUND in fields and alias in undecided:
+        if alias in causes:
+            parts.append(f"{label(alias)} cannot be told: {UNDECIDED_CAUSES[causes[alias]]}")
+        elif DECIDED in fields:
             parts.append(f"{label(alias)} cannot be told: a record that may be it has an empty field the "
-                         "reference reads, or a date only partly known")
+                         "reference reads, or a date it depends on is only partly known")
         elif FOUND in fields and len(by_alias) > 1:
             parts.append(f"there is no {label(alias)}, or it cannot be told")
         elif FOUND in fields:
@@ -47,24 +57,27 @@ def _missing_reason(missing: tuple[tuple[str, str], ...], label: Callable[[str],
 
 
 def _guard_variants(missing: tuple[tuple[str, str], ...],
-                    reads: list[tuple[str, str]]) -> list[tuple[frozenset[str], tuple[Test, ...]]] | None:
+                    reads: list[tuple[str, str]]) -> list[tuple[dict[str, int], tuple[Test, ...]]] | None:
     """For a set of empty fields: the tests a reference's flags add, once per way it can be missing.
 
     A reference not found (its flag 0) has every field empty: only the set naming the flag alone is
     judged, or the reason would be given twice. A field of a reference found needs the flag 1. A
-    reference missing is either absent or undecided, each with its own reason. None: skip the set.
+    reference missing is absent or undecided, and undecided for a cause, each with its own reason
+    (the causes by alias, with the tests). None: skip the set.
     """
     guarded = {alias for alias, fname in reads if fname == FOUND}
     absent = {alias for alias, fname in missing if fname == FOUND}
+    untold = {alias for alias, fname in missing if fname == DECIDED} - absent
     if any(alias in absent and fname not in (FOUND, DECIDED) for alias, fname in missing):
         return None
     found = tuple(Test(alias, f"{FOUND}__known", "=", 1)
                   for alias in sorted({a for a, f in missing if f != DECIDED} & guarded - absent))
-    if len(absent) != 1:
-        # Several references missing at once: one variant, not one per way each is missing (3^k rules).
-        return [(frozenset(), found)]
-    return [(frozenset(), found + (Test(next(iter(absent)), "undecided", "=", 0),)),
-            (frozenset(absent), found + (Test(next(iter(absent)), "undecided", "=", 1),))]
+    if len(absent | untold) != 1:
+        # Several references missing at once: one variant, not one per way each is missing (4^k rules).
+        return [({}, found)]
+    alias = next(iter(absent | untold))
+    ways = [({}, found + (Test(alias, "undecided", "=", 0),))] if alias in absent else []
+    return ways + [({alias: cause}, found + (Test(alias, "undecided", "=", cause),)) for cause in UNDECIDED_CAUSES]
 
 
 def expand_lookups(conj: Conj, params: dict[str, n.ParamDecl]) -> Iterator[tuple[Conj, tuple[Test, ...]]]:

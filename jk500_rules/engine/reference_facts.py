@@ -61,6 +61,7 @@ class _Found:
         self.anchors: set[int] = set()
         self.certain: dict[int, set[int]] = defaultdict(set)
         self.undecided: dict[int, set[int]] = defaultdict(set)
+        self.empty: set[int] = set()  # candidates undecided for an empty field (the others: a partial date)
 
 
 def add_reference_facts(session: Session, protocol: CompiledProtocol, matches: list[Match],
@@ -76,6 +77,8 @@ def add_reference_facts(session: Session, protocol: CompiledProtocol, matches: l
             into.certain[t].add(refs["x"])
         elif rule.role in ("unknown", "possible_covered"):
             into.undecided[t].add(refs["x"])
+            if rule.role == "unknown":
+                into.empty.add(refs["x"])
     added = len(session.facts)
     for finder in protocol.finders:
         into = found[finder.key]
@@ -84,25 +87,28 @@ def add_reference_facts(session: Session, protocol: CompiledProtocol, matches: l
             anchors = [-1]  # no anchor record: one fact all the same, saying nothing was found
         for anchor in anchors:
             _add(session, protocol, finder, anchor, into.certain.get(anchor, set()),
-                 into.undecided.get(anchor, set()) - into.certain.get(anchor, set()))
+                 into.undecided.get(anchor, set()) - into.certain.get(anchor, set()), into.empty)
     if session.partial:
         for fact in session.facts[added:]:
             with_upper_bounds(fact)
 
 
 def _add(session: Session, protocol: CompiledProtocol, finder: Finder, anchor: int, certain: set[int],
-         undecided: set[int]) -> None:
+         undecided: set[int], empty: set[int]) -> None:
     latest = finder.order == "latest"
     dated = [x for x in certain if not _partial(session, x)]
     undecided |= set(certain) - set(dated)
     best = (max if latest else min)((session.facts[x]["date"] for x in dated), default=None)
     # An undecided candidate matters if it may lie on or past the day found (or if nothing was found).
-    if any(best is None or (_high(session, x) >= best if latest else session.facts[x]["date"] <= best)
-           for x in undecided):
-        _absent(session, protocol, finder, anchor, undecided=True)
+    matters = [x for x in undecided
+               if best is None or (_high(session, x) >= best if latest else session.facts[x]["date"] <= best)]
+    if matters:
+        # The cause (variants.UNDECIDED_CAUSES): 1 an empty field, 2 a partial date, 3 both.
+        cause = (1 if any(x in empty for x in matters) else 0) | (2 if any(x not in empty for x in matters) else 0)
+        _absent(session, protocol, finder, anchor, undecided=cause)
         return
     if best is None:
-        _absent(session, protocol, finder, anchor, undecided=False)
+        _absent(session, protocol, finder, anchor, undecided=0)
         return
     tied = sorted(x for x in dated if session.facts[x]["date"] == best)
     for x in tied:
@@ -112,12 +118,12 @@ def _add(session: Session, protocol: CompiledProtocol, finder: Finder, anchor: i
         session.add(fact, session.evidence[x])
 
 
-def _absent(session: Session, protocol: CompiledProtocol, finder: Finder, anchor: int, undecided: bool) -> None:
+def _absent(session: Session, protocol: CompiledProtocol, finder: Finder, anchor: int, undecided: int) -> None:
     """A reference fact with every field empty, of the same shape as a found one (the engine needs each key)."""
     spec = protocol.events[finder.event]
     fact = _empty_fact(spec)
     fact.update({"kind": "$ref", "refname": finder.key, "of": anchor, "ties": 0, f"{FOUND}__known": 0,
-                 f"{DECIDED}__known": 0 if undecided else 1, "undecided": 1 if undecided else 0, "date__known": 0})
+                 f"{DECIDED}__known": 0 if undecided else 1, "undecided": undecided, "date__known": 0})
     session.add(fact, Evidence((), {}))
 
 
