@@ -243,9 +243,17 @@ class Window:
     interval_months: int
     horizon_days: int
     horizon_months: int
+    # A window per due date (`per 6 weeks within 7 days from first dosing until first end_of_treatment`):
+    # centred on anchor + k x interval, k = 1, 2, ..., while on treatment; -1 for fixed blocks.
+    tolerance_days: int = -1
+    until_which: str = ""
+    until: str = ""
 
     @property
     def period(self) -> str:
+        if self.tolerance_days >= 0:
+            return (f"due-{self.which}-{self.anchor}-{self.interval_days}d{self.interval_months}m-"
+                    f"{self.tolerance_days}d-{self.until_which}-{self.until}")
         return (f"window-{self.which}-{self.anchor}-{self.interval_days}d{self.interval_months}m-"
                 f"{self.horizon_days}d{self.horizon_months}m")
 

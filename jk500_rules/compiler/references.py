@@ -71,7 +71,7 @@ class References:
     def trigger_fields(self) -> set[str]:
         source = self.scope.trigger
         if source.form == "count":
-            return {"count", "date", "end", "window"} if source.period == "window" else {"count", "date"}
+            return {"count", "date", "end", "window"} if source.period in ("window", "due") else {"count", "date"}
         if source.form.startswith("group_"):
             return {"date", source.attribute or ""}
         return set(self.decls.events[source.event].fields) | {"date"}
@@ -140,7 +140,7 @@ class References:
         """
         source = self.scope.trigger
         if source.form == "count":
-            offered = "count and date" if source.period != "window" else "count, date, end and window"
+            offered = "count and date" if source.period not in ("window", "due") else "count, date, end and window"
             if name in self.decls.events[source.event].fields:
                 raise Unsupported(f"'{name}' is a field of {source.event}, but this rule checks a count of "
                                   f"{source.event} records, which offers only {offered}", span,

@@ -23,7 +23,7 @@ def resolve_trigger(source: n.Source, refs: References) -> tuple[Pattern, str]:
     if source.form in ("first", "last"):
         seq = "seq" if source.form == "first" else "rseq"
         return Pattern("t", source.event, (Test("t", seq, "=", 1),), f"{source.form} {source.event}"), "subject"
-    if source.form == "count" and source.period == "window":
+    if source.form == "count" and source.period in ("window", "due"):
         window = _window(source, refs)
         refs.reads.add(("window", window))
         ident = (Test("t", "event", "=", source.event), Test("t", "period", "=", window.period))
@@ -49,19 +49,42 @@ def resolve_trigger(source: n.Source, refs: References) -> tuple[Pattern, str]:
     return Pattern("t", "$group", ident, f"{which} {source.event} of each {attribute}"), "trial"
 
 def _window(source: n.Source, refs: References) -> Window:
-    assert source.anchor is not None and source.interval is not None and source.horizon is not None
+    assert source.anchor is not None and source.interval is not None
     anchor = source.anchor
-    event = refs.decls.events.get(anchor.event)
-    if event is None:
-        raise refs.decls.unknown_event(anchor.event, anchor.span)
-    if event.trial_level:
-        raise Unsupported(f"{anchor.event} is a trial event; windows start from a subject's record", anchor.span)
-    interval, horizon = _constant_duration(source.interval, refs), _constant_duration(source.horizon, refs)
-    refs.reads.add(("event", anchor.event))
+    for record in (anchor, source.until):
+        if record is None:
+            continue
+        event = refs.decls.events.get(record.event)
+        if event is None:
+            raise refs.decls.unknown_event(record.event, record.span)
+        if event.trial_level:
+            raise Unsupported(f"{record.event} is a trial event; windows follow a subject's records", record.span)
+        refs.reads.add(("event", record.event))
+    interval = _constant_duration(source.interval, refs)
+    if source.tolerance is not None:
+        return _due_window(source, interval, refs)
+    assert source.horizon is not None
+    horizon = _constant_duration(source.horizon, refs)
     return Window(source.event, anchor.which, anchor.event, interval.days, interval.months,
                   horizon.days, horizon.months)
 
-def _constant_duration(expr: n.Expr, refs: References) -> Value:
+
+def _due_window(source: n.Source, interval: Value, refs: References) -> Window:
+    """Windows centred on due dates; each must be narrower than its period, or one record would count twice."""
+    assert source.anchor is not None and source.tolerance is not None
+    tolerance = _constant_duration(source.tolerance, refs, zero=True)
+    if tolerance.months:
+        raise Unsupported("a due date's tolerance is in days or weeks", source.tolerance.span)
+    shortest = interval.days or interval.months * 28  # the shortest month
+    if 2 * tolerance.days >= shortest:
+        raise Unsupported(f"a window of {tolerance.days} days either side of each due date is as wide as the "
+                          "period between due dates: consecutive windows would overlap", source.tolerance.span,
+                          "make the tolerance less than half the period")
+    until = source.until
+    return Window(source.event, source.anchor.which, source.anchor.event, interval.days, interval.months, 0, 0,
+                  tolerance.days, until.which if until else "", until.event if until else "")
+
+def _constant_duration(expr: n.Expr, refs: References, zero: bool = False) -> Value:
     value: Value | None = None
     params = refs.decls.params
     if isinstance(expr, n.Quantity):
@@ -73,6 +96,8 @@ def _constant_duration(expr: n.Expr, refs: References) -> Value:
     if value is None or value.type != "duration":
         raise Unsupported("a window's length is a duration, written or named by a parameter", expr.span,
                           "for example 3 months, or a parameter such as `parameter interval = 3 months`")
-    if value.days and value.months or value.days + value.months <= 0:
+    if value.seconds:
+        raise Unsupported("a window's length is in days, weeks, months or years", expr.span)
+    if value.days and value.months or value.days + value.months < (0 if zero else 1):
         raise Unsupported("a window's length is a positive number of days, weeks, months or years", expr.span)
     return value

@@ -34,7 +34,10 @@ def subject_session(subject: str, records: list[Record], protocol: CompiledProto
     for event, period, start in sorted(plan.counts):
         _add_counts(session, by_event.get(event, []), event, period, start, cutoff)
     for window in sorted(plan.windows):
-        _add_windows(session, by_event, window)
+        if window.tolerance_days >= 0:
+            _add_due_windows(session, by_event, window, cutoff)
+        else:
+            _add_windows(session, by_event, window)
     fact, evidence = cutoff_fact(cutoff)
     session.add(fact, evidence)
     mark_partial(session, any(r.upper for r in records))
@@ -132,6 +135,35 @@ def _add_group_members(session: Session, group: str, items: list[Record], reads:
         fact = {**fields, "kind": group, "type": record.event, "type__known": 1,
                 "seq": index + 1, "rseq": len(items) - index}
         session.add(fact, Evidence((record,), {**record_display(record), "type": record.event}))
+
+
+def _add_due_windows(session: Session, by_event: dict[str, list[Record]], window: Window, cutoff: dt.date) -> None:
+    """A window per due date: due k is the anchor plus k periods (k = 1, 2, ...), its window the days
+    within the tolerance either side. Due dates run while the subject is on treatment: up to the `until`
+    record, or, without one yet, while a window has opened by the cut-off (one still open is pending for
+    a `judged from end` check). Each window gets a fact dated at its due date, empty ones too.
+    """
+    anchors = by_event.get(window.anchor)
+    if not anchors:
+        return
+    anchor = anchors[0] if window.which == "first" else anchors[-1]
+    ends = by_event.get(window.until, []) if window.until else []
+    until = (ends[0] if window.until_which == "first" else ends[-1]).date if ends else None
+    items = by_event.get(window.event, [])
+    tolerance = window.tolerance_days
+    k = 1
+    while True:
+        due = _shift(anchor.date, window.interval_days * k, window.interval_months * k)
+        low = add_days(due, -tolerance) if due is not None else None
+        if due is None or low is None or (due > until if until is not None else low > cutoff):
+            break
+        high = add_days(due, tolerance) or dt.date.max
+        members = tuple(r for r in items if low <= r.date <= high)
+        fact = {"kind": "$count", "event": window.event, "period": window.period, "count": len(members),
+                "window": k, **encode("date", due), **encode("end", high)}
+        display = {"count": str(len(members)), "date": due.isoformat(), "end": high.isoformat(), "window": str(k)}
+        session.add(fact, Evidence(members or (anchor,), display))
+        k += 1
 
 
 def _shift(value: dt.date, days: int, months: int) -> dt.date | None:

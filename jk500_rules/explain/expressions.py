@@ -58,6 +58,10 @@ class NounPhrases:
             return (f"the number of {things} a subject has in one calendar week "
                     f"({WEEKDAYS[start].title()} to {WEEKDAYS[(start + 6) % 7].title()})")
         assert source.interval is not None
+        if source.period == "due":
+            assert source.tolerance is not None
+            return (f"the number of {things} a subject has within "
+                    f"{self.phrase(source.tolerance, self.trigger_scope)} of one due date")
         return (f"the number of {things} a subject has in one window of "
                 f"{self.phrase(source.interval, self.trigger_scope)}")
 

@@ -115,7 +115,7 @@ class Names:
         source = self.source
         if source.form == "count":
             fields = {"count": ("number", False), "date": ("date", False)}
-            if source.period == "window":
+            if source.period in ("window", "due"):
                 fields |= {"end": ("date", False), "window": ("number", False)}
             return fields
         if source.form.startswith("group_"):

@@ -43,6 +43,16 @@ class RuleParagraph(DeviationSentence, OutcomeSentences):
 
     def _window_sentence(self) -> list[str]:
         source = self.source
+        if source.form == "count" and source.period == "due":
+            assert source.anchor is not None and source.interval is not None
+            every = self.nouns.phrase(source.interval, self.trigger_scope)
+            anchor = f"the subject's {source.anchor.which} {self.nouns.noun(source.anchor.event)}"
+            until = (f", up to the day of their {source.until.which} {self.nouns.noun(source.until.event)} (or, "
+                     "without one, while a window has opened by the data cut-off)" if source.until else
+                     ", while a window has opened by the data cut-off")
+            around = self.nouns.phrase(source.tolerance, self.trigger_scope)  # type: ignore[arg-type]
+            return [f"A due date falls every {every} after the day of {anchor}{until}; each window runs from "
+                    f"{around} before its due date to {around} after it, and a window with none counts 0."]
         if source.form != "count" or source.period != "window":
             return []
         assert source.anchor is not None and source.horizon is not None

@@ -49,7 +49,9 @@ class CheckBuilder(ExpressionBuilder):
         event, period = items
         if isinstance(period, _Window):
             return n.Source(span=meta_span(meta), form="count", event=str(event), event_span=token_span(event),
-                            period="window", interval=period.interval, anchor=period.anchor, horizon=period.horizon)
+                            period="window" if period.tolerance is None else "due", interval=period.interval,
+                            anchor=period.anchor, horizon=period.horizon, tolerance=period.tolerance,
+                            until=period.until)
         period, week_start, week_start_span = period
         return n.Source(span=meta_span(meta), form="count", event=str(event), event_span=token_span(event),
                         period=period, week_start=week_start, week_start_span=week_start_span)
@@ -65,6 +67,12 @@ class CheckBuilder(ExpressionBuilder):
         anchor = n.AnchorRef(span=Span(event.line, event.column, event.end_line, event.end_column), which=which,
                              event=str(event))
         return _Window(interval, anchor, horizon)
+
+    def per_due(self, meta: Any, items: list[Any]) -> Any:
+        interval, tolerance, which, event, *rest = items
+        anchor = n.AnchorRef(span=token_span(event), which=which, event=str(event))
+        until = n.AnchorRef(span=token_span(rest[1]), which=rest[0], event=str(rest[1])) if rest else None
+        return _Window(interval, anchor, None, tolerance, until)
 
     def per_week(self, meta: Any, items: list[Token]) -> tuple[str, str, Span | None]:
         if not items:
@@ -97,10 +105,12 @@ class CheckBuilder(ExpressionBuilder):
 
 
 class _Window:
-    __slots__ = ("anchor", "horizon", "interval")
+    __slots__ = ("anchor", "horizon", "interval", "tolerance", "until")
 
-    def __init__(self, interval: Any, anchor: n.AnchorRef, horizon: Any) -> None:
+    def __init__(self, interval: Any, anchor: n.AnchorRef, horizon: Any, tolerance: Any = None,
+                 until: n.AnchorRef | None = None) -> None:
         self.interval, self.anchor, self.horizon = interval, anchor, horizon
+        self.tolerance, self.until = tolerance, until
 
 
 class _Due:

@@ -177,10 +177,13 @@ class Source(Node):
     period: str | None = None  # count: subject | day | week | window
     week_start: str | None = None
     week_start_span: Span | None = None
-    # count per window: `per INTERVAL from first|last EVENT through HORIZON`
+    # count per window: `per INTERVAL from first|last EVENT through HORIZON`; per due date (period "due"):
+    # `per INTERVAL within TOLERANCE from first|last EVENT [until first|last EVENT]`
     interval: Expr | None = None
     anchor: AnchorRef | None = None
     horizon: Expr | None = None
+    tolerance: Expr | None = None
+    until: AnchorRef | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -1,0 +1,57 @@
+Feature: A schedule's windows are centred on its due dates, while on treatment, up to the cut-off
+  "Imaging every 6 weeks ± 7 days from the first dose while on treatment" is stated once: due dates fall
+  every 6 weeks after the first dose, each window runs 7 days either side, so scans on time pass whatever
+  the calendar does. Due dates stop at the end of treatment; a window still open at the data cut-off is
+  pending; a missed one is a finding dated at its due date.
+
+  Background:
+    Given the protocol rules:
+      """
+      protocol "DEMO"
+
+      event dosing "Study drug dose" { dose: decimal in mg required }
+      event imaging "Tumour imaging" { modality: text required }
+      event end_of_treatment "End of treatment" { reason: text }
+
+      rule DEMO-SCANS "Imaging every 6 weeks, 7 days either side, while on treatment" {
+          cites "the imaging schedule"
+          message "No imaging within 7 days of {date} (scan {window})."
+          for the count of imaging per 6 weeks within 7 days from first dosing until first end_of_treatment
+              require count >= 1
+              judged from end
+      }
+      """
+
+  @DEMO-SCANS
+  Scenario: Scans on days 36 and 84 are both on time
+    Given the visit log:
+      | subject | date       | event            | dose | modality | reason      |
+      | 001     | 2024-01-01 | dosing           | 10   |          |             |
+      | 001     | 2024-02-06 | imaging          |      | CT       |             |
+      | 001     | 2024-03-25 | imaging          |      | CT       |             |
+      | 001     | 2024-04-01 | end_of_treatment |      |          | progression |
+    When the protocol is audited as of "2024-12-31"
+    Then there are no findings of DEMO-SCANS
+    And the status of DEMO-SCANS for subject "001" is passed
+
+  @DEMO-SCANS
+  Scenario: A scan a day after its window leaves that due date missed, dated at the due date
+    Given the visit log:
+      | subject | date       | event            | dose | modality | reason      |
+      | 002     | 2024-01-01 | dosing           | 10   |          |             |
+      | 002     | 2024-02-20 | imaging          |      | CT       |             |
+      | 002     | 2024-03-01 | end_of_treatment |      |          | progression |
+    When the protocol is audited as of "2024-12-31"
+    Then there is exactly 1 finding of DEMO-SCANS
+    And there is a deviation of DEMO-SCANS for subject "002" on "2024-02-12"
+
+  @DEMO-SCANS
+  Scenario: While on treatment, a window open at the cut-off is pending and the next is not yet due
+    Given the visit log:
+      | subject | date       | event   | dose | modality |
+      | 003     | 2024-01-01 | dosing  | 10   |          |
+      | 003     | 2024-02-12 | imaging |      | CT       |
+      | 003     | 2024-03-25 | imaging |      | CT       |
+    When the protocol is audited as of "2024-05-01"
+    Then there are no findings of DEMO-SCANS
+    And DEMO-SCANS has 1 pending check
