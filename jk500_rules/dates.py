@@ -171,7 +171,7 @@ def add_days(value: dt.date, days: int) -> dt.date | None:
 # calendar's very start, for offsets east of UTC), floored: exact integers.
 _FIRST_SECOND = dt.datetime(1, 1, 1, tzinfo=dt.timezone.utc)
 _SECOND = dt.timedelta(seconds=1)
-_DAY = 86_400
+SECONDS_PER_DAY = 86_400
 # The date-times read: a calendar date, `T` or a space, HH:MM[:SS[.fraction]], an optional UTC offset.
 DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2}(:\d{2})?)?")
 

@@ -10,11 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
+from ..dates import SECONDS_PER_DAY
 from ..errors import Diagnostic, Span
 from ..language import nodes as n
 from .model import FLIP
-
-DAY = 86_400  # seconds
 from .operands import (TypedCompare, TypedFlag, TypedLeaf, TypedMember, TypedRange, Unsupported, Value, describe, leaves,
                        shift, typed_quantity)
 from .resolve import Resolved, ResolvedRule
@@ -107,7 +106,7 @@ class _RuleChecker:
             if right.months:
                 raise Unsupported("calendar months and years cannot be added to a date-time", expr.right.span,
                                   "add days, hours or minutes")
-            return replace(left, span=expr.span, seconds=left.seconds + sign * (right.seconds + right.days * DAY))
+            return replace(left, span=expr.span, seconds=left.seconds + sign * (right.seconds + right.days * SECONDS_PER_DAY))
         if left.type == "date" and right.type == "duration" and right.seconds:
             raise Unsupported("hours and minutes are added to a date-time, not to a date", expr.right.span,
                               "declare the field with the type datetime")
@@ -165,7 +164,7 @@ class _RuleChecker:
                                   f"{describe(anchor)}", cond.span)
             if width.months:
                 raise Unsupported("a window around a date-time is in days, hours or minutes", cond.width.span)
-            width = replace(width, seconds=width.seconds + width.days * DAY, days=0)
+            width = replace(width, seconds=width.seconds + width.days * SECONDS_PER_DAY, days=0)
             low = anchor if cond.relation == "after" else shift(anchor, width, -1)
             high = anchor if cond.relation == "before" else shift(anchor, width, +1)
             return _range(subject, low, high, cond.span)

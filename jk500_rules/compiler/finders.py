@@ -34,6 +34,7 @@ class _Wanted:
     inclusive: bool
     rule: n.Rule
     narrowed: n.Rule | None  # without a filter: the same rule, told the day to look at
+    near: str | None = None  # the anchor's field holding that day
 
 
 @dataclass(frozen=True)
@@ -73,15 +74,10 @@ def compile_finders(tree: n.Protocol, decls: Declarations, reads: frozenset[Read
         if compiled is None:
             continue
         finders.append(Finder(want.key, want.label, want.order, want.event, want.anchor_which, want.anchor_event,
-                              compiled, want.side, want.inclusive, _near(want) if near is not None else None,
+                              compiled, want.side, want.inclusive, want.near if near is not None else None,
                               near.engine_rules if near is not None else (),
                               near.interval_rules if near is not None else ()))
     return Found(tuple(finders), list(resolved.rules), resolved.used_params)
-
-
-def _near(want: _Wanted) -> str:
-    assert want.narrowed is not None
-    return want.narrowed.id.rsplit(" ", 1)[1]
 
 
 def _named(decl: n.ReferenceDecl, index: int) -> _Wanted:
@@ -101,8 +97,9 @@ def _named(decl: n.ReferenceDecl, index: int) -> _Wanted:
     # (the latest before it, the earliest after it), or when no window cuts the side short.
     towards = (decl.order, decl.side) in (("latest", "before"), ("earliest", "after"))
     narrow = decl.where is None and (towards or decl.width is None)
+    near = f"{NEAR_PREFIX}{index}"
     return _Wanted(decl.name, decl.name, decl.order, decl.event, decl.anchor_which, decl.anchor_event, decl.side,
-                   decl.inclusive, rule, _narrowed(rule, index) if narrow else None)
+                   decl.inclusive, rule, _narrowed(rule, near) if narrow else None, near if narrow else None)
 
 
 def _relative(read: Read, index: int) -> _Wanted:
@@ -114,11 +111,12 @@ def _relative(read: Read, index: int) -> _Wanted:
                      right=n.NameRef(span=span, name=CHECKED, field="date"))
     rule = replace(_rule(label, span, "each", checked, span, event, span, cond),
                    id=f"{FINDER_PREFIX}{label}@{checked}")
+    near = f"{NEAR_PREFIX}{index}"
     return _Wanted(f"{label}@{checked}", label, "latest" if which == "previous" else "earliest", event, "each",
-                   checked, "before" if which == "previous" else "after", False, rule, _narrowed(rule, index))
+                   checked, "before" if which == "previous" else "after", False, rule, _narrowed(rule, near), near)
 
 
-def _narrowed(rule: n.Rule, index: int) -> n.Rule:
+def _narrowed(rule: n.Rule, near: str) -> n.Rule:
     """A reference without a filter is a matter of order alone: the audit gives each anchor the day of the
     record found if any (`near__N`, engine/reference_facts.py): the latest or earliest on the reference's
     side; and the engine matches the records of that day, still testing the side and window. Each
@@ -127,9 +125,9 @@ def _narrowed(rule: n.Rule, index: int) -> n.Rule:
     assert verdict.cond is not None
     span = verdict.cond.span
     day = n.Compare(span=span, left=n.NameRef(span=span, name="date"), op="=",
-                    right=n.NameRef(span=span, name=CHECKED, field=f"{NEAR_PREFIX}{index}"))
+                    right=n.NameRef(span=span, name=CHECKED, field=near))
     cond = n.And(span=span, items=(verdict.cond, day))
-    return replace(rule, id=f"{rule.id} {NEAR_PREFIX}{index}",
+    return replace(rule, id=f"{rule.id} {near}",
                    check=replace(rule.check, verdict=replace(verdict, cond=cond)))
 
 

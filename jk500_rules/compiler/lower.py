@@ -14,7 +14,7 @@ import math
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from ..dates import MONTH, YEAR
+from ..dates import MONTH, SECONDS_PER_DAY, YEAR
 from ..errors import Diagnostic, Span
 from ..language import nodes as n
 from .check import Checked, CheckedRule, elapsed_amount
@@ -167,7 +167,7 @@ def compare(left: Value, op: str, right: Value, span: Span) -> Atom:
     if left.type == "datetime":
         if not (left.is_ref and right.is_ref):
             raise Unsupported("a date-time is compared with another record's date-time", span)
-        offset = (right.seconds + right.days * 86_400) - (left.seconds + left.days * 86_400)
+        offset = (right.seconds + right.days * SECONDS_PER_DAY) - (left.seconds + left.days * SECONDS_PER_DAY)
         plain = {"days": 0, "seconds": 0}
         return Atom((join_test(replace(left, **plain), op, replace(right, **plain), offset),), reads_of(left, right),
                     (), span)

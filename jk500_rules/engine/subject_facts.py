@@ -158,12 +158,18 @@ def _add_due_windows(session: Session, by_event: dict[str, list[Record]], window
         if due is None or low is None or (due > until if until is not None else low > cutoff):
             break
         high = add_days(due, tolerance) or dt.date.max
-        members = tuple(r for r in items if low <= r.date <= high)
-        fact = {"kind": "$count", "event": window.event, "period": window.period, "count": len(members),
-                "window": k, **encode("date", due), **encode("end", high)}
-        display = {"count": str(len(members)), "date": due.isoformat(), "end": high.isoformat(), "window": str(k)}
-        session.add(fact, Evidence(members or (anchor,), display))
+        _add_window(session, window, k, due, high, tuple(r for r in items if low <= r.date <= high), anchor)
         k += 1
+
+
+def _add_window(session: Session, window: Window, number: int, date: dt.date, end: dt.date,
+                members: tuple[Record, ...], anchor: Record) -> None:
+    """One window's count fact: its number, its date (first day, or due date) and last day, its records
+    as evidence (the anchor record when there are none)."""
+    fact = {"kind": "$count", "event": window.event, "period": window.period, "count": len(members),
+            "window": number, **encode("date", date), **encode("end", end)}
+    display = {"count": str(len(members)), "date": date.isoformat(), "end": end.isoformat(), "window": str(number)}
+    session.add(fact, Evidence(members or (anchor,), display))
 
 
 def _shift(value: dt.date, days: int, months: int) -> dt.date | None:
@@ -205,12 +211,7 @@ def _add_windows(session: Session, by_event: dict[str, list[Record]], window: Wi
         stop = _earliest(_shift(anchor.date, window.interval_days * (index + 1),
                                 window.interval_months * (index + 1)), horizon)
         end = dt.date.max if stop is None else stop - dt.timedelta(days=1)
-        members = tuple(r for r in items if start <= r.date <= end)
-        fact = {"kind": "$count", "event": window.event, "period": window.period, "count": len(members),
-                "window": index + 1, **encode("date", start), **encode("end", end)}
-        display = {"count": str(len(members)), "date": start.isoformat(), "end": end.isoformat(),
-                   "window": str(index + 1)}
-        session.add(fact, Evidence(members or (anchor,), display))
+        _add_window(session, window, index + 1, start, end, tuple(r for r in items if start <= r.date <= end), anchor)
         if stop is None:
             break
         index += 1

@@ -82,7 +82,7 @@ def validate(row: dict[str, object], path: str, line: int, protocol: CompiledPro
     values, raw, problem = _fields(cells, event, upper, zone)
     if problem:
         return problem
-    clock = clock_of(date_text, zone) if date_time == "fill" else None
+    clock = clock_of(date_text, zone) if timed and date_time == "fill" else None
     if clock is not None:
         problem = _fill_time(date_text, clock, event, values, raw, upper, zone)
         if problem:
