@@ -7,6 +7,9 @@ workers included), their ratios, and whether the reports agree.
 
     git worktree add ../main-before main      # the code to compare with
     python -m benchmarks.compare --against ../main-before --size 100000 --repeat 3
+
+`--rules FILE` audits with other rules in both trees (an older protocol.rules, when this checkout's
+uses a construct the other tree cannot read); `--against-rules FILE` gives the other tree its own.
 """
 
 from __future__ import annotations
@@ -47,18 +50,21 @@ def _audit(tree: Path, rules: Path, log: Path, out: Path, jobs: int) -> tuple[fl
     return wall, cpu, hashlib.sha256(out.read_bytes()).hexdigest()
 
 
-def compare(against: Path, size: int, repeat: int, jobs: int, seed: int) -> str:
+def compare(against: Path, size: int, repeat: int, jobs: int, seed: int, rules: Path | None = None,
+            against_rules: Path | None = None) -> str:
     trees = {"this checkout": HERE, "against": against.resolve()}
     times: dict[str, list[float]] = {name: [] for name in trees}
     cpus: dict[str, list[float]] = {name: [] for name in trees}
     digests: dict[str, set[str]] = {name: set() for name in trees}
     with tempfile.TemporaryDirectory(prefix="jk500-compare-") as folder:
         generated = generate(size, seed, Path(folder))
+        rules_of = {"this checkout": rules or generated.rules_path,
+                    "against": against_rules or rules or generated.rules_path}
         for turn in range(repeat):
             order = list(trees.items())
             for name, tree in order if turn % 2 == 0 else reversed(order):  # ABBA: neither always goes first
-                wall, cpu, digest = _audit(tree, generated.rules_path, generated.csv_path,
-                                           Path(folder) / "report.json", jobs)
+                wall, cpu, digest = _audit(tree, rules_of[name], generated.csv_path, Path(folder) / "report.json",
+                                           jobs)
                 times[name].append(wall)
                 cpus[name].append(cpu)
                 digests[name].add(digest)
@@ -81,10 +87,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="runs per tree; medians are compared (default 3)")
     parser.add_argument("--jobs", type=int, default=1, help="--jobs of each audit (default 1)")
     parser.add_argument("--seed", type=int, default=500)
+    parser.add_argument("--rules", type=Path, help="the rules both trees audit with (default: this checkout's "
+                        "protocol.rules), e.g. an older protocol.rules that the other tree can read")
+    parser.add_argument("--against-rules", type=Path, help="other rules for the other tree (the reports then differ)")
     args = parser.parse_args(argv)
     if not (args.against / "jk500_rules").is_dir():
         parser.error(f"{args.against} holds no jk500_rules package")
-    print(compare(args.against, args.size, args.repeat, args.jobs, args.seed))
+    print(compare(args.against, args.size, args.repeat, args.jobs, args.seed, args.rules, args.against_rules))
     return 0
 
 

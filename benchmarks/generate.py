@@ -58,7 +58,8 @@ event vital_signs "Vital signs (benchmark only)" {
 EXTRA_EVENT_NAMES = ("virology", "vital_signs")
 
 # The records per subject (60 in all). A planted deviation changes values or dates, and only a
-# "total" deviation changes counts (5 infusions and 5 IL-2 doses instead of 6).
+# "total" deviation changes counts (5 infusions and 5 IL-2 doses instead of 6); a "fludarabine_day"
+# one trades a record (a sixth fludarabine dose, on day -1, for the third adverse event).
 PER_SUBJECT = {
     "consent": 1,
     "screening": 1,

@@ -187,7 +187,7 @@ def write_subject(w: SortedRows, p: Plan, rng: random.Random) -> str | None:
     add(day(-7), "cyclophosphamide", dose=_fmt(60 * rng.uniform(0.97, 1.03), 1))
     flu_days = [-6, -5, -4, -3, -2]
     if p.deviation == "fludarabine_day":
-        flu_days[-1] = -1  # the last dose a day late
+        flu_days.append(-1)  # a sixth dose, on day -1: each of days -6 to -2 still has its own
     for d in flu_days:
         add(day(d), "fludarabine", dose=_fmt(25 * rng.uniform(0.97, 1.03), 1))
 
@@ -219,9 +219,10 @@ def write_subject(w: SortedRows, p: Plan, rng: random.Random) -> str | None:
     # Adverse events in the DLT window (first infusion to 28 days after the last), graded by CTCAE 5.0.
     bad_ae = rng.randrange(3) if p.deviation == "ae_grading" else -1
     for k in range(3):
-        add(day(rng.randint(0, 28)), "adverse_event", term=rng.choice(AE_TERMS),
-            grade=rng.choices((1, 2, 3, 4), (50, 30, 15, 5))[0],
-            grading="CTCAE 4.03" if k == bad_ae else "CTCAE 5.0")
+        when, term, grade = day(rng.randint(0, 28)), rng.choice(AE_TERMS), rng.choices((1, 2, 3, 4), (50, 30, 15, 5))[0]
+        if p.deviation == "fludarabine_day" and k == 2:
+            continue  # two adverse events: the sixth fludarabine dose keeps the subject at 60 records
+        add(when, "adverse_event", term=term, grade=grade, grading="CTCAE 4.03" if k == bad_ae else "CTCAE 5.0")
 
     # Follow-up: a response and an MRD assessment in each 3-month window for 24 months.
     for k in range(FOLLOW_UP_WINDOWS):

@@ -347,7 +347,7 @@ def plant(log: Log) -> None:
     # PLANT JK500-TRT-FLU-DAYS: 012's first fludarabine on day -7 (2025-01-06, with cyclophosphamide),
     # not day -6; five doses, one a day.
     log.set("012", "2025-01-07", "fludarabine", date="2025-01-06")
-    # PLANT JK500-TRT-FLU-COUNT: 007's day -2 fludarabine (2024-05-11) was not given: four doses.
+    # PLANT JK500-TRT-FLU-EACH-DAY: 007's day -2 fludarabine (2024-05-11) was not given: four doses.
     log.drop("007", "2024-05-11", "fludarabine")
     # PLANT JK500-TRT-FLU-DAILY: 011's day -3 dose given on day -4 as well: two on 2024-08-03, none on
     # 08-04; five doses in all, all within days -6 to -2.

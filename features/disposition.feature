@@ -60,9 +60,9 @@ Feature: Subjects who withdrew, died or stopped for toxicity are excused from wh
     Then there are no findings of JK500-TRT-TOTAL
     And the status of JK500-TRT-TOTAL for subject "S1" is passed
 
-  # ---- JK500-TRT-FLU-COUNT and JK500-TRT-FLU-DAYS: lymphodepletion cut short -----------------------
+  # ---- JK500-TRT-FLU-EACH-DAY and JK500-TRT-FLU-DAYS: lymphodepletion cut short ----------------------
 
-  @JK500-TRT-FLU-COUNT @JK500-TRT-FLU-DAYS
+  @JK500-TRT-FLU-EACH-DAY @JK500-TRT-FLU-DAYS
   Scenario: A subject who stopped for toxicity during lymphodepletion is excused, not left pending
     Given the visit log:
       | subject | date       | event            | dose | reason   |
@@ -71,15 +71,15 @@ Feature: Subjects who withdrew, died or stopped for toxicity are excused from wh
       | S1      | 2024-01-03 | fludarabine      | 25   |          |
       | S1      | 2024-01-04 | discontinuation  |      | toxicity |
     When the protocol is audited as of "2024-03-01"
-    Then there are no findings of JK500-TRT-FLU-COUNT
+    Then there are no findings of JK500-TRT-FLU-EACH-DAY
     And there are no findings of JK500-TRT-FLU-DAYS
-    And JK500-TRT-FLU-COUNT has 0 pending checks
+    And JK500-TRT-FLU-EACH-DAY has 0 pending checks
     And JK500-TRT-FLU-DAYS has 0 pending checks
-    And the status of JK500-TRT-FLU-COUNT for subject "S1" is excused because "discontinuation on 2024-01-04"
+    And the status of JK500-TRT-FLU-EACH-DAY for subject "S1" is not applicable because "no visit of lymphodepletion due yet: no first infusion recorded to count from"
     And the status of JK500-TRT-FLU-DAYS for subject "S1" is excused because "discontinuation on 2024-01-04"
     And the status of JK500-TRT-TOTAL for subject "S1" is excused
 
-  @JK500-TRT-FLU-COUNT @JK500-TRT-FLU-DAYS
+  @JK500-TRT-FLU-EACH-DAY @JK500-TRT-FLU-DAYS
   Scenario: Without a discontinuation the same subject stays pending: no first infusion, no judgement
     Given the visit log:
       | subject | date       | event            | dose |
@@ -87,10 +87,10 @@ Feature: Subjects who withdrew, died or stopped for toxicity are excused from wh
       | S1      | 2024-01-02 | fludarabine      | 25   |
       | S1      | 2024-01-03 | fludarabine      | 25   |
     When the protocol is audited as of "2024-03-01"
-    Then there are no findings of JK500-TRT-FLU-COUNT
-    And JK500-TRT-FLU-COUNT has 1 pending check
+    Then there are no findings of JK500-TRT-FLU-EACH-DAY
+    And JK500-TRT-FLU-EACH-DAY has 0 pending checks
     And JK500-TRT-FLU-DAYS has 2 pending checks
-    And the status of JK500-TRT-FLU-COUNT for subject "S1" is pending
+    And the status of JK500-TRT-FLU-DAYS for subject "S1" is pending
 
   # ---- JK500-FU-RESPONSE and JK500-FU-MRD: follow-up after a discontinuation -------------------------
 

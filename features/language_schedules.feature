@@ -55,3 +55,27 @@ Feature: A schedule's windows are centred on its due dates, while on treatment, 
     When the protocol is audited as of "2024-05-01"
     Then there are no findings of DEMO-SCANS
     And DEMO-SCANS has 1 pending check
+
+  @DEMO-SCANS
+  Scenario: Day 35 opens the first window and day 49 closes it: a scan on either day is on time
+    Given the visit log:
+      | subject | date       | event            | dose | modality | reason      |
+      | 004     | 2024-01-01 | dosing           | 10   |          |             |
+      | 004     | 2024-02-05 | imaging          |      | CT       |             |
+      | 004     | 2024-02-20 | end_of_treatment |      |          | progression |
+      | 005     | 2024-01-01 | dosing           | 10   |          |             |
+      | 005     | 2024-02-19 | imaging          |      | CT       |             |
+      | 005     | 2024-02-20 | end_of_treatment |      |          | progression |
+    When the protocol is audited as of "2024-12-31"
+    Then there are no findings of DEMO-SCANS
+
+  @DEMO-SCANS
+  Scenario: A scan on day 34, a day before the window opens, leaves the due date missed
+    Given the visit log:
+      | subject | date       | event            | dose | modality | reason      |
+      | 006     | 2024-01-01 | dosing           | 10   |          |             |
+      | 006     | 2024-02-04 | imaging          |      | CT       |             |
+      | 006     | 2024-02-20 | end_of_treatment |      |          | progression |
+    When the protocol is audited as of "2024-12-31"
+    Then there is a deviation of DEMO-SCANS for subject "006" on "2024-02-12"
+    And there is exactly 1 finding of DEMO-SCANS

@@ -236,9 +236,9 @@ Feature: Lymphodepletion with cyclophosphamide and fludarabine before the first 
     Then there is a deviation of JK500-TRT-FLU-DAYS for subject "S1" on "2024-01-01"
     And JK500-TRT-FLU-DAYS is pending for 0 subjects
 
-  # ---- JK500-TRT-FLU-COUNT: five fludarabine doses in all -------------------------------------------
+  # ---- JK500-TRT-FLU-EACH-DAY: fludarabine on each of days -6 to -2 -------------------------------
 
-  @JK500-TRT-FLU-COUNT
+  @JK500-TRT-FLU-EACH-DAY
   Scenario: Five fludarabine doses, one on each of days -6 to -2, is no deviation
     Given the visit log:
       | subject | date       | event       | dose    |
@@ -249,14 +249,14 @@ Feature: Lymphodepletion with cyclophosphamide and fludarabine before the first 
       | S1      | 2024-01-06 | fludarabine | 25      |
       | S1      | 2024-01-08 | infusion    | 1000000 |
     When the protocol is audited
-    Then there are no findings of JK500-TRT-FLU-COUNT
+    Then there are no findings of JK500-TRT-FLU-EACH-DAY
     And there are no findings of JK500-TRT-FLU-DAYS
     And there are no findings of JK500-TRT-FLU-DAILY
     And there are no findings of JK500-TRT-FLU-DOSE
-    And the status of JK500-TRT-FLU-COUNT for subject "S1" is passed
+    And the status of JK500-TRT-FLU-EACH-DAY for subject "S1" is passed
 
-  @JK500-TRT-FLU-COUNT
-  Scenario: Four fludarabine doses is a deviation, dated at the last dose
+  @JK500-TRT-FLU-EACH-DAY
+  Scenario: A missed day -2 dose is a deviation dated on day -2 itself, not at the last dose given
     Given the visit log:
       | subject | date       | event       | dose    |
       | S1      | 2024-01-02 | fludarabine | 25      |
@@ -265,12 +265,40 @@ Feature: Lymphodepletion with cyclophosphamide and fludarabine before the first 
       | S1      | 2024-01-05 | fludarabine | 25      |
       | S1      | 2024-01-08 | infusion    | 1000000 |
     When the protocol is audited
-    Then there is a deviation of JK500-TRT-FLU-COUNT for subject "S1" on "2024-01-05"
-    And there is exactly 1 finding of JK500-TRT-FLU-COUNT
+    Then there is a deviation of JK500-TRT-FLU-EACH-DAY for subject "S1" on "2024-01-06"
+    And there is exactly 1 finding of JK500-TRT-FLU-EACH-DAY
     And there are no findings of JK500-TRT-FLU-DAYS
 
-  @JK500-TRT-FLU-COUNT
-  Scenario: A sixth fludarabine dose is a deviation of the count as well as of the days
+  @JK500-TRT-FLU-EACH-DAY
+  Scenario: A missed day in the middle of the course is its own finding on that day
+    Given the visit log:
+      | subject | date       | event       | dose    |
+      | S1      | 2024-01-02 | fludarabine | 25      |
+      | S1      | 2024-01-03 | fludarabine | 25      |
+      | S1      | 2024-01-05 | fludarabine | 25      |
+      | S1      | 2024-01-06 | fludarabine | 25      |
+      | S1      | 2024-01-08 | infusion    | 1000000 |
+    When the protocol is audited
+    Then there is a deviation of JK500-TRT-FLU-EACH-DAY for subject "S1" on "2024-01-04"
+    And there is exactly 1 finding of JK500-TRT-FLU-EACH-DAY
+
+  @JK500-TRT-FLU-EACH-DAY
+  Scenario: A dose moved a day early leaves its own day missed, and is a deviation of the days as well
+    Given the visit log:
+      | subject | date       | event       | dose    |
+      | S1      | 2024-01-01 | fludarabine | 25      |
+      | S1      | 2024-01-03 | fludarabine | 25      |
+      | S1      | 2024-01-04 | fludarabine | 25      |
+      | S1      | 2024-01-05 | fludarabine | 25      |
+      | S1      | 2024-01-06 | fludarabine | 25      |
+      | S1      | 2024-01-08 | infusion    | 1000000 |
+    When the protocol is audited
+    Then there is a deviation of JK500-TRT-FLU-EACH-DAY for subject "S1" on "2024-01-02"
+    And there is exactly 1 finding of JK500-TRT-FLU-EACH-DAY
+    And there is a deviation of JK500-TRT-FLU-DAYS for subject "S1" on "2024-01-01"
+
+  @JK500-TRT-FLU-EACH-DAY
+  Scenario: A sixth dose on day -1 is a deviation of the days, not of the schedule
     Given the visit log:
       | subject | date       | event       | dose    |
       | S1      | 2024-01-02 | fludarabine | 25      |
@@ -281,32 +309,31 @@ Feature: Lymphodepletion with cyclophosphamide and fludarabine before the first 
       | S1      | 2024-01-07 | fludarabine | 25      |
       | S1      | 2024-01-08 | infusion    | 1000000 |
     When the protocol is audited
-    Then there is a deviation of JK500-TRT-FLU-COUNT for subject "S1" on "2024-01-07"
-    And there is exactly 1 finding of JK500-TRT-FLU-COUNT
+    Then there are no findings of JK500-TRT-FLU-EACH-DAY
     And there is a deviation of JK500-TRT-FLU-DAYS for subject "S1" on "2024-01-07"
 
-  @JK500-TRT-FLU-COUNT
-  Scenario: No fludarabine at all before JK500 infusions is a deviation (a count of 0), not a pass
+  @JK500-TRT-FLU-EACH-DAY
+  Scenario: No fludarabine at all before JK500 infusions is five findings, one per day, not a pass
     Given the visit log:
       | subject | date       | event            | dose    |
       | S1      | 2024-01-01 | cyclophosphamide | 60      |
       | S1      | 2024-01-08 | infusion         | 1000000 |
     When the protocol is audited
-    Then there is a deviation of JK500-TRT-FLU-COUNT for subject "S1" on "2024-01-08"
-    And there is exactly 1 finding of JK500-TRT-FLU-COUNT
-    And the status of JK500-TRT-FLU-COUNT for subject "S1" is deviation
+    Then there are exactly 5 findings of JK500-TRT-FLU-EACH-DAY
+    And there is a deviation of JK500-TRT-FLU-EACH-DAY for subject "S1" on "2024-01-02"
+    And there is a deviation of JK500-TRT-FLU-EACH-DAY for subject "S1" on "2024-01-06"
+    And the status of JK500-TRT-FLU-EACH-DAY for subject "S1" is deviation
 
-  @JK500-TRT-FLU-COUNT
-  Scenario: Before the first infusion the count is pending: more doses may still come
+  @JK500-TRT-FLU-EACH-DAY
+  Scenario: Before the first infusion the days are not yet known: the rule does not apply yet
     Given the visit log:
       | subject | date       | event       | dose |
       | S1      | 2024-01-02 | fludarabine | 25   |
       | S1      | 2024-01-03 | fludarabine | 25   |
       | S1      | 2024-01-04 | fludarabine | 25   |
     When the protocol is audited
-    Then there are no findings of JK500-TRT-FLU-COUNT
-    And JK500-TRT-FLU-COUNT is pending for 1 subject
-    And the status of JK500-TRT-FLU-COUNT for subject "S1" is pending
+    Then there are no findings of JK500-TRT-FLU-EACH-DAY
+    And the status of JK500-TRT-FLU-EACH-DAY for subject "S1" is not applicable because "no visit of lymphodepletion due yet: no first infusion recorded to count from"
 
   # ---- JK500-TRT-FLU-DAILY: at most one fludarabine dose a day --------------------------------------
 

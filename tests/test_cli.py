@@ -349,10 +349,10 @@ def test_matrix_and_diff_read_sdtm_folders_too() -> None:
     mapping = str(sdtm / "mapping.toml")
     logs = [str(sdtm), str(sdtm / "src_decisions.csv")]
     same = run("diff", "protocol.rules", "protocol.rules", *logs, "--mapping", mapping, cwd=ROOT)
-    assert same.returncode == EXIT_CLEAN and "unchanged: 44" in same.stdout
+    assert same.returncode == EXIT_CLEAN and "unchanged: 46" in same.stdout
     trace = run("matrix", "--rules", "protocol.rules", "--format", "json", "--mapping", mapping, *logs, cwd=ROOT)
     rules = {r["id"]: r for c in json.loads(trace.stdout)["criteria"] for r in c["rules"]}
-    assert sum(r["findings"]["deviation"] + r["findings"]["not_evaluable"] for r in rules.values()) == 44
+    assert sum(r["findings"]["deviation"] + r["findings"]["not_evaluable"] for r in rules.values()) == 46
 
 
 # --- standard output that cannot take the report: a full disk, a reader gone ---------------------------------

@@ -232,4 +232,4 @@ def test_the_command_line_writes_the_html_report_with_its_provenance(tmp_path: P
     assert done.returncode == 1, done.stderr
     page = (out / "report.html").read_text(encoding="utf-8")
     assert "2026-01-01T00:00:00Z" in page and "sha256" in page.lower()
-    assert page.count('class="finding-mark ') == 44
+    assert page.count('class="finding-mark ') == 46

@@ -180,7 +180,7 @@ def test_dv_has_one_record_per_subject_level_finding(jk500_dir: Path, jk500_find
     rows = read_csv((jk500_dir / "dv.csv").read_text(encoding="utf-8"))
     assert list(rows[0]) == [name for name, _ in dv.DV_VARIABLES]
     subject_level = [f for f in jk500_findings if f["subject"] is not None]
-    assert len(rows) == len(subject_level) == 43
+    assert len(rows) == len(subject_level) == 45
     assert {r["STUDYID"] for r in rows} == {"JK500"}
     assert {r["DOMAIN"] for r in rows} == {"DV"}
     assert all(r["USUBJID"] for r in rows)

@@ -10,8 +10,9 @@ from ..dates import zone_info, zone_names
 from ..errors import Diagnostic, Span, did_you_mean
 from ..language import nodes as n
 from . import limits
-from .model import FIELD_TYPES, RESERVED_FIELDS, CriterionSpec, EventSpec, FieldSpec
+from .model import FIELD_TYPES, RESERVED_FIELDS, CriterionSpec, EventSpec, FieldSpec, Schedule
 from .operands import Unsupported, quantity_text, text_of
+from .schedules import compile_schedules
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,7 @@ class Declarations:
     units: frozenset[str]  # every unit a field declares
     references: dict[str, n.ReferenceDecl] = field(default_factory=dict)
     site_zones: dict[str, str] = field(default_factory=dict)
+    schedules: dict[str, Schedule] = field(default_factory=dict)
 
     def unknown_event(self, name: str, span: Span) -> Unsupported:
         return Unsupported(f"unknown event type '{name}'", span, did_you_mean(name, self.events.keys()))
@@ -43,8 +45,12 @@ def declare(tree: n.Protocol, diagnostics: list[Diagnostic]) -> Declarations:
     attributes = _attributes(tree, events, diagnostics)
     params = _parameters(tree, attributes, diagnostics)
     references = _references(tree, events, groups, attributes, params, diagnostics)
+    taken = {**{name: "a parameter" for name in params}, **{name: "a reference" for name in references},
+             **{name: "a subject attribute" for name in attributes}, **{name: "an event type" for name in events},
+             **{name: "a group of event types" for name in groups}}
+    schedules = compile_schedules(tree, events, params, frozenset(units), taken, diagnostics)
     return Declarations(criteria, events, groups, attributes, params, frozenset(units), references,
-                        _site_zones(tree, diagnostics))
+                        _site_zones(tree, diagnostics), schedules)
 
 
 def parameter_values(decls: Declarations, source_lines: list[str]) -> dict[str, object]:

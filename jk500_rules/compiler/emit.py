@@ -12,10 +12,11 @@ import json
 from dataclasses import replace
 
 from ..errors import Diagnostic
+from ..language import nodes as n
 from .declare import Declarations
 from .lower import LoweredRule, compare_dates
 from . import limits
-from .model import CompiledRule, EngineRule, Pattern, Test
+from .model import VISIT_PREFIX, CompiledRule, EngineRule, Pattern, Test
 from .operands import Atom, Conj, Unsupported, Value, text_of
 from .resolve import ResolvedRule
 from .variants import expand_lookups, flatten, unknown_variants
@@ -88,7 +89,8 @@ class _Emitter:
         anchored = due is not None and due.alias != "t"
         found = self._found_aliases()
         for alias in found:  # the records tied on the day a reference found, whether or not the rule applies
-            self.emit("tied", base, (Test(alias, "ties", ">", 1),), keep=(alias,))
+            if not alias.startswith(VISIT_PREFIX):  # a record has one visit of a schedule: never tied
+                self.emit("tied", base, (Test(alias, "ties", ">", 1),), keep=(alias,))
         for conj in lowered.where:
             where_tests, _ = flatten(conj)
             for reason, tests in unknown_variants(conj, self.decls.params, self._alias_label):
@@ -183,6 +185,7 @@ class _Emitter:
             interval_rules=tuple(self.interval_rules.values()),
             has_due=verdict.due is not None,
             trigger_label=resolved.trigger_label,
+            absent=self._nothing_due(check.source),
             criteria=tuple(c for c, _ in rule.criteria),
             important=bool(rule.important),
             choices=rule.choices,
@@ -193,6 +196,15 @@ class _Emitter:
             ties=tuple((p.alias, self._tie_policy(p.label), p.label) for p in resolved.anchors if p.kind == "$ref"),
             reference_aliases=tuple((p.label, p.alias) for p in resolved.anchors if p.kind == "$ref"),
         )
+
+    def _nothing_due(self, source: n.Source) -> str:
+        """A count per visit of a schedule has nothing to check before a visit is due."""
+        schedule = self.decls.schedules.get(source.schedule or "") if source.period == "schedule" else None
+        if schedule is None:
+            return ""
+        until = f", or every visit falls after their {schedule.until_which} {schedule.until}" if schedule.until else ""
+        return (f"no visit of {schedule.name} due yet: no {schedule.which} {schedule.anchor} recorded to count from, "
+                f"or no window opened by the data cut-off{until}")
 
     def _tie_policy(self, label: str) -> str:
         decl = self.decls.references.get(label)
@@ -219,7 +231,8 @@ def _upper(field_name: str) -> str:
 
 
 def _bounded(tests: tuple[Test, ...], mode: str) -> tuple[Test, ...]:
-    """Date tests over intervals: true for every day each date may be ("certain"), or for some ("possible").
+    """Date tests over intervals: true for every day each date may be ("certain"), or for some ("possible");
+    a count that may be an interval likewise.
 
     A full date is an interval of one day, so both read as the plain test for it.
     """
@@ -229,7 +242,8 @@ def _bounded(tests: tuple[Test, ...], mode: str) -> tuple[Test, ...]:
             out.append(t)
             continue
         left_lo, left_hi = t.field, _upper(t.field)
-        right_lo, right_hi = t.other_field or "", _upper(t.other_field or "")
+        # Against a constant (a count that may be an interval), only the field has two ends.
+        right_lo, right_hi = (t.other_field, _upper(t.other_field)) if t.other_field else (None, None)
         certain = mode == "certain"
         if t.op in ("<", "<="):
             out.append(replace(t, field=left_hi if certain else left_lo, other_field=right_lo if certain else right_hi,

@@ -25,6 +25,10 @@ ENGINE_MAX_PROPERTIES = 240  # about 250 fit; the runner adds id, sid and a sent
 # actions (BETA_LIST_LENGTH): past it the ruleset is refused with error 108. Counted per pattern, which
 # overcounts a little (a pattern that ends its rule links to no join), so the guard errs on the safe side.
 ENGINE_MAX_RULES_PER_RECORD_TEST = 256
+# The engine walks from a record's last test before a join to every join hanging there on a stack of 64
+# (MAX_STACK_SIZE): more patterns sharing those leading tests fail each fact with error 303. Measured: 64
+# patterns reading one schedule's visits run, 68 fail.
+ENGINE_MAX_JOINS_PER_RECORD_TEST = 64
 FACT_BASE_PROPERTIES = 13  # id, sid, _t, kind, ref, seq, rseq and the date's six encodings
 PROPERTIES_PER_FIELD = {"date": 7}  # known flag, three encodings, three for a partial date's last day
 
@@ -81,10 +85,22 @@ def _check_record_tests(rules: list[CompiledRule], diagnostics: list[Diagnostic]
     """How many engine patterns test a record the same way, in each ruleset (full dates, partial dates)."""
     for which in ("engine_rules", "interval_rules"):
         counts: Counter[str] = Counter()
+        leading: Counter[str] = Counter()
         for rule in rules:
             for engine_rule in getattr(rule, which):
                 for pattern in engine_rule.definition()["all"]:
                     ((_, condition),) = pattern.items()
+                    lead = _leading_tests(condition)
+                    if lead is not None:
+                        leading[lead] += 1
+                        if leading[lead] == ENGINE_MAX_JOINS_PER_RECORD_TEST + 1:
+                            diagnostics.append(Diagnostic(
+                                f"more than {ENGINE_MAX_JOINS_PER_RECORD_TEST} engine patterns read a record the "
+                                f"same way ({lead}) before joining it to another, up to this rule; durable-rules "
+                                f"follows at most {ENGINE_MAX_JOINS_PER_RECORD_TEST} from one record test", rule.span,
+                                "fewer rules reading the same schedule's visits or the same reference, or split the "
+                                "protocol into several rules files"))
+                            return
                     key = _record_test(condition)
                     counts[key] += 1
                     if counts[key] == ENGINE_MAX_RULES_PER_RECORD_TEST + 1:
@@ -108,6 +124,20 @@ def _record_test(condition: dict) -> str:
         if not _joins(value):
             own.append(test)
     return json.dumps(own, sort_keys=True)
+
+
+def _leading_tests(condition: dict) -> str | None:
+    """A pattern's own tests before its first join, which the engine shares between rules; None: no join."""
+    tests = condition["$and"] if "$and" in condition else [condition]
+    lead = []
+    for test in tests:
+        ((key, value),) = test.items()
+        if key.startswith("$"):
+            ((_, value),) = value.items()
+        if _joins(value):
+            return json.dumps(lead, sort_keys=True)
+        lead.append(test)
+    return None
 
 
 def _joins(value: object) -> bool:

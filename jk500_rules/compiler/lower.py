@@ -146,6 +146,14 @@ def _atoms(leaf: TypedLeaf, negate: bool) -> list[Atom]:
                      leaf.span)]
     if isinstance(leaf, TypedMember):
         different = leaf.negated != negate
+        if different and leaf.subject.spread:
+            # A count that may be a range: each `!=` is "less or more", as for dates, so that the range is
+            # bounded on each side (2 ** n alternatives).
+            sides = [[compare(leaf.subject, op, v, leaf.span) for op in ("<", ">")] for v in leaf.values]
+            if len(sides) > 4:
+                raise Unsupported("a schedule window's count is compared with at most 4 values in `not in`",
+                                  leaf.span, "compare it with a range instead (`count between 1 and 3`)")
+            return [functools.reduce(both, chosen) for chosen in itertools.product(*sides)]
         atoms = [compare(leaf.subject, "!=" if different else "=", v, leaf.span) for v in leaf.values]
         return [functools.reduce(both, atoms)] if different else atoms
     subject, low, high = leaf.subject, leaf.low, leaf.high
@@ -203,6 +211,10 @@ def _compare_numbers(left: Value, op: str, right: Value, span: Span) -> Atom:
         left, right, op = right, left, FLIP[op]
     reads = reads_of(left, right, *([right.lookup[1]] if right.lookup else []))
     if right.is_ref:
+        if left.spread or right.spread:
+            raise Unsupported("a schedule window's count is compared only with a number or a parameter", span,
+                              "a count may be a range when a date is known only in part, and the other field is "
+                              "not: compare the count with a number")
         if right.scale != left.scale:
             raise Unsupported("cannot compare a decimal field with an integer field", span)
         if left.factor != 1 or right.factor != 1 and right.alias != left.alias:
@@ -264,13 +276,13 @@ def join_test(left: Value, op: str, right: Value, offset: int) -> Test:
 
 def scaled_test(field_value: Value, op: str, bound: Decimal) -> Test:
     """`field OP bound` for an integer field: exact, since ceil/floor of the bound keeps the meaning."""
-    alias, fname = field_value.alias or "", field_value.field or ""
+    alias, fname, spread = field_value.alias or "", field_value.field or "", field_value.spread
     if bound == bound.to_integral_value():
-        return Test(alias, fname, op, int(bound))
+        return Test(alias, fname, op, int(bound), dated=spread)
     if op in ("<", ">="):
-        return Test(alias, fname, op, math.ceil(bound))
+        return Test(alias, fname, op, math.ceil(bound), dated=spread)
     if op in ("<=", ">"):
-        return Test(alias, fname, op, math.floor(bound))
+        return Test(alias, fname, op, math.floor(bound), dated=spread)
     # An integer field never equals a fractional bound: '=' is never true, '!=' always.
     return Test(alias, fname, "<" if op == "=" else ">=", -(2**62))
 

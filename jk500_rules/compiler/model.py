@@ -58,7 +58,7 @@ class Test:
     offset: int = 0
 
     factor: int = 1
-    dated: bool = False  # compares two dates: bounded by `_bounded` when a date may be partial
+    dated: bool = False  # compares two dates (or a count with a number): bounded by `_bounded` when a date may be partial
 
     def condition(self) -> dict:
         if self.other is None:
@@ -158,6 +158,7 @@ class CompiledRule:
     # `possible_*` rules for what such dates make possible but not certain.
     interval_rules: tuple[EngineRule, ...] = ()
     trigger_label: str = ""  # what the rule is checked for, in words: "first infusion"
+    absent: str = ""  # why a subject has nothing it is checked for, when "no <trigger_label> recorded" is not why
     criteria: tuple[str, ...] = ()
     important: bool = False
     choices: tuple[str, ...] = ()
@@ -174,6 +175,7 @@ class CompiledRule:
 
 # The flags of a reference's fact that say a record was found, and that whether one was could be told
 # (a candidate the engine could not decide leaves it undecided); `-` keeps them clear of every field name.
+VISIT_PREFIX = "visit_"  # the alias of a record's visit of a schedule: `visit_follow_up`
 FOUND = "ref-found"
 DECIDED = "ref-decided"
 
@@ -217,6 +219,7 @@ class FactPlan:
     ranks: frozenset[tuple[str, str, str]]  # (event, which, attribute)
     subject: bool
     windows: frozenset[Window] = frozenset()
+    visits_of: frozenset[Window] = frozenset()  # schedules whose visit each record of `event` is given
     # Event groups in use: (group, its member types, which of its records the rules read: first, last, all).
     groups: tuple[tuple[str, tuple[str, ...], frozenset[str]], ...] = ()
     # Per ranked key, the highest rank a rule names (`the 3rd subject's ...`): ranks past it make no fact,
@@ -230,6 +233,50 @@ class FactPlan:
     def read_events(self) -> frozenset[str]:
         """Event types whose records the audit reads: those the rules name, and groups' members."""
         return self.events | {m for name, members, _ in self.groups if name in self.events for m in members}
+
+
+@dataclass(frozen=True, order=True)
+class Visit:
+    """One visit of a schedule: its label, its day as written, and its window in days from the anchor's day."""
+
+    label: str
+    day: int
+    offset: int  # days from the anchor's day to the visit's day
+    before: int  # the window opens this many days before the visit's day
+    after: int  # and closes this many days after it
+
+
+@dataclass(frozen=True, order=True)
+class DuePeriod:
+    """Due dates every `interval` from the anchor, each with `tolerance` days either side, up to a horizon."""
+
+    interval_days: int
+    interval_months: int
+    tolerance_days: int
+    horizon_days: int = 0  # 0 and 0: no horizon
+    horizon_months: int = 0
+
+
+@dataclass(frozen=True, order=True)
+class Schedule:
+    """A declared schedule: a visit table, or due dates every period, counted from a subject's first/last
+    anchor record, up to the `until` record."""
+
+    name: str
+    which: str
+    anchor: str
+    anchor_day: int  # 0 or 1: the number of the anchor's own day
+    visits: tuple[Visit, ...]
+    until_which: str = ""
+    until: str = ""
+    params: frozenset[str] = frozenset()  # parameters the windows are written with
+    due: DuePeriod | None = None  # a periodic schedule
+
+    def window(self, event: str) -> Window:
+        """The windows of this schedule over records of `event`."""
+        due = self.due or DuePeriod(0, 0, -1)
+        return Window(event, self.which, self.anchor, due.interval_days, due.interval_months, due.horizon_days,
+                      due.horizon_months, due.tolerance_days, self.until_which, self.until, self.name, self.visits)
 
 
 @dataclass(frozen=True, order=True)
@@ -248,12 +295,19 @@ class Window:
     tolerance_days: int = -1
     until_which: str = ""
     until: str = ""
+    # A window per visit of a declared schedule (`per follow_up`): each visit's own window.
+    schedule: str = ""
+    visits: tuple[Visit, ...] = ()
 
     @property
     def period(self) -> str:
+        if self.schedule:
+            return f"schedule-{self.schedule}"
         if self.tolerance_days >= 0:
             return (f"due-{self.which}-{self.anchor}-{self.interval_days}d{self.interval_months}m-"
-                    f"{self.tolerance_days}d-{self.until_which}-{self.until}")
+                    f"{self.tolerance_days}d-{self.until_which}-{self.until}"
+                    + (f"-through-{self.horizon_days}d{self.horizon_months}m" if self.horizon_days or self.horizon_months
+                       else ""))
         return (f"window-{self.which}-{self.anchor}-{self.interval_days}d{self.interval_months}m-"
                 f"{self.horizon_days}d{self.horizon_months}m")
 

@@ -27,6 +27,7 @@ class Value:
     seconds: int = 0  # a date-time moved by hours and minutes (days move it by `days`)
     factor: int = 1  # `2 * uln`: a field times a whole number
     optional: bool = False
+    spread: bool = False  # a count that may be an interval: `field__hi` holds the most it may be
     elapsed: tuple[Value, Value] | None = None
     lookup: tuple[str, Value] | None = None  # (table name, key value)
     # A field of a record that may not exist (a reference): the flag, besides the field's own, that says it does.
@@ -162,3 +163,24 @@ def typed_quantity(q: n.Quantity, units: frozenset[str]) -> Value:
         return Value("duration", q.span, unit=base, days=amount if base == "days" else 0,
                      months=amount if base == "months" else 0, seconds=amount if base == "seconds" else 0)
     return Value("number", q.span, const=q.value, unit=q.unit)
+
+
+def constant_duration(expr: n.Expr, params: dict[str, n.ParamDecl], units: frozenset[str],
+                      zero: bool = False) -> tuple[Value, str | None]:
+    """A window's length or tolerance, written or named by a parameter: (its value, the parameter named)."""
+    value: Value | None = None
+    param = None
+    if isinstance(expr, n.Quantity):
+        value = typed_quantity(expr, units)
+    elif isinstance(expr, n.NameRef) and expr.field is None and expr.name in params:
+        param = expr.name
+        decl = params[expr.name]
+        value = typed_quantity(decl.value, units) if decl.value is not None else None
+    if value is None or value.type != "duration":
+        raise Unsupported("a window's length is a duration, written or named by a parameter", expr.span,
+                          "for example 3 months, or a parameter such as `parameter interval = 3 months`")
+    if value.seconds:
+        raise Unsupported("a window's length is in days, weeks, months or years", expr.span)
+    if value.days and value.months or value.days + value.months < (0 if zero else 1):
+        raise Unsupported("a window's length is a positive number of days, weeks, months or years", expr.span)
+    return value, param

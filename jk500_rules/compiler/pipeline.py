@@ -120,10 +120,12 @@ def _empty_means_choices(tree: n.Protocol) -> list[Choice]:
 
 
 def _unused(tree: n.Protocol, used: set[str]) -> list[Diagnostic]:
-    """Warnings: parameters no rule or message uses, references no rule reads, criteria no rule cites
-    (in any version)."""
+    """Warnings: parameters no rule or message uses, references and schedules no rule reads, criteria no
+    rule cites (in any version)."""
     found = [Diagnostic(f"reference {r.name} is never used", r.span, "read it in a rule, or delete it",
                         severity="warning") for r in tree.references if f"reference {r.name}" not in used]
+    found += [Diagnostic(f"schedule {s.name} is never used", s.span, "count per it or read its visits in a rule, "
+                         "or delete it", severity="warning") for s in tree.schedules if f"schedule {s.name}" not in used]
     declared: dict[str, n.ParamDecl] = {}
     for param in tree.parameters + tuple(p for a in tree.amendments for p in a.parameters):
         declared.setdefault(param.name, param)

@@ -16,6 +16,7 @@ def plan_facts(rules: list[ResolvedRule], decls: Declarations) -> FactPlan:
     group_firsts: set[tuple[str, str, str]] = set()
     rank_depth: dict[tuple[str, str, str], int] = {}
     windows = set()
+    visits_of = set()
     group_reads: dict[str, set[str]] = defaultdict(set)
     subject = False
     for rule in rules:
@@ -34,6 +35,9 @@ def plan_facts(rules: list[ResolvedRule], decls: Declarations) -> FactPlan:
                 rank_depth[key] = max(rank_depth.get(key, 0), rest[3])
             elif kind == "window":
                 windows.add(rest[0])
+            elif kind == "visit_of":
+                visits_of.add(rest[0])
+                events.update(e for e in (rest[0].anchor, rest[0].until) if e)
             elif kind == "subject":
                 subject = True
     if subject:
@@ -45,6 +49,7 @@ def plan_facts(rules: list[ResolvedRule], decls: Declarations) -> FactPlan:
         ranks=frozenset(rank_depth),
         subject=subject,
         windows=frozenset(windows),
+        visits_of=frozenset(visits_of),
         groups=tuple(sorted((g, m, frozenset(group_reads[g])) for g, m in decls.groups.items() if g in events)),
         rank_depth=tuple(sorted(rank_depth.items())),
     )

@@ -7,13 +7,14 @@ from dataclasses import dataclass, field, replace
 from ..errors import Span, did_you_mean
 from ..language import nodes as n
 from .declare import Declarations
-from .model import DECIMAL_SCALE, FOUND, FieldSpec, Pattern, Test
+from .model import DECIMAL_SCALE, FOUND, VISIT_PREFIX, FieldSpec, Pattern, Test, Window
 from .operands import Unsupported, Value, typed_quantity
 
 # What a rule makes the audit build, recorded as names resolve and summed up by the plan pass:
 # ("event", name), ("group_read", group, first|last|all), ("count", event, period, week start),
 # ("group_first", event, which, attribute), ("rank", event, which, attribute, rank), ("window", Window),
-# ("subject",), ("reference", name), ("relative", previous|next, event, the event type checked).
+# ("subject",), ("reference", name), ("relative", previous|next, event, the event type checked),
+# ("visit_of", Window): each record of the window's event given its visit of a schedule.
 Read = tuple
 
 
@@ -71,6 +72,8 @@ class References:
     def trigger_fields(self) -> set[str]:
         source = self.scope.trigger
         if source.form == "count":
+            if source.period == "schedule":
+                return {"count", "date", "start", "end", "window", "visit"}
             return {"count", "date", "end", "window"} if source.period in ("window", "due") else {"count", "date"}
         if source.form.startswith("group_"):
             return {"date", source.attribute or ""}
@@ -90,6 +93,8 @@ class References:
                 return self._attribute(ref.field, ref.span)
             if record in decls.references:
                 return reference_value(self, decls.references[record], ref.field, ref.span)
+            if record in decls.schedules:
+                return schedule_value(self, record, ref.field, ref.span)
             known = [scope.trigger.event] + ([scope.exists_event] if scope.in_exists and scope.exists_event else [])
             raise Unsupported(f"'{record}' is not a record this rule can read", ref.span,
                               did_you_mean(record, known) or f"this rule reads {', '.join(known)}")
@@ -111,6 +116,8 @@ class References:
             return self._attribute(name, ref.span)
         if name in decls.references:
             return reference_value(self, decls.references[name], None, ref.span)
+        if name in decls.schedules:
+            return schedule_value(self, name, None, ref.span)
         if name in decls.params:
             self.used_params.add(name)
             decl = decls.params[name]
@@ -140,7 +147,8 @@ class References:
         """
         source = self.scope.trigger
         if source.form == "count":
-            offered = "count and date" if source.period not in ("window", "due") else "count, date, end and window"
+            offered = {"window": "count, date, end and window", "due": "count, date, end and window",
+                       "schedule": "count, date, start, end, window and visit"}.get(source.period or "", "count and date")
             if name in self.decls.events[source.event].fields:
                 raise Unsupported(f"'{name}' is a field of {source.event}, but this rule checks a count of "
                                   f"{source.event} records, which offers only {offered}", span,
@@ -157,8 +165,14 @@ class References:
     def _trigger_field(self, name: str, span: Span) -> Value:
         source = self.scope.trigger
         if source.form == "count":
+            if name == "count" and source.period in ("due", "schedule"):
+                # A partly dated record may or may not lie in a window (an interval of counts); a visit
+                # an end of treatment dated only to the month may or may not precede is not known due.
+                return Value("number", span, alias="t", field=name, optional=True, spread=True)
             if name in ("count", "window"):
                 return Value("number", span, alias="t", field=name)
+            if name == "visit":
+                return Value("text", span, alias="t", field=name)
             return Value("date", span, alias="t", field=name)
         if source.form.startswith("group_"):
             if name == source.attribute:
@@ -294,6 +308,40 @@ def _found_value(refs: References, alias: str, key: str, event: str, each: bool,
     if spec is None:
         raise refs.decls.unknown_field(event, fname, span)
     return replace(typed_ref(alias, fname, spec, span, optional=spec.may_be_unknown), guard=FOUND)
+
+
+# What a record's visit of a schedule offers: `follow_up.start` and the rest (`follow_up` alone: its day).
+VISIT_FIELDS = {"date": "date", "start": "date", "end": "date", "window": "number", "visit": "text"}
+
+
+def schedule_value(refs: References, name: str, fname: str | None, span: Span) -> Value:
+    """`follow_up.start`: a field of the visit of a schedule that the record checked belongs to."""
+    source = refs.scope.trigger
+    _refuse_in_finder(refs, name, span)
+    if refs.scope.level != "subject":
+        raise Unsupported(f"{name} gives the visit of a subject's record; this rule checks a trial event", span)
+    if source.form not in ("each", "first", "last"):
+        hint = (f"this rule counts per visit of {name}: its window's fields are the count's own (`start`, `end`, "
+                "`visit`)" if source.period == "schedule" and source.schedule == name else
+                f"read it in a rule checked for each record of a type, e.g. `for each {source.event}`")
+        raise Unsupported(f"{name} gives the visit of the record checked; this rule checks {_checked_words(source)}",
+                          span, hint)
+    field_name = fname or "date"
+    if field_name not in VISIT_FIELDS:
+        raise Unsupported(f"a visit of schedule {name} has no '{field_name}'", span,
+                          did_you_mean(field_name, VISIT_FIELDS) or f"it has {', '.join(VISIT_FIELDS)}")
+    window = refs.decls.schedules[name].window(source.event)
+    refs.reads.add(("visit_of", window))
+    refs.used_params |= refs.decls.schedules[name].params | {f"schedule {name}"}
+    alias = f"{VISIT_PREFIX}{name}"
+    identity = (Test(alias, "refname", "=", visit_key(window)), Test(alias, "of", "=", other="t", other_field="ref"))
+    refs.anchors.setdefault(("reference", alias), Pattern(alias, "$ref", identity, name))
+    return Value(VISIT_FIELDS[field_name], span, alias=alias, field=field_name, guard=FOUND)
+
+
+def visit_key(window: Window) -> str:
+    """The `refname` of the facts that give each record of `window.event` its visit of the schedule."""
+    return f"visit {window.schedule}@{window.event}"
 
 
 def _refuse_in_finder(refs: References, label: str, span: Span) -> None:

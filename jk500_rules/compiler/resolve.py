@@ -10,7 +10,7 @@ from ..language import nodes as n
 from .declare import Declarations
 from .model import SEVERITIES, Pattern
 from .operands import Unsupported, Value, leaves, text_of
-from .references import FINDER_PREFIX, Read, References, Scope
+from .references import FINDER_PREFIX, VISIT_FIELDS, Read, References, Scope
 from .triggers import resolve_trigger
 
 
@@ -183,10 +183,12 @@ class _RuleResolver:
             ok = False
             read = {read[1] for read in refs.reads if read[0] == "reference"}
             relative = {f"{read[1]} {read[2]}": read[2] for read in refs.reads if read[0] == "relative"}
+            visits = {read[1].schedule for read in refs.reads if read[0] == "visit_of"}
             if len(parts) == 1:
                 if text not in refs.trigger_fields() and self._names_another_record(text, refs):
                     continue
-                ok = text in self.decls.params or text in refs.trigger_fields() or text in read or text in relative
+                ok = (text in self.decls.params or text in refs.trigger_fields() or text in read or text in relative
+                      or text in visits)
                 if text in self.decls.params:
                     self.used_params.add(text)
             elif len(parts) == 2:
@@ -195,6 +197,8 @@ class _RuleResolver:
                     ok = fname in refs.trigger_fields()
                 elif record == verdict.exists_event and verdict.mode == "forbid":
                     ok = fname in self.decls.events[record].fields or fname == "date"
+                elif record in visits:
+                    ok = fname in VISIT_FIELDS
                 elif record in read or record in relative:
                     event = self.decls.references[record].event if record in read else relative[record]
                     ok = fname in self.decls.events[event].fields or fname == "date"

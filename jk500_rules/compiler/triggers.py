@@ -6,8 +6,9 @@ from ..dates import WEEKDAYS
 from ..errors import did_you_mean
 from ..language import nodes as n
 from .model import Pattern, Test, Window
-from .operands import Unsupported, Value, typed_quantity
+from .operands import Unsupported, Value, constant_duration
 from .references import References
+from .schedules import due_period
 
 
 def resolve_trigger(source: n.Source, refs: References) -> tuple[Pattern, str]:
@@ -23,12 +24,13 @@ def resolve_trigger(source: n.Source, refs: References) -> tuple[Pattern, str]:
     if source.form in ("first", "last"):
         seq = "seq" if source.form == "first" else "rseq"
         return Pattern("t", source.event, (Test("t", seq, "=", 1),), f"{source.form} {source.event}"), "subject"
-    if source.form == "count" and source.period in ("window", "due"):
-        window = _window(source, refs)
+    if source.form == "count" and source.period in ("window", "due", "schedule"):
+        window = _schedule_window(source, refs) if source.period == "schedule" else _window(source, refs)
         refs.reads.add(("window", window))
         ident = (Test("t", "event", "=", source.event), Test("t", "period", "=", window.period))
-        return Pattern("t", "$count", ident, f"{source.event} window after {window.which} {window.anchor}"), \
-            "subject"
+        label = (f"{source.event} window of {window.schedule}" if window.schedule else
+                 f"{source.event} window after {window.which} {window.anchor}")
+        return Pattern("t", "$count", ident, label), "subject"
     if source.form == "count":
         period = {"subject": "subject", "day": "day"}.get(source.period or "", f"week-{source.week_start}")
         if source.week_start and source.week_start not in WEEKDAYS:
@@ -48,6 +50,22 @@ def resolve_trigger(source: n.Source, refs: References) -> tuple[Pattern, str]:
              Test("t", "attribute", "=", attribute))
     return Pattern("t", "$group", ident, f"{which} {source.event} of each {attribute}"), "trial"
 
+def _schedule_window(source: n.Source, refs: References) -> Window:
+    """A window per visit of a declared schedule."""
+    name = source.schedule or ""
+    schedule = refs.decls.schedules.get(name)
+    if schedule is None:
+        known = [s.name for s in refs.decls.schedules.values()] + ["subject", "day", "calendar week"]
+        raise Unsupported(f"unknown schedule '{name}'", source.schedule_span or source.span,
+                          did_you_mean(name, known) or "count per subject, day, calendar week, a window, or a schedule "
+                          "declared with `schedule NAME ...`")
+    refs.used_params |= schedule.params | {f"schedule {name}"}
+    for event in (schedule.anchor, schedule.until):
+        if event:
+            refs.reads.add(("event", event))
+    return schedule.window(source.event)
+
+
 def _window(source: n.Source, refs: References) -> Window:
     assert source.anchor is not None and source.interval is not None
     anchor = source.anchor
@@ -60,44 +78,30 @@ def _window(source: n.Source, refs: References) -> Window:
         if event.trial_level:
             raise Unsupported(f"{record.event} is a trial event; windows follow a subject's records", record.span)
         refs.reads.add(("event", record.event))
-    interval = _constant_duration(source.interval, refs)
     if source.tolerance is not None:
-        return _due_window(source, interval, refs)
+        return _due_window(source, refs)
+    interval = _constant_duration(source.interval, refs)
     assert source.horizon is not None
     horizon = _constant_duration(source.horizon, refs)
     return Window(source.event, anchor.which, anchor.event, interval.days, interval.months,
                   horizon.days, horizon.months)
 
 
-def _due_window(source: n.Source, interval: Value, refs: References) -> Window:
-    """Windows centred on due dates; each must be narrower than its period, or one record would count twice."""
-    assert source.anchor is not None and source.tolerance is not None
-    tolerance = _constant_duration(source.tolerance, refs, zero=True)
-    if tolerance.months:
-        raise Unsupported("a due date's tolerance is in days or weeks", source.tolerance.span)
-    shortest = interval.days or interval.months * 28  # the shortest month
-    if 2 * tolerance.days >= shortest:
-        raise Unsupported(f"a window of {tolerance.days} days either side of each due date is as wide as the "
-                          "period between due dates: consecutive windows would overlap", source.tolerance.span,
-                          "make the tolerance less than half the period")
+def _due_window(source: n.Source, refs: References) -> Window:
+    """Windows centred on due dates (`per 6 weeks within 7 days from first dosing until ...`)."""
+    assert source.anchor is not None and source.interval is not None and source.tolerance is not None
+    used: set[str] = set()
+    due = due_period(source.interval, source.tolerance, source.horizon, source.until is not None, source.span,
+                     refs.decls.params, refs.decls.units, used)
+    refs.used_params |= used
     until = source.until
-    return Window(source.event, source.anchor.which, source.anchor.event, interval.days, interval.months, 0, 0,
-                  tolerance.days, until.which if until else "", until.event if until else "")
+    return Window(source.event, source.anchor.which, source.anchor.event, due.interval_days, due.interval_months,
+                  due.horizon_days, due.horizon_months, due.tolerance_days, until.which if until else "",
+                  until.event if until else "")
+
 
 def _constant_duration(expr: n.Expr, refs: References, zero: bool = False) -> Value:
-    value: Value | None = None
-    params = refs.decls.params
-    if isinstance(expr, n.Quantity):
-        value = typed_quantity(expr, refs.decls.units)
-    elif isinstance(expr, n.NameRef) and expr.field is None and expr.name in params:
-        refs.used_params.add(expr.name)
-        decl = params[expr.name]
-        value = typed_quantity(decl.value, refs.decls.units) if decl.value is not None else None
-    if value is None or value.type != "duration":
-        raise Unsupported("a window's length is a duration, written or named by a parameter", expr.span,
-                          "for example 3 months, or a parameter such as `parameter interval = 3 months`")
-    if value.seconds:
-        raise Unsupported("a window's length is in days, weeks, months or years", expr.span)
-    if value.days and value.months or value.days + value.months < (0 if zero else 1):
-        raise Unsupported("a window's length is a positive number of days, weeks, months or years", expr.span)
+    value, param = constant_duration(expr, refs.decls.params, refs.decls.units, zero)
+    if param is not None:
+        refs.used_params.add(param)
     return value

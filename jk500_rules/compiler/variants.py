@@ -10,7 +10,7 @@ from ..errors import Span
 from ..language import nodes as n
 from . import limits
 from .lower import scaled_test
-from .model import DECIDED, FOUND, Test
+from .model import DECIDED, FOUND, VISIT_PREFIX, Test
 from .operands import Atom, Conj, Unsupported
 
 
@@ -42,7 +42,10 @@ def _missing_reason(missing: tuple[tuple[str, str], ...], label: Callable[[str],
         by_alias.setdefault(alias, []).append(fname)
     parts = []
     for alias, fields in by_alias.items():
-        if alias in causes:
+        if alias.startswith(VISIT_PREFIX):  # a record's visit of a schedule (engine/schedule_facts.py)
+            parts.append(f"its visit of {label(alias)} cannot be told: {UNDECIDED_CAUSES[causes[alias]]}"
+                         if alias in causes else f"it belongs to no visit of {label(alias)}")
+        elif alias in causes:
             parts.append(f"{label(alias)} cannot be told: {UNDECIDED_CAUSES[causes[alias]]}")
         elif DECIDED in fields:
             parts.append(f"{label(alias)} cannot be told: a record that may be it has an empty field the "
@@ -51,6 +54,9 @@ def _missing_reason(missing: tuple[tuple[str, str], ...], label: Callable[[str],
             parts.append(f"there is no {label(alias)}, or it cannot be told")
         elif FOUND in fields:
             parts.append(f"there is no {label(alias)}")
+        elif fields == ["count"] and alias == "t":  # a window of a schedule (engine/schedule_facts.py)
+            parts.append(f"whether this {label(alias)} window was due, or on which days, cannot be told: the record "
+                         "the schedule counts from or ends at is dated only in part")
         else:
             parts.append(f"{label(alias)} has no {' and no '.join(fields)}")
     return "; ".join(parts)
@@ -77,7 +83,9 @@ def _guard_variants(missing: tuple[tuple[str, str], ...],
         return [({}, found)]
     alias = next(iter(absent | untold))
     ways = [({}, found + (Test(alias, "undecided", "=", 0),))] if alias in absent else []
-    return ways + [({alias: cause}, found + (Test(alias, "undecided", "=", cause),)) for cause in UNDECIDED_CAUSES]
+    # A record's visit of a schedule is undecided only for a partial date (engine/schedule_facts.py).
+    causes = (2,) if alias.startswith(VISIT_PREFIX) else tuple(UNDECIDED_CAUSES)
+    return ways + [({alias: cause}, found + (Test(alias, "undecided", "=", cause),)) for cause in causes]
 
 
 def expand_lookups(conj: Conj, params: dict[str, n.ParamDecl]) -> Iterator[tuple[Conj, tuple[Test, ...]]]:

@@ -154,7 +154,8 @@ def _possible(rule: CompiledRule, refs: dict[str, int], session: Session, protoc
     # Only the dates the rule's date tests read: a partial date the rule never compares is no reason.
     compared = {(alias, name) for er in rule.interval_rules for t in er.tests
                 for alias, name in ((t.alias, t.field), (t.other, t.other_field)) if alias and name and "__hi" in name}
-    dated_fields = {(alias, name.split("__")[0]) for alias, name in compared}
+    # A count that may be a range is so because of its records' partial dates (engine/schedule_facts.py).
+    dated_fields = {(alias, "date" if name.split("__")[0] == "count" else name.split("__")[0]) for alias, name in compared}
     parts = []
     for alias, ref in sorted(refs.items(), key=lambda item: item[1]):
         for record in session.evidence[ref].records:
@@ -188,7 +189,7 @@ def _excuse_reason(refs: dict[str, int], session: Session) -> str:
 
 def _standing(rule: CompiledRule, session: Session, outcomes: list[tuple[str, str | None]]) -> Standing:
     if not outcomes:
-        return Standing(rule, session.subject, "not_applicable", f"no {rule.trigger_label} recorded")
+        return Standing(rule, session.subject, "not_applicable", rule.absent or f"no {rule.trigger_label} recorded")
     status, reason = min(outcomes, key=lambda o: STANDINGS.index(o[0]))
     return Standing(rule, session.subject, status, reason)
 

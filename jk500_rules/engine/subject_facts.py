@@ -6,9 +6,10 @@ import datetime as dt
 from collections import defaultdict
 
 from ..compiler.model import CompiledProtocol, EventSpec, FactPlan, Window
-from ..dates import add_days, add_months, encode, week_start
+from ..dates import encode, week_start
 from ..inputs.records import Record
 from .facts import Evidence, Marks, Session, cutoff_fact, mark_partial, record_display, record_fact
+from .schedule_facts import add_schedule_windows, add_visits_of, add_window, shift
 
 
 def subject_session(subject: str, records: list[Record], protocol: CompiledProtocol,
@@ -34,10 +35,12 @@ def subject_session(subject: str, records: list[Record], protocol: CompiledProto
     for event, period, start in sorted(plan.counts):
         _add_counts(session, by_event.get(event, []), event, period, start, cutoff)
     for window in sorted(plan.windows):
-        if window.tolerance_days >= 0:
-            _add_due_windows(session, by_event, window, cutoff)
+        if window.visits or window.tolerance_days >= 0:
+            add_schedule_windows(session, by_event, window, cutoff)
         else:
             _add_windows(session, by_event, window)
+    for window in sorted(plan.visits_of):
+        add_visits_of(session, by_event, window, cutoff)
     fact, evidence = cutoff_fact(cutoff)
     session.add(fact, evidence)
     mark_partial(session, any(r.upper for r in records))
@@ -137,49 +140,6 @@ def _add_group_members(session: Session, group: str, items: list[Record], reads:
         session.add(fact, Evidence((record,), {**record_display(record), "type": record.event}))
 
 
-def _add_due_windows(session: Session, by_event: dict[str, list[Record]], window: Window, cutoff: dt.date) -> None:
-    """A window per due date: due k is the anchor plus k periods (k = 1, 2, ...), its window the days
-    within the tolerance either side. Due dates run while the subject is on treatment: up to the `until`
-    record, or, without one yet, while a window has opened by the cut-off (one still open is pending for
-    a `judged from end` check). Each window gets a fact dated at its due date, empty ones too.
-    """
-    anchors = by_event.get(window.anchor)
-    if not anchors:
-        return
-    anchor = anchors[0] if window.which == "first" else anchors[-1]
-    ends = by_event.get(window.until, []) if window.until else []
-    until = (ends[0] if window.until_which == "first" else ends[-1]).date if ends else None
-    items = by_event.get(window.event, [])
-    tolerance = window.tolerance_days
-    k = 1
-    while True:
-        due = _shift(anchor.date, window.interval_days * k, window.interval_months * k)
-        low = add_days(due, -tolerance) if due is not None else None
-        if due is None or low is None or (due > until if until is not None else low > cutoff):
-            break
-        high = add_days(due, tolerance) or dt.date.max
-        _add_window(session, window, k, due, high, tuple(r for r in items if low <= r.date <= high), anchor)
-        k += 1
-
-
-def _add_window(session: Session, window: Window, number: int, date: dt.date, end: dt.date,
-                members: tuple[Record, ...], anchor: Record) -> None:
-    """One window's count fact: its number, its date (first day, or due date) and last day, its records
-    as evidence (the anchor record when there are none)."""
-    fact = {"kind": "$count", "event": window.event, "period": window.period, "count": len(members),
-            "window": number, **encode("date", date), **encode("end", end)}
-    display = {"count": str(len(members)), "date": date.isoformat(), "end": end.isoformat(), "window": str(number)}
-    session.add(fact, Evidence(members or (anchor,), display))
-
-
-def _shift(value: dt.date, days: int, months: int) -> dt.date | None:
-    """`value` shifted by days or months; None when that is past the calendar's last day (9999-12-31)."""
-    shifted = add_months(value, months) if months else add_days(value, days)
-    if shifted is None and (months or days) < 0:
-        return dt.date.min  # before the calendar's first day: a window bound there holds no day at all
-    return shifted
-
-
 def _earliest(first: dt.date | None, second: dt.date | None) -> dt.date | None:
     """The earlier of two window bounds, None standing for a bound past the calendar's end."""
     if first is None or second is None:
@@ -203,15 +163,15 @@ def _add_windows(session: Session, by_event: dict[str, list[Record]], window: Wi
     if not anchors:
         return
     anchor = anchors[0] if window.which == "first" else anchors[-1]
-    horizon = _shift(anchor.date, window.horizon_days, window.horizon_months)
+    horizon = shift(anchor.date, window.horizon_days, window.horizon_months)
     items = by_event.get(window.event, [])
     index = 0
     start = anchor.date
     while horizon is None or start < horizon:
-        stop = _earliest(_shift(anchor.date, window.interval_days * (index + 1),
+        stop = _earliest(shift(anchor.date, window.interval_days * (index + 1),
                                 window.interval_months * (index + 1)), horizon)
         end = dt.date.max if stop is None else stop - dt.timedelta(days=1)
-        _add_window(session, window, index + 1, start, end, tuple(r for r in items if start <= r.date <= end), anchor)
+        add_window(session, window, index + 1, start, end, tuple(r for r in items if start <= r.date <= end), anchor)
         if stop is None:
             break
         index += 1

@@ -57,6 +57,8 @@ class NounPhrases:
             start = WEEKDAYS.index(source.week_start or "monday")
             return (f"the number of {things} a subject has in one calendar week "
                     f"({WEEKDAYS[start].title()} to {WEEKDAYS[(start + 6) % 7].title()})")
+        if source.period == "schedule":
+            return f"the number of {things} a subject has in one window of {self.schedule_name()}"
         assert source.interval is not None
         if source.period == "due":
             assert source.tolerance is not None
@@ -64,6 +66,14 @@ class NounPhrases:
                     f"{self.phrase(source.tolerance, self.trigger_scope)} of one due date")
         return (f"the number of {things} a subject has in one window of "
                 f"{self.phrase(source.interval, self.trigger_scope)}")
+
+    def schedule(self) -> n.ScheduleDecl:
+        """The schedule a count per visit follows, as the rules text declares it."""
+        return next(s for s in self.protocol.tree.schedules if s.name == self.source.schedule)
+
+    def schedule_name(self, schedule: n.ScheduleDecl | None = None) -> str:
+        schedule = schedule or self.schedule()
+        return f"the schedule {schedule.name}" + (f" ({schedule.label})" if schedule.label else "")
 
     def trigger_ref(self) -> DatePhrase:
         """The record checked, named from inside a clause about another record."""
@@ -113,6 +123,8 @@ class NounPhrases:
             return self._count_field(ref.name)
         if ref.kind == "reference":
             return self._reference(ref.record, ref.name)
+        if ref.kind == "visit":
+            return self._visit(ref.record, ref.name, scope)
         field = human_name(ref.name) if ref.kind == "group" else ref.name
         if scope.current == "named":  # outside any clause: name the record
             if ref.kind == "sought" and scope.sought:
@@ -128,10 +140,15 @@ class NounPhrases:
         period = self.source.period
         if name == "count":
             return self.count_noun()
+        if period == "schedule":
+            return {"window": "the visit's number in the schedule (1, 2, ...)", "end": "the window's last day",
+                    "start": "the window's first day", "visit": "the visit's name"}.get(name, "the visit's day")
         if name == "window":
             return "the window's number (1, 2, ...)"
         if name == "end":
             return "the window's last day"
+        if period == "due":
+            return "the due date"
         if period == "subject":
             return f"the subject's last {self.noun(self.source.event)} (the data cut-off if none)"
         return {"day": "that day", "week": "the week's first day"}.get(period or "", "the window's first day")
@@ -147,6 +164,24 @@ class NounPhrases:
     def _reference(self, name: str, field: str) -> str:
         record = human_name(name)
         return f"the date of {record}" if field == "date" else f"the {field} of {record}"
+
+    def _visit(self, schedule: str, field: str, scope: Scope) -> str:
+        whose = "its" if scope.current == "trigger" else f"{self.trigger_ref().text}'s"
+        if field == "date":
+            return f"the day of {whose} visit of the schedule {schedule}"
+        return {"start": f"the first day of {whose} visit's window", "end": f"the last day of {whose} visit's window",
+                "window": f"{whose} visit's number", "visit": f"{whose} visit's name"}[field]
+
+    def visit_definition(self, schedule: str) -> str:
+        """Which visit of a schedule a record is given, said once per rule."""
+        noun = self.noun(self.source.event)
+        decl = self.names.schedules[schedule]
+        until = (f", or when it or that visit is dated after the subject's {decl.until.which} "
+                 f"{self.noun(decl.until.event)}" if decl.until else "")
+        return (f"A {noun}'s visit of the schedule {schedule} is the one whose window holds its date, else the one "
+                "whose day is nearest it (of two as near, the earlier), if it lies within half the gap to the "
+                f"visits either side; it has none when the subject has no {self.noun(decl.anchor.event)} to "
+                f"count from{until}.")
 
     def reference_definition(self, node: n.Node) -> str:
         """What a reference finds, said once per rule: `Baseline anc is the subject's latest lab where ...`."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..compiler.model import DURATION_UNITS, CompiledProtocol
+from ..compiler.references import VISIT_FIELDS
 from ..language import nodes as n
 
 
@@ -21,11 +22,11 @@ class Scope:
 class ResolvedName:
     """A name resolved as the compiler resolves it."""
 
-    kind: str  # sought | trigger | attribute | param | group | count | reference
+    kind: str  # sought | trigger | attribute | param | group | count | reference | visit
     name: str
     type: str
     optional: bool = False
-    record: str = ""  # a reference: its name
+    record: str = ""  # a reference, or a schedule whose visit is read: its name
 
 
 class Names:
@@ -37,6 +38,7 @@ class Names:
         self.source = source
         self.params = {p.name: p for p in protocol.tree.parameters}
         self.references = {r.name: r for r in protocol.tree.references}
+        self.schedules = {s.name: s for s in protocol.tree.schedules}
 
     def resolve(self, expr: n.Expr, scope: Scope) -> ResolvedName | None:
         """A name as the compiler reads it: the record sought, the record checked, the subject, a parameter."""
@@ -54,6 +56,8 @@ class Names:
                 return ResolvedName("attribute", name, self._attribute_type(name), True)
             if record in self.references:
                 return self._reference(record, name)
+            if record in self.schedules and name in VISIT_FIELDS:
+                return ResolvedName("visit", name, VISIT_FIELDS[name], record=record)
             return None
         name = expr.name
         if name in sought:
@@ -64,6 +68,8 @@ class Names:
             return ResolvedName("attribute", name, self._attribute_type(name), True)
         if name in self.references:
             return self._reference(name, "date")
+        if name in self.schedules:
+            return ResolvedName("visit", "date", "date", record=name)
         if name in self.params:
             decl = self.params[name]
             return ResolvedName("param", name, _quantity_kind(decl.value) if decl.value else "table")
@@ -115,8 +121,10 @@ class Names:
         source = self.source
         if source.form == "count":
             fields = {"count": ("number", False), "date": ("date", False)}
-            if source.period in ("window", "due"):
+            if source.period in ("window", "due", "schedule"):
                 fields |= {"end": ("date", False), "window": ("number", False)}
+            if source.period == "schedule":
+                fields |= {"start": ("date", False), "visit": ("text", False)}
             return fields
         if source.form.startswith("group_"):
             attribute = source.attribute or ""

@@ -43,13 +43,17 @@ class RuleParagraph(DeviationSentence, OutcomeSentences):
 
     def _window_sentence(self) -> list[str]:
         source = self.source
+        if source.form == "count" and source.period == "schedule":
+            return [self._schedule_sentence(self.nouns.schedule())]
         if source.form == "count" and source.period == "due":
             assert source.anchor is not None and source.interval is not None
             every = self.nouns.phrase(source.interval, self.trigger_scope)
             anchor = f"the subject's {source.anchor.which} {self.nouns.noun(source.anchor.event)}"
-            until = (f", up to the day of their {source.until.which} {self.nouns.noun(source.until.event)} (or, "
-                     "without one, while a window has opened by the data cut-off)" if source.until else
-                     ", while a window has opened by the data cut-off")
+            ends = [f"up to {self.nouns.phrase(source.horizon, self.trigger_scope)} after it"
+                    ] if source.horizon is not None else []
+            if source.until:
+                ends.append(f"up to the day of their {source.until.which} {self.nouns.noun(source.until.event)}")
+            until = f", {' and '.join(ends)}, once its window has opened by the data cut-off"
             around = self.nouns.phrase(source.tolerance, self.trigger_scope)  # type: ignore[arg-type]
             return [f"A due date falls every {every} after the day of {anchor}{until}; each window runs from "
                     f"{around} before its due date to {around} after it, and a window with none counts 0."]
@@ -61,6 +65,33 @@ class RuleParagraph(DeviationSentence, OutcomeSentences):
         return [(f"The windows run back to back from the day of the subject's {source.anchor.which} {anchor}, "
                  f"the last ending the day before {horizon} after it (cut short there if need be); "
                  "a window with none counts 0.")]
+
+    def _schedule_sentence(self, schedule: n.ScheduleDecl) -> str:
+        anchor = f"the subject's {schedule.anchor.which} {self.nouns.noun(schedule.anchor.event)}"
+        if schedule.every is not None and schedule.within is not None:
+            every = self.nouns.phrase(schedule.every, self.trigger_scope)
+            around = self.nouns.phrase(schedule.within, self.trigger_scope)
+            ends = [f"up to {self.nouns.phrase(schedule.through, self.trigger_scope)} after it"
+                    ] if schedule.through is not None else []
+            if schedule.until:
+                ends.append(f"up to the day of their {schedule.until.which} {self.nouns.noun(schedule.until.event)}")
+            return (f"T{self.nouns.schedule_name(schedule)[1:]} has a due date every {every} after the day of {anchor}, "
+                    f"{' and '.join(ends)}, once its window has opened by the data cut-off; each window runs from "
+                    f"{around} before its due date to {around} after it, and a window with none counts 0.")
+        visits = "; ".join((f"day {v.day}" if v.label.lower() == f"day {v.day}" else f"{v.label} on day {v.day}")
+                           + self._visit_window(v) for v in schedule.visits)
+        until = (f", unless its visit's day is after the day of their {schedule.until.which} "
+                 f"{self.nouns.noun(schedule.until.event)}" if schedule.until else "")
+        return (f"T{self.nouns.schedule_name(schedule)[1:]} numbers the day of {anchor} day {schedule.anchor_day}: "
+                f"{visits}. A window counts once it has opened by the data cut-off{until}; a window with none "
+                "counts 0.")
+
+    def _visit_window(self, visit: n.VisitDecl) -> str:
+        if visit.before is None or visit.after is None:
+            return " exactly"
+        before = self.nouns.phrase(visit.before, self.trigger_scope)
+        after = self.nouns.phrase(visit.after, self.trigger_scope)
+        return f", {before} either side" if visit.before is visit.after else f", from {before} before to {after} after"
 
     def _definitions(self) -> list[str]:
         """What an event group gathers, and which record a subject attribute comes from."""
@@ -99,7 +130,15 @@ class RuleParagraph(DeviationSentence, OutcomeSentences):
             ref = self.names.resolve(node, scope) if isinstance(node, n.NameRef) else None
             if ref is not None and ref.kind == "reference":
                 found.setdefault(ref.record, self.names.references[ref.record])
-        return [self.nouns.reference_definition(node) for node in found.values()]
+            if ref is not None and ref.kind == "visit":
+                found.setdefault(f"visit {ref.record}", self.names.schedules[ref.record])
+        sentences = []
+        for node in found.values():
+            if isinstance(node, n.ScheduleDecl):
+                sentences += [self._schedule_sentence(node), self.nouns.visit_definition(node.name)]
+            else:
+                sentences.append(self.nouns.reference_definition(node))
+        return sentences
 
     def _parameters_used(self) -> list[str]:
         used: list[str] = []
@@ -115,7 +154,20 @@ class RuleParagraph(DeviationSentence, OutcomeSentences):
         check, source = self.check, self.source
         roots: list[tuple[n.Node | None, Scope]] = [
             (source.interval, self.trigger_scope), (source.horizon, self.trigger_scope),
+            (source.tolerance, self.trigger_scope),
             (check.where, self.trigger_scope), (check.verdict.due, self.trigger_scope),
             (check.verdict.cond, self.verdict_scope())]
         roots += [(clause.cond, Scope(source, clause.event, "sought")) for clause in check.needs + check.excuses]
+        nodes = [(node, scope) for root, scope in roots if root is not None for node in walk(root)]
+        # A schedule's parameters: the one counted per, and those whose visits the check reads.
+        read = {self.names.resolve(node, scope) for node, scope in nodes if isinstance(node, n.NameRef)}
+        names = {ref.record for ref in read if ref is not None and ref.kind == "visit"}
+        if source.period == "schedule":
+            names.add(source.schedule or "")
+        for name in sorted(names):
+            schedule = self.names.schedules[name]
+            extra = [side for visit in schedule.visits for side in dict.fromkeys((visit.before, visit.after))]
+            extra += [schedule.every, schedule.within, schedule.through]
+            nodes += [(node, self.trigger_scope) for root in extra if root is not None for node in walk(root)]
+        return nodes
         return [(node, scope) for root, scope in roots if root is not None for node in walk(root)]

@@ -92,6 +92,10 @@ class Predicates:
         return self._flag(cond.subject, not neg, scope)
 
     def _pred_Known(self, cond: n.Known, neg: bool, scope: Scope) -> Predicate:
+        ref = self.names.resolve(cond.subject, scope) if isinstance(cond.subject, n.NameRef) else None
+        if ref is not None and ref.kind == "visit" and ref.name == "date":
+            assigned = f"assigned to a visit of the schedule {ref.record}"
+            return Predicate("flag", "", assigned if cond.known != neg else f"not {assigned}")
         return self._about(cond.subject, scope, "recorded" if cond.known != neg else "not recorded")
 
     def _pred_Member(self, cond: n.Member, neg: bool, scope: Scope) -> Predicate:

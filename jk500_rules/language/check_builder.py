@@ -52,6 +52,9 @@ class CheckBuilder(ExpressionBuilder):
                             period="window" if period.tolerance is None else "due", interval=period.interval,
                             anchor=period.anchor, horizon=period.horizon, tolerance=period.tolerance,
                             until=period.until)
+        if period[0] == "schedule":
+            return n.Source(span=meta_span(meta), form="count", event=str(event), event_span=token_span(event),
+                            period="schedule", schedule=str(period[1]), schedule_span=token_span(period[1]))
         period, week_start, week_start_span = period
         return n.Source(span=meta_span(meta), form="count", event=str(event), event_span=token_span(event),
                         period=period, week_start=week_start, week_start_span=week_start_span)
@@ -71,8 +74,12 @@ class CheckBuilder(ExpressionBuilder):
     def per_due(self, meta: Any, items: list[Any]) -> Any:
         interval, tolerance, which, event, *rest = items
         anchor = n.AnchorRef(span=token_span(event), which=which, event=str(event))
-        until = n.AnchorRef(span=token_span(rest[1]), which=rest[0], event=str(rest[1])) if rest else None
-        return _Window(interval, anchor, None, tolerance, until)
+        until = n.AnchorRef(span=token_span(rest[1]), which=rest[0], event=str(rest[1])) if len(rest) > 1 else None
+        horizon = rest[-1] if len(rest) % 2 else None
+        return _Window(interval, anchor, horizon, tolerance, until)
+
+    def per_schedule(self, meta: Any, items: list[Token]) -> tuple[str, Token]:
+        return "schedule", items[0]
 
     def per_week(self, meta: Any, items: list[Token]) -> tuple[str, str, Span | None]:
         if not items:

@@ -76,6 +76,49 @@ class DeclarationBuilder(ExpressionBuilder):
         return n.SiteDecl(span=token_span(items[0]), site=unquote(items[0]), zone=unquote(items[1]),
                           zone_span=token_span(items[1]))
 
+    def schedule_decl(self, meta: Any, items: list[Any]) -> n.ScheduleDecl:
+        name, rest = items[0], items[1:]
+        label = unquote(rest.pop(0)) if isinstance(rest[0], Token) and rest[0].type == "STRING" else None
+        which, event, day, *rest = rest
+        until = None
+        if rest and isinstance(rest[0], str) and not isinstance(rest[0], n.Node):
+            until = n.AnchorRef(span=token_span(rest[1]), which=str(rest[0]), event=str(rest[1]))
+        return n.ScheduleDecl(
+            span=token_span(name), name=str(name), label=label,
+            anchor=n.AnchorRef(span=token_span(event), which=str(which), event=str(event)),
+            anchor_day=Decimal(str(day)), anchor_day_span=token_span(day),
+            until=until, visits=tuple(i for i in rest if isinstance(i, n.VisitDecl)))
+
+    def periodic_schedule_decl(self, meta: Any, items: list[Any]) -> n.ScheduleDecl:
+        name, rest = items[0], items[1:]
+        label = unquote(rest.pop(0)) if isinstance(rest[0], Token) and rest[0].type == "STRING" else None
+        every, within, which, event, *rest = rest
+        until = None
+        if len(rest) >= 2:
+            until = n.AnchorRef(span=token_span(rest[1]), which=str(rest[0]), event=str(rest[1]))
+        through = rest[-1] if len(rest) % 2 else None
+        return n.ScheduleDecl(
+            span=token_span(name), name=str(name), label=label,
+            anchor=n.AnchorRef(span=token_span(event), which=str(which), event=str(event)),
+            anchor_day=Decimal(0), anchor_day_span=token_span(event), until=until, visits=(),
+            every=every, within=within, through=through)
+
+    def visit_decl(self, meta: Any, items: list[Any]) -> n.VisitDecl:
+        label, *rest = items
+        sign = -1 if isinstance(rest[0], Token) and rest[0].type == "MINUS" else 1
+        number = rest[1] if sign < 0 else rest[0]
+        window = rest[-1] if isinstance(rest[-1], tuple) else (None, None)
+        start = rest[0]
+        day_span = Span(start.line, start.column, number.end_line, number.end_column)
+        return n.VisitDecl(span=meta_span(meta), label=unquote(label), day=sign * Decimal(str(number)), day_span=day_span,
+                           before=window[0], after=window[1])
+
+    def window_around(self, meta: Any, items: list[Any]) -> tuple[n.Expr, n.Expr]:
+        return items[0], items[0]
+
+    def window_sides(self, meta: Any, items: list[Any]) -> tuple[n.Expr, n.Expr]:
+        return items[0], items[1]
+
     def subject_decl(self, meta: Any, items: list[Token]) -> n.SubjectDecl:
         name, event, _dot, field = items
         return n.SubjectDecl(

@@ -19,6 +19,7 @@ _LINE_KINDS = {
     "subject_decl": "subject",
     "param_decl": "parameter",
     "site_decl": "site",
+    "periodic_schedule_decl": "schedule",
     "withdraw_decl": "withdraw",
 }
 _VERDICTS = {"require", "forbid", "require_exists", "forbid_exists"}
@@ -87,6 +88,8 @@ class Layout:
         for number, child in enumerate(item.children[brace + 1 : -1]):
             self.row(level + 1, level + 2, "never" if number == 0 else "author", flatten(child, level + 2))
         self._close(item.children[-1], level)
+
+    _schedule_decl = _event_decl  # a header, one visit a line, the closing brace
 
     def _amendment_decl(self, item: Tree, level: int, blank: Blank) -> None:
         brace = _index(item, "LBRACE")

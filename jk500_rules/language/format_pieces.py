@@ -73,7 +73,8 @@ def flatten_all(children: list[Any], cont: int, parent: str, drop_trailing_comma
                 value = str(child)
                 glued_inside = parent in _GLUED_INSIDE and position > 0
                 previous = str(pieces[-1].token) if pieces else ""
-                piece.glue = value in _GLUE_BEFORE or previous in _GLUE_AFTER or glued_inside
+                signed = parent == "visit_decl" and previous == "-"  # a visit's day: `day -6`
+                piece.glue = value in _GLUE_BEFORE or previous in _GLUE_AFTER or glued_inside or signed
                 if parent in ("or_", "and_") and child.type in ("OR", "AND"):
                     piece.brk = "op"
                 elif child.type in ("WHERE", "OTHERWISE") and parent in _SOUGHT:

@@ -174,7 +174,7 @@ class Source(Node):
     event: str
     event_span: Span
     attribute: str | None = None  # grouping attribute for group_* sources
-    period: str | None = None  # count: subject | day | week | window
+    period: str | None = None  # count: subject | day | week | window | due | schedule
     week_start: str | None = None
     week_start_span: Span | None = None
     # count per window: `per INTERVAL from first|last EVENT through HORIZON`; per due date (period "due"):
@@ -184,6 +184,8 @@ class Source(Node):
     horizon: Expr | None = None
     tolerance: Expr | None = None
     until: AnchorRef | None = None
+    schedule: str | None = None  # count per visit of a declared schedule: `per follow_up`
+    schedule_span: Span | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -311,6 +313,35 @@ class SiteDecl(Node):
 
 
 @dataclass(frozen=True, kw_only=True)
+class VisitDecl(Node):
+    """`"Week 2": day 15 within 3 days`: one visit of a schedule, its window either side of its day."""
+
+    label: str
+    day: Decimal  # a whole number, checked by the compiler
+    day_span: Span
+    before: Expr | None = None  # None: the visit's day itself
+    after: Expr | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScheduleDecl(Node):
+    """`schedule follow_up "Follow-up" from first dosing as day 1 { ... }`: a visit table; or due dates
+    every period, `schedule scans every 6 weeks within 7 days from first dosing until ...`."""
+
+    name: str
+    label: str | None
+    anchor: AnchorRef
+    anchor_day: Decimal  # the number the anchor's own day has: 0 or 1, checked by the compiler
+    anchor_day_span: Span
+    until: AnchorRef | None
+    visits: tuple[VisitDecl, ...]
+    # A periodic schedule (`every 6 weeks within 7 days ...`) has these instead of visits.
+    every: Expr | None = None
+    within: Expr | None = None
+    through: Expr | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class TableEntry(Node):
     key: Decimal | str
     value: Quantity
@@ -390,6 +421,7 @@ class Protocol(Node):
     rules: tuple[Rule, ...]
     references: tuple[ReferenceDecl, ...] = ()
     sites: tuple[SiteDecl, ...] = ()
+    schedules: tuple[ScheduleDecl, ...] = ()
     version: VersionDecl | None = None
     governed_by: GovernedDecl | None = None
     amendments: tuple[Amendment, ...] = ()

@@ -36,6 +36,7 @@ class TreeBuilder(DeclarationBuilder, RuleBuilder):
             rules=tuple(i for i in items if isinstance(i, n.Rule)),
             references=tuple(i for i in items if isinstance(i, n.ReferenceDecl)),
             sites=tuple(i for i in items if isinstance(i, n.SiteDecl)),
+            schedules=tuple(i for i in items if isinstance(i, n.ScheduleDecl)),
             version=next((i for i in items if isinstance(i, n.VersionDecl)), None),
             governed_by=next((i for i in items if isinstance(i, n.GovernedDecl)), None),
             amendments=tuple(i for i in items if isinstance(i, n.Amendment)),
