@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from fractions import Fraction
 
 from ..dates import SECONDS_PER_DAY
 from ..errors import Diagnostic, Span
@@ -17,6 +18,7 @@ from .model import FLIP
 from .operands import (TypedCompare, TypedFlag, TypedLeaf, TypedMember, TypedRange, Unsupported, Value, describe, leaves,
                        shift, typed_quantity)
 from .resolve import Resolved, ResolvedRule
+from .units import conversion, dimensioned, exact_decimal
 
 
 @dataclass(frozen=True)
@@ -126,7 +128,7 @@ class _RuleChecker:
 
     def _leaf(self, cond: n.Cond) -> TypedLeaf:
         if isinstance(cond, n.Compare):
-            left, right = self.value(cond.left), self.value(cond.right)
+            left, right = same_units(self.value(cond.left), self.value(cond.right), cond.span)
             check_comparison(left, cond.op, right, cond.span)
             return TypedCompare(left, cond.op, right, cond.span)
         if isinstance(cond, n.Truthy):
@@ -145,7 +147,7 @@ class _RuleChecker:
             return TypedFlag(value, cond.known, cond.span)
         if isinstance(cond, n.Member):
             subject = self.value(cond.subject)
-            values = tuple(self.value(v) for v in cond.values)
+            values = tuple(same_units(subject, self.value(v), cond.span)[1] for v in cond.values)
             for v in values:
                 check_comparison(subject, "!=" if cond.negated else "=", v, cond.span)
             return TypedMember(subject, values, cond.negated, cond.span)
@@ -195,13 +197,51 @@ class _RuleChecker:
             if anchor.type != "number" or anchor.is_ref or anchor.lookup:
                 raise Unsupported("an absolute tolerance needs a constant value", cond.anchor.span)
             if width.unit != anchor.unit and width.unit is not None:
-                raise Unsupported(f"unit mismatch: a tolerance in {width.unit} around {describe(anchor)}",
-                                  cond.width.span)
+                converted = in_unit(width, anchor.unit, cond.width.span) if anchor.unit else None
+                if converted is None:
+                    raise Unsupported(f"unit mismatch: a tolerance in {width.unit} around {describe(anchor)}",
+                                      cond.width.span)
+                width = converted
             low = replace(anchor, const=anchor.const - width.const)  # type: ignore[operator]
             high = replace(anchor, const=anchor.const + width.const)  # type: ignore[operator]
             return _range(subject, low, high, cond.span)
         raise Unsupported(f"'within' takes a duration, a percentage or an amount, not {describe(width)}",
                           cond.width.span)
+
+
+def same_units(left: Value, right: Value, span: Span) -> tuple[Value, Value]:
+    """Two numbers in units of the same kind, the constant converted exactly to the field's unit (`1.5 g/L`
+    against a field in mg/dL is 150 mg/dL); units of different kinds are an error naming both."""
+    if left.type != "number" or right.type != "number" or left.unit == right.unit or None in (left.unit, right.unit):
+        return left, right
+    constant = right if not right.is_ref and right.lookup is None else left if not left.is_ref and \
+        left.lookup is None else None
+    other = left if constant is right else right
+    converted = in_unit(constant, other.unit, span) if constant is not None and other.unit else None
+    if converted is None:
+        a, b = dimensioned(left.unit or ""), dimensioned(right.unit or "")
+        if a.dimensions != b.dimensions:
+            raise Unsupported(f"unit mismatch: {left.unit} against {right.unit} ({left.unit} is {a.describe()}, "
+                              f"{right.unit} {b.describe()})", span,
+                              f"write the amount in {other.unit}, or in a unit of the same kind"
+                              if constant is not None else "compare amounts of the same kind")
+        raise Unsupported(f"unit mismatch: {left.unit} against {right.unit}", span,
+                          "only a written amount is converted to a field's unit: give both sides one unit")
+    return (left, converted) if constant is right else (converted, right)
+
+
+def in_unit(value: Value, unit: str, span: Span) -> Value | None:
+    """A constant amount in another unit of the same kind, exactly; None when the units do not convert."""
+    if value.unit is None or value.const is None:
+        return None
+    factor = conversion(value.unit, unit)
+    if factor is None:
+        return None
+    amount = exact_decimal(Fraction(Decimal(value.const)) * factor)  # type: ignore[arg-type]
+    if amount is None:
+        raise Unsupported(f"{value.const} {value.unit} has no exact decimal value in {unit}", value.span or span,
+                          f"write the amount in {unit}")
+    return replace(value, const=amount, unit=unit)
 
 
 def check_comparison(left: Value, op: str, right: Value, span: Span) -> None:
@@ -270,6 +310,7 @@ def elapsed_amount(value: Value, unit: str) -> int:
 
 
 def _range(subject: Value, low: Value, high: Value, span: Span) -> TypedRange:
+    low, high = same_units(subject, low, span)[1], same_units(subject, high, span)[1]
     same_date = low.type == high.type == "date" and (low.alias, low.field) == (high.alias, high.field)
     if same_date and low.months == high.months and low.days > high.days or \
             same_date and low.days == high.days and low.months > high.months or \

@@ -9,6 +9,7 @@ from typing import Union
 from ..errors import Diagnostic, Span, did_you_mean
 from ..language import nodes as n
 from .model import DURATION_UNITS, Test
+from .units import known as known_unit
 
 
 @dataclass(frozen=True)
@@ -145,12 +146,13 @@ def leaves(cond: n.Cond | None) -> list[n.Cond]:
 
 def typed_quantity(q: n.Quantity, units: frozenset[str]) -> Value:
     """A written amount as an operand: a plain number, a percentage, a duration, or a number in a unit."""
-    if q.unit is not None and q.unit != "%" and q.unit not in DURATION_UNITS and q.unit not in units:
+    if q.unit is not None and q.unit != "%" and q.unit not in DURATION_UNITS and q.unit not in units \
+            and not known_unit(q.unit):
         known = sorted(set(DURATION_UNITS) | units)
         raise Unsupported(f"unknown unit '{q.unit}'", q.span,
                           did_you_mean(q.unit, known) or "units are durations (minutes, hours, days, weeks, months, "
-                          "years), "
-                          "% or a unit declared on a field")
+                          "years), %, a unit declared on a field, or one of grams, litres, moles and metres with "
+                          "their prefixes (mg/dL, umol/L, 10^9/L)")
     if q.unit is None:
         return Value("number", q.span, const=q.value)
     if q.unit == "%":
