@@ -19,7 +19,10 @@ from jk500_rules.errors import RulesError
     ("10^3/uL", "10^9/L", Decimal(1)),
     ("mmol/L", "umol/L", Decimal(1000)),
     ("mcg", "mg", Decimal("0.001")),
-    ("µg/mL", "mg/L", Decimal(1)),
+    ("ug/mL", "mg/L", Decimal(1)),
+    ("cm3", "mL", Decimal(1)),
+    ("mL/hour", "mL/h", Decimal(1)),
+    ("mg/kg/day", "mg/kg/h", Fraction(1, 24)),
     ("L/h", "mL/min", Fraction(1000, 60)),
     ("mg/m2", "g/m2", Decimal("0.001")),
     ("cells/kg", "cells/g", Decimal("0.001")),
@@ -29,14 +32,17 @@ def test_units_of_one_kind_convert_by_an_exact_factor(source: str, target: str, 
 
 
 @pytest.mark.parametrize("source, target", [("mg/dL", "umol/L"), ("mg", "mL"), ("mg/m2", "mg/kg"),
-                                            ("cells/kg", "WU/kg"), ("10^9/L", "g/L")])
+                                            ("cells/kg", "WU/kg"), ("10^9/L", "g/L"),
+                                            ("mmol/mol", "mg/kg"), ("mL/L", "mg/g")])  # ratios of other kinds
 def test_units_of_different_kinds_never_convert(source: str, target: str) -> None:
     assert conversion(source, target) is None
 
 
 def test_a_unit_is_described_by_its_kind() -> None:
     assert dimensioned("umol/L").describe() == "an amount of substance per volume"
-    assert dimensioned("mg/m2").describe() == "a mass per length per length"
+    assert dimensioned("mg/m2").describe() == "a mass per area"
+    assert dimensioned("g/L/h").describe() == "a mass per volume per time"
+    assert dimensioned("mmol/mol").describe() == "an amount of substance per amount of substance"
     assert dimensioned("10^9/L").describe() == "a number per volume"
     assert known("10^3/uL") and known("mL/min") and not known("cells/kg")
 
@@ -89,3 +95,13 @@ def test_a_finite_fraction_is_written_out_exactly_and_another_is_refused() -> No
     assert exact_decimal(Fraction(3, 2**40)) == Decimal("2.7284841053187847137451171875E-12")
     assert exact_decimal(Fraction(-7, 8)) == Decimal("-0.875")
     assert exact_decimal(Fraction(1, 3)) is None
+
+
+def test_a_tables_entries_are_not_converted_and_the_error_says_so() -> None:
+    rules = ('protocol "DEMO"\nevent enrolment "Enrolment" { group: integer required }\n'
+             'event infusion "Infusion" { dose: decimal in mg required }\nsubject group = enrolment.group\n'
+             'parameter nominal = by group { 1: 5 g, 2: 6 g }\n'
+             'rule R "r" { cites "x" for each infusion require dose <= nominal[group] }\n')
+    with pytest.raises(RulesError, match="the entries of nominal are in g, the field in mg: a table's amounts are "
+                                         "not converted"):
+        compile_rules(rules)

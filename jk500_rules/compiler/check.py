@@ -185,6 +185,7 @@ class _RuleChecker:
             if anchor.type != "number" or anchor.is_ref:
                 raise Unsupported("a percentage tolerance needs a constant or table value", cond.anchor.span)
             fraction = width.const / Decimal(100)  # type: ignore[operator]
+            anchor = same_units(subject, anchor, cond.anchor.span)[1]  # the amount as written, before the bounds
             if anchor.lookup:
                 # A table value: the factor rides in `const` until the table is expanded per key.
                 low = replace(anchor, const=Decimal(1) - fraction)
@@ -196,11 +197,15 @@ class _RuleChecker:
         if width.type == "number" and not width.is_ref and cond.relation == "of":
             if anchor.type != "number" or anchor.is_ref or anchor.lookup:
                 raise Unsupported("an absolute tolerance needs a constant value", cond.anchor.span)
+            anchor = same_units(subject, anchor, cond.anchor.span)[1]  # amounts as written, before the bounds
             if width.unit != anchor.unit and width.unit is not None:
                 converted = in_unit(width, anchor.unit, cond.width.span) if anchor.unit else None
                 if converted is None:
-                    raise Unsupported(f"unit mismatch: a tolerance in {width.unit} around {describe(anchor)}",
-                                      cond.width.span)
+                    a, b = dimensioned(width.unit), dimensioned(anchor.unit or "")
+                    raise Unsupported(f"unit mismatch: a tolerance in {width.unit} around {describe(anchor)}"
+                                      + (f" ({width.unit} is {a.describe()}, {anchor.unit} {b.describe()})"
+                                         if anchor.unit else ""), cond.width.span,
+                                      f"write the tolerance in {anchor.unit}" if anchor.unit else None)
                 width = converted
             low = replace(anchor, const=anchor.const - width.const)  # type: ignore[operator]
             high = replace(anchor, const=anchor.const + width.const)  # type: ignore[operator]
@@ -214,13 +219,20 @@ def same_units(left: Value, right: Value, span: Span) -> tuple[Value, Value]:
     against a field in mg/dL is 150 mg/dL); units of different kinds are an error naming both."""
     if left.type != "number" or right.type != "number" or left.unit == right.unit or None in (left.unit, right.unit):
         return left, right
+    table = next((v for v in (left, right) if v.lookup is not None), None)
+    if table is not None and table.lookup is not None and \
+            dimensioned(left.unit or "").kinds == dimensioned(right.unit or "").kinds:
+        field = right if table is left else left
+        raise Unsupported(f"the entries of {table.lookup[0]} are in {table.unit}, the field in {field.unit}: a "
+                          "table's amounts are not converted", span, f"write the entries of {table.lookup[0]} in "
+                          f"{field.unit}")
     constant = right if not right.is_ref and right.lookup is None else left if not left.is_ref and \
         left.lookup is None else None
     other = left if constant is right else right
     converted = in_unit(constant, other.unit, span) if constant is not None and other.unit else None
     if converted is None:
         a, b = dimensioned(left.unit or ""), dimensioned(right.unit or "")
-        if a.dimensions != b.dimensions:
+        if a.kinds != b.kinds:
             raise Unsupported(f"unit mismatch: {left.unit} against {right.unit} ({left.unit} is {a.describe()}, "
                               f"{right.unit} {b.describe()})", span,
                               f"write the amount in {other.unit}, or in a unit of the same kind"

@@ -1,8 +1,8 @@
-"""Units as the rules write them (`mg/dL`, `10^9/L`, `umol/L`, `mg/m2`): their dimensions and exact scales.
+"""Units as the rules write them (`mg/dL`, `10^9/L`, `umol/L`, `mg/m2`): their kinds and exact scales.
 
-A unit is a product of named units and powers of ten, divided by others. Two units with the same
-dimensions convert by an exact decimal factor (`g/L` is 100 `mg/dL`); units of different dimensions do
-not convert at all (`mg/dL` and `umol/L` need a molar mass the rules do not state).
+A unit is a product of named units and powers of ten, divided by others. Two units of the same kinds
+convert by an exact factor (`g/L` is 100 `mg/dL`); units of different kinds do not convert at all
+(`mg/dL` and `umol/L` need a molar mass the rules do not state).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 
-# Named units: (dimension, factor to the dimension's base unit). Prefixed forms are built below.
+# Named units: (kind, factor to the kind's base unit). Prefixed forms are built below.
 _BASE: dict[str, tuple[str, Fraction]] = {
     "g": ("mass", Fraction(1)),
     "L": ("volume", Fraction(1)),
@@ -21,57 +21,73 @@ _BASE: dict[str, tuple[str, Fraction]] = {
     "m": ("length", Fraction(1)),
     "s": ("time", Fraction(1)),
     "sec": ("time", Fraction(1)),
+    "second": ("time", Fraction(1)),
+    "seconds": ("time", Fraction(1)),
     "min": ("time", Fraction(60)),
+    "minute": ("time", Fraction(60)),
+    "minutes": ("time", Fraction(60)),
     "h": ("time", Fraction(3600)),
     "hr": ("time", Fraction(3600)),
+    "hour": ("time", Fraction(3600)),
+    "hours": ("time", Fraction(3600)),
+    "day": ("time", Fraction(86400)),
+    "days": ("time", Fraction(86400)),
 }
+# Micro is `u` or `mc`: the language's names are ASCII.
 _PREFIXES: dict[str, Fraction] = {"k": Fraction(10) ** 3, "d": Fraction(10) ** -1, "c": Fraction(10) ** -2,
-                                  "m": Fraction(10) ** -3, "u": Fraction(10) ** -6, "µ": Fraction(10) ** -6,
-                                  "mc": Fraction(10) ** -6, "n": Fraction(10) ** -9, "p": Fraction(10) ** -12}
+                                  "m": Fraction(10) ** -3, "u": Fraction(10) ** -6, "mc": Fraction(10) ** -6,
+                                  "n": Fraction(10) ** -9, "p": Fraction(10) ** -12}
 _PREFIXABLE = ("g", "L", "l", "mol", "m")
-_DIMENSION_WORDS = {"mass": "a mass", "volume": "a volume", "amount": "an amount of substance",
-                    "length": "a length", "time": "a time"}
+_KIND_WORDS = {"mass": "a mass", "volume": "a volume", "amount": "an amount of substance", "length": "a length",
+               "area": "an area", "time": "a time"}
 _SCALE = re.compile(r"10\^(-?\d+)")
-_POWER = re.compile(r"(.+?)(\d)")
+_POWER = re.compile(r"(.+?)([23])")
 
 
 @dataclass(frozen=True)
 class Dimensioned:
-    """A unit's exact factor (a fraction: a minute is 60 seconds) to its dimensions' base units, and the
-    dimensions with their powers."""
+    """A unit's exact factor (a fraction: a minute is 60 seconds) to its kinds' base units, and its kinds
+    above and below the line. Kinds never cancel: mg/kg (a mass per mass) is not mmol/mol (an amount per
+    amount), though both are ratios."""
 
     factor: Fraction
-    dimensions: tuple[tuple[str, int], ...]  # sorted; a name no table knows is a dimension of its own
+    above: tuple[str, ...]  # as written
+    below: tuple[str, ...]
+
+    @property
+    def kinds(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        return tuple(sorted(self.above)), tuple(sorted(self.below))
 
     def describe(self) -> str:
-        """`a mass per volume`, `a count per volume`: the unit's kind, for error messages."""
-        up = [d for d, p in self.dimensions for _ in range(p) if p > 0]
-        down = [d for d, p in self.dimensions for _ in range(-p) if p < 0]
-        word = " times ".join(_DIMENSION_WORDS.get(d, f"'{d}'") for d in up) or "a number"
-        if down:
-            word += " per " + " per ".join(_DIMENSION_WORDS.get(d, f"'{d}'").removeprefix("a ").removeprefix("an ")
-                                           for d in down)
+        """`a mass per volume`, `a number of cells per mass`: the unit's kind, for error messages."""
+        word = " times ".join(_kind_word(k) for k in self.above) or "a number"
+        for kind in self.below:
+            word += " per " + _kind_word(kind).removeprefix("a ").removeprefix("an ")
         return word
 
 
+def _kind_word(kind: str) -> str:
+    return _KIND_WORDS.get(kind) or ("a percentage" if kind == "%" else f"a number of {kind}")
+
+
 def dimensioned(unit: str) -> Dimensioned:
-    """`mg/dL` -> factor 0.01 (g/L), dimensions mass^1 volume^-1. The first part is the numerator."""
+    """`mg/dL` -> factor 1/100 (g/L), a mass over a volume. The first part is the numerator."""
     factor = Fraction(1)
-    powers: dict[str, int] = {}
+    above: list[str] = []
+    below: list[str] = []
     for index, part in enumerate(unit.split("/")):
-        sign = 1 if index == 0 else -1
         for piece in part.split("."):
-            scale, dimension, power = _piece(piece)
-            factor = factor * scale ** sign if sign > 0 else factor / scale
-            if dimension:
-                powers[dimension] = powers.get(dimension, 0) + sign * power
-    return Dimensioned(factor, tuple(sorted((d, p) for d, p in powers.items() if p)))
+            scale, kind = _piece(piece)
+            factor = factor * scale if index == 0 else factor / scale
+            if kind:
+                (above if index == 0 else below).append(kind)
+    return Dimensioned(factor, tuple(above), tuple(below))
 
 
 def conversion(source: str, target: str) -> Fraction | None:
     """The exact factor that turns an amount in `source` into one in `target`; None if they do not convert."""
     a, b = dimensioned(source), dimensioned(target)
-    if a.dimensions != b.dimensions:
+    if a.kinds != b.kinds:
         return None
     return a.factor / b.factor
 
@@ -93,27 +109,27 @@ def exact_decimal(value: Fraction) -> Decimal | None:
 
 def known(unit: str) -> bool:
     """Whether every part of a unit is a named unit (with a prefix) or a power of ten."""
-    return all(_piece(piece)[1] is None or _piece(piece)[1] in _DIMENSION_WORDS
+    return all(_piece(piece)[1] is None or _piece(piece)[1] in _KIND_WORDS
                for part in unit.split("/") for piece in part.split("."))
 
 
-def _piece(piece: str) -> tuple[Fraction, str | None, int]:
-    """One factor of a unit: (its scale, its dimension or None for a pure number, its power)."""
+def _piece(piece: str) -> tuple[Fraction, str | None]:
+    """One factor of a unit: its scale, and its kind (None for a pure number)."""
     scale = _SCALE.fullmatch(piece)
     if scale:
-        return Fraction(10) ** int(scale.group(1)), None, 1
+        return Fraction(10) ** int(scale.group(1)), None
     if piece in _BASE:
-        dimension, factor = _BASE[piece]
-        return factor, dimension, 1
-    power = _POWER.fullmatch(piece)  # m2 (square metres, body surface area), cm3
-    if power and power.group(1) in _with_prefixes():
-        dimension, factor = _with_prefixes()[power.group(1)]
-        exponent = int(power.group(2))
-        return factor ** exponent, dimension, exponent
+        return _BASE[piece][1], _BASE[piece][0]
+    power = _POWER.fullmatch(piece)  # m2 (body surface area), cm3 (a millilitre)
+    if power and power.group(1) in _with_prefixes() and _with_prefixes()[power.group(1)][0] == "length":
+        length = _with_prefixes()[power.group(1)][1]
+        if power.group(2) == "2":
+            return length**2, "area"
+        return length**3 * 1000, "volume"  # a cubic metre is 1000 litres
     if piece in _with_prefixes():
-        dimension, factor = _with_prefixes()[piece]
-        return factor, dimension, 1
-    return Fraction(1), piece, 1  # cells, WU, IU: a dimension of its own
+        kind, factor = _with_prefixes()[piece]
+        return factor, kind
+    return Fraction(1), piece  # cells, WU, IU: a kind of its own
 
 
 _CACHE: dict[str, tuple[str, Fraction]] = {}
