@@ -29,6 +29,7 @@ _TERMINAL_WORDS = {
     "MINUS": "'-'",
     "DOT": "'.'",
     "PERCENT": "'%'",
+    "SCALE": "a power of ten such as 10^9",
     "LBRACE": "'{'",
     "RBRACE": "'}'",
     "LPAR": "'('",
