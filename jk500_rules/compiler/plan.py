@@ -37,7 +37,6 @@ def plan_facts(rules: list[ResolvedRule], decls: Declarations) -> FactPlan:
                 windows.add(rest[0])
             elif kind == "visit_of":
                 visits_of.add(rest[0])
-                events.update(e for e in (rest[0].anchor, rest[0].until) if e)
             elif kind == "subject":
                 subject = True
     if subject:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from ..errors import Span, did_you_mean
 from ..language import nodes as n
 from .declare import Declarations
-from .model import DECIMAL_SCALE, FOUND, VISIT_PREFIX, FieldSpec, Pattern, Test, Window
+from .model import DECIMAL_SCALE, FOUND, VISIT_PREFIX, FieldSpec, Pattern, Schedule, Test, Window
 from .operands import Unsupported, Value, typed_quantity
 
 # What a rule makes the audit build, recorded as names resolve and summed up by the plan pass:
@@ -68,6 +68,13 @@ class References:
 
     def use_subject(self) -> None:
         self.reads.add(("subject",))
+
+    def use_schedule(self, name: str) -> Schedule:
+        """A declared schedule a rule reads: its parameters and itself used, its anchor and end records read."""
+        schedule = self.decls.schedules[name]
+        self.used_params |= schedule.params | {f"schedule {name}"}
+        self.reads.update(("event", event) for event in (schedule.anchor, schedule.until) if event)
+        return schedule
 
     def trigger_fields(self) -> set[str]:
         source = self.scope.trigger
@@ -330,9 +337,8 @@ def schedule_value(refs: References, name: str, fname: str | None, span: Span) -
     if field_name not in VISIT_FIELDS:
         raise Unsupported(f"a visit of schedule {name} has no '{field_name}'", span,
                           did_you_mean(field_name, VISIT_FIELDS) or f"it has {', '.join(VISIT_FIELDS)}")
-    window = refs.decls.schedules[name].window(source.event)
+    window = refs.use_schedule(name).window(source.event)
     refs.reads.add(("visit_of", window))
-    refs.used_params |= refs.decls.schedules[name].params | {f"schedule {name}"}
     alias = f"{VISIT_PREFIX}{name}"
     identity = (Test(alias, "refname", "=", visit_key(window)), Test(alias, "of", "=", other="t", other_field="ref"))
     refs.anchors.setdefault(("reference", alias), Pattern(alias, "$ref", identity, name))

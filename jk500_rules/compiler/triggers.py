@@ -53,17 +53,12 @@ def resolve_trigger(source: n.Source, refs: References) -> tuple[Pattern, str]:
 def _schedule_window(source: n.Source, refs: References) -> Window:
     """A window per visit of a declared schedule."""
     name = source.schedule or ""
-    schedule = refs.decls.schedules.get(name)
-    if schedule is None:
+    if name not in refs.decls.schedules:
         known = [s.name for s in refs.decls.schedules.values()] + ["subject", "day", "calendar week"]
         raise Unsupported(f"unknown schedule '{name}'", source.schedule_span or source.span,
                           did_you_mean(name, known) or "count per subject, day, calendar week, a window, or a schedule "
                           "declared with `schedule NAME ...`")
-    refs.used_params |= schedule.params | {f"schedule {name}"}
-    for event in (schedule.anchor, schedule.until):
-        if event:
-            refs.reads.add(("event", event))
-    return schedule.window(source.event)
+    return refs.use_schedule(name).window(source.event)
 
 
 def _window(source: n.Source, refs: References) -> Window:

@@ -38,6 +38,10 @@ _PREFIXES: dict[str, Fraction] = {"k": Fraction(10) ** 3, "d": Fraction(10) ** -
                                   "m": Fraction(10) ** -3, "u": Fraction(10) ** -6, "mc": Fraction(10) ** -6,
                                   "n": Fraction(10) ** -9, "p": Fraction(10) ** -12}
 _PREFIXABLE = ("g", "L", "l", "mol", "m")
+# Every named unit, prefixed ones included (`mg`, `dL`, `umol`, `mm`); a bare name wins (`min` is minutes).
+_NAMED: dict[str, tuple[str, Fraction]] = {
+    prefix + base: (_BASE[base][0], _BASE[base][1] * scale) for prefix, scale in _PREFIXES.items() for base in _PREFIXABLE
+} | _BASE
 _KIND_WORDS = {"mass": "a mass", "volume": "a volume", "amount": "an amount of substance", "length": "a length",
                "area": "an area", "time": "a time"}
 _SCALE = re.compile(r"10\^(-?\d+)")
@@ -109,8 +113,8 @@ def exact_decimal(value: Fraction) -> Decimal | None:
 
 def known(unit: str) -> bool:
     """Whether every part of a unit is a named unit (with a prefix) or a power of ten."""
-    return all(_piece(piece)[1] is None or _piece(piece)[1] in _KIND_WORDS
-               for part in unit.split("/") for piece in part.split("."))
+    kinds = (_piece(piece)[1] for part in unit.split("/") for piece in part.split("."))
+    return all(kind is None or kind in _KIND_WORDS for kind in kinds)
 
 
 def _piece(piece: str) -> tuple[Fraction, str | None]:
@@ -118,28 +122,13 @@ def _piece(piece: str) -> tuple[Fraction, str | None]:
     scale = _SCALE.fullmatch(piece)
     if scale:
         return Fraction(10) ** int(scale.group(1)), None
-    if piece in _BASE:
-        return _BASE[piece][1], _BASE[piece][0]
+    if piece in _NAMED:
+        kind, factor = _NAMED[piece]
+        return factor, kind
     power = _POWER.fullmatch(piece)  # m2 (body surface area), cm3 (a millilitre)
-    if power and power.group(1) in _with_prefixes() and _with_prefixes()[power.group(1)][0] == "length":
-        length = _with_prefixes()[power.group(1)][1]
+    if power and _NAMED.get(power.group(1), ("",))[0] == "length":
+        length = _NAMED[power.group(1)][1]
         if power.group(2) == "2":
             return length**2, "area"
         return length**3 * 1000, "volume"  # a cubic metre is 1000 litres
-    if piece in _with_prefixes():
-        kind, factor = _with_prefixes()[piece]
-        return factor, kind
     return Fraction(1), piece  # cells, WU, IU: a kind of its own
-
-
-_CACHE: dict[str, tuple[str, Fraction]] = {}
-
-
-def _with_prefixes() -> dict[str, tuple[str, Fraction]]:
-    if not _CACHE:
-        _CACHE.update(_BASE)
-        for prefix, scale in _PREFIXES.items():
-            for base in _PREFIXABLE:
-                dimension, factor = _BASE[base]
-                _CACHE.setdefault(prefix + base, (dimension, factor * scale))
-    return _CACHE

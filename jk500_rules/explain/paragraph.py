@@ -6,7 +6,7 @@ from ..language import nodes as n
 from .deviation import DeviationSentence
 from .names import Scope
 from .outcomes import OutcomeSentences
-from .phrases import human_name, join_phrases, with_article
+from .phrases import capitalized, human_name, join_phrases, with_article
 from .tree import walk
 
 
@@ -75,14 +75,14 @@ class RuleParagraph(DeviationSentence, OutcomeSentences):
                     ] if schedule.through is not None else []
             if schedule.until:
                 ends.append(f"up to the day of their {schedule.until.which} {self.nouns.noun(schedule.until.event)}")
-            return (f"T{self.nouns.schedule_name(schedule)[1:]} has a due date every {every} after the day of {anchor}, "
+            return (f"{capitalized(self.nouns.schedule_name(schedule))} has a due date every {every} after the day of {anchor}, "
                     f"{' and '.join(ends)}, once its window has opened by the data cut-off; each window runs from "
                     f"{around} before its due date to {around} after it, and a window with none counts 0.")
         visits = "; ".join((f"day {v.day}" if v.label.lower() == f"day {v.day}" else f"{v.label} on day {v.day}")
                            + self._visit_window(v) for v in schedule.visits)
         until = (f", unless its visit's day is after the day of their {schedule.until.which} "
                  f"{self.nouns.noun(schedule.until.event)}" if schedule.until else "")
-        return (f"T{self.nouns.schedule_name(schedule)[1:]} numbers the day of {anchor} day {schedule.anchor_day}: "
+        return (f"{capitalized(self.nouns.schedule_name(schedule))} numbers the day of {anchor} day {schedule.anchor_day}: "
                 f"{visits}. A window counts once it has opened by the data cut-off{until}; a window with none "
                 "counts 0.")
 

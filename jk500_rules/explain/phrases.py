@@ -78,6 +78,11 @@ def label_noun(label: str) -> str | None:
     return " ".join(words)
 
 
+def capitalized(text: str) -> str:
+    """The first letter raised, the rest as written (names keep their case, unlike str.capitalize)."""
+    return text[:1].upper() + text[1:]
+
+
 def with_article(noun: str) -> str:
     first = noun.split()[0] if noun else ""
     if first.isupper() and len(first) > 1 and first[0] in "AEFHILMNORSX":
