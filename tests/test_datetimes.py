@@ -7,6 +7,8 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import pytest
+
 from jk500_rules.compiler import compile_protocol
 from jk500_rules.dates import datetime_bounds
 from jk500_rules.compiler.model import CompiledProtocol
@@ -205,3 +207,23 @@ rule GAP "A dose within 2 hours of the latest premedication" {
     result = audit_files(protocol, [str(path)], dt.date(2025, 1, 1))
     assert [(f.rule.id, f.status, f.reason) for f in result.findings if f.rule.id == "GAP"] == [
         ("GAP", "not_evaluable", "there is no last_premed")]
+
+
+def test_minutes_and_hours_compare_with_a_duration_written_in_them(tmp_path: Path) -> None:
+    """`minutes from a to b >= 60 minutes` reads as `>= 60`; `90 minutes` against hours is an error."""
+    from jk500_rules.errors import RulesError
+
+    text = ('protocol "D"\nevent infusion "Infusion" { start: datetime required  stop: datetime required }\n'
+            'rule D-60 "At least 60 minutes" {\n cites "x"\n for each infusion\n'
+            '  require minutes from start to stop >= 60 minutes and hours from start to stop < 2 hours\n}\n')
+    protocol = compile_protocol(parse(text, "d.rules"), "d.rules", text)
+    log = tmp_path / "log.csv"
+    log.write_text("study,site,subject,date,event,start,stop\n"
+                   "D,1,A,2025-01-01,infusion,2025-01-01T10:00,2025-01-01T10:59\n"
+                   "D,1,B,2025-01-01,infusion,2025-01-01T10:00,2025-01-01T11:00\n"
+                   "D,1,C,2025-01-01,infusion,2025-01-01T10:00,2025-01-01T12:00\n", encoding="utf-8")
+    result = audit_files(protocol, [str(log)])
+    assert [(f.subject, f.status) for f in result.findings] == [("A", "deviation"), ("C", "deviation")]
+    wrong = text.replace("< 2 hours", "< 90 minutes")
+    with pytest.raises(RulesError, match="compare hours with a whole number of hours"):
+        compile_protocol(parse(wrong, "d.rules"), "d.rules", wrong)

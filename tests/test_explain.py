@@ -1,8 +1,8 @@
 """Each rule in plain English: golden texts for whole protocols, and one test per language construct.
 
 The goldens in tests/golden/explain/ are the full `explain_protocol` text of JK500 (protocol.txt), of the
-second trial (other_trial.txt) and of every NAME.rules there (NAME.txt). After a deliberate change,
-rewrite them with `python tests/test_explain.py --update` and read every changed paragraph against
+second and third trials (other_trial.txt, third_trial.txt) and of every NAME.rules there (NAME.txt).
+After a deliberate change, rewrite them with `python tests/test_explain.py --update` and read every changed paragraph against
 its rule before committing: a golden is only as good as that review.
 """
 
@@ -27,6 +27,7 @@ GOLDEN = Path(__file__).resolve().parent / "golden" / "explain"
 GOLDEN_CASES = {
     "protocol": ROOT / "protocol.rules",
     "other_trial": ROOT / "examples" / "other_trial" / "protocol.rules",
+    "third_trial": ROOT / "examples" / "third_trial" / "protocol.rules",
     **{p.stem: p for p in sorted(GOLDEN.glob("*.rules"))},
 }
 
@@ -101,7 +102,7 @@ def test_the_brief_example_reads_as_written() -> None:
         "(Exclusion 7: used a live attenuated vaccine 4 weeks before administration).")
 
 
-@pytest.mark.parametrize("name", ["protocol", "other_trial"])
+@pytest.mark.parametrize("name", ["protocol", "other_trial", "third_trial"])
 def test_every_rule_shows_its_parameters_values_not_their_names(name: str) -> None:
     protocol = load_protocol(str(GOLDEN_CASES[name]))
     assert protocol.tree is not None

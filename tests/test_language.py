@@ -336,8 +336,9 @@ def test_membership(tmp_path: Path, kind: str | None, rules: list[str]) -> None:
 
 
 def test_products_are_whole_numbers_times_a_field_of_the_same_record() -> None:
-    assert "a field can be multiplied by a positive whole number only" in compile_error(
-        'rule R "r" { for each lab require result <= 2.5 * uln }')
+    # Any other product is a computed amount (tests/test_arithmetic.py), worked out per record.
+    assert protocol_of('rule R "r" { for each lab require result <= 2.5 * uln }').plan.computed
+    assert not protocol_of('rule R "r" { for each lab require result <= 2 * uln }').plan.computed
     assert "a multiplied field is compared with a field of the same record" in compile_error(
         'rule R "r" { for each lab require result <= 2 * first lab.uln }')
 

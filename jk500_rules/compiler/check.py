@@ -14,11 +14,13 @@ from fractions import Fraction
 from ..dates import SECONDS_PER_DAY
 from ..errors import Diagnostic, Span
 from ..language import nodes as n
+from .arithmetic import Amount, AmountBuilder, Registry, amount_value, same_amount_units, scale, settle
+from .computed import ComputedAmount
 from .model import FLIP
 from .operands import (TypedCompare, TypedFlag, TypedLeaf, TypedMember, TypedRange, Unsupported, Value, describe, leaves,
-                       shift, typed_quantity)
+                       shift, text_of, typed_quantity)
 from .resolve import Resolved, ResolvedRule
-from .units import conversion, dimensioned, exact_decimal
+from .units import amount_conversion, amount_kind, conversion, dimensioned, exact_decimal
 
 
 @dataclass(frozen=True)
@@ -32,15 +34,21 @@ class CheckedRule:
 class Checked:
     resolved: Resolved
     rules: tuple[CheckedRule, ...]
+    computed: tuple[ComputedAmount, ...] = ()  # what the audit works out per record (computed.py)
 
 
-def check(resolved: Resolved, diagnostics: list[Diagnostic]) -> Checked:
-    return Checked(resolved, tuple(_RuleChecker(rule, resolved, diagnostics).check() for rule in resolved.rules))
+def check(resolved: Resolved, diagnostics: list[Diagnostic], source_lines: list[str] | None = None) -> Checked:
+    registry = Registry()
+    rules = tuple(_RuleChecker(rule, resolved, diagnostics, registry, source_lines or []).check()
+                  for rule in resolved.rules)
+    return Checked(resolved, rules, registry.all())
 
 
 class _RuleChecker:
-    def __init__(self, rule: ResolvedRule, resolved: Resolved, diagnostics: list[Diagnostic]) -> None:
+    def __init__(self, rule: ResolvedRule, resolved: Resolved, diagnostics: list[Diagnostic], registry: Registry,
+                 source_lines: list[str]) -> None:
         self.rule, self.decls, self.diagnostics = rule, resolved.decls, diagnostics
+        self.registry, self.source_lines = registry, source_lines
 
     def check(self) -> CheckedRule:
         check = self.rule.rule.check
@@ -50,9 +58,10 @@ class _RuleChecker:
             if leaf not in self.rule.bound:
                 continue
             try:
-                typed[leaf] = self._leaf(leaf)
+                typed[leaf] = self._settled(self._leaf(leaf))
             except Unsupported as exc:
-                self.diagnostics.append(exc.diagnostic)
+                if exc.diagnostic not in self.diagnostics:  # a formula's mistake, met by each rule reading it
+                    self.diagnostics.append(exc.diagnostic)
         due = None
         if check.verdict.due is not None and self.rule.complete:
             try:
@@ -73,7 +82,7 @@ class _RuleChecker:
         if isinstance(expr, n.Boolean):
             return Value("boolean", expr.span, const=expr.value)
         if isinstance(expr, n.Arith):
-            return self._arith(expr)
+            return self._amount(expr) if self._computed(expr) else self._arith(expr)
         if isinstance(expr, n.Elapsed):
             return self._elapsed(expr)
         if isinstance(expr, n.Lookup):
@@ -83,7 +92,73 @@ class _RuleChecker:
             decl = self.decls.params[expr.table]
             unit = decl.entries[0].value.unit if decl.entries else None
             return Value("number", expr.span, unit=unit, lookup=(expr.table, key))
-        return self.rule.values[expr]
+        value = self.rule.values[expr]
+        if value.formula is not None:
+            return self._formula(self.decls.formulas[value.formula], expr.span)
+        return value
+
+    def _computed(self, expr: n.Arith) -> bool:
+        """Whether an expression is a computed amount: a field in it, and not a date moved by a duration nor
+        the exact `N * field` a comparison with a field of the same record takes as it is."""
+        values = self._operands(expr)
+        if not any(v.is_ref or v.lookup is not None or v.elapsed is not None or v.amount is not None for v in values):
+            return False
+        if any(v.type in ("date", "datetime", "duration", "time") for v in values):
+            return False
+        if expr.op == "*" and len(values) == 2:
+            const, field = sorted(values, key=lambda v: v.is_ref)
+            whole = not const.is_ref and const.lookup is None and const.unit is None and const.type == "number" and \
+                const.const == const.const.to_integral_value() and const.const > 0  # type: ignore[union-attr]
+            plain = field.is_ref and field.type == "number" and field.amount is None and field.factor == 1
+            return not (whole and plain)
+        return True
+
+    def _operands(self, expr: n.Expr) -> list[Value]:
+        if isinstance(expr, n.Arith):
+            return self._operands(expr.left) + self._operands(expr.right)
+        return [self.value(expr)]
+
+    def _home(self, span: Span) -> str:
+        """The record type a computed amount is worked out on: the record a subject-level rule checks."""
+        source = self.rule.rule.check.source
+        if self.rule.level != "subject" or source.form not in ("each", "first", "last"):
+            raise Unsupported("a computed amount is worked out on the record a subject-level rule checks", span,
+                              "check the rule for each, first or last record of a type")
+        return source.event
+
+    def _builder(self, span: Span, plain: bool = False) -> AmountBuilder:
+        return AmountBuilder(self.value, self.rule.anchors, self._home(span),
+                             self.decls.params, lambda span: text_of(self.source_lines, span), plain)
+
+    def _amount(self, expr: n.Arith) -> Value:
+        term, unit = self._builder(expr.span).build(expr)
+        label = text_of(self.source_lines, expr.span) or "the amount computed"
+        return amount_value(Amount(term, unit, label), expr.span)
+
+    def _formula(self, decl: n.FormulaDecl, span: Span) -> Value:
+        """A formula read by a rule: its body typed in the rule's scope, in the unit it declares."""
+        term, unit = self._builder(span, plain=decl.empirical is not None).build(decl.body)
+        if decl.empirical is None and unit != decl.unit:
+            factor = amount_conversion(unit, decl.unit)
+            if factor is None:
+                kinds = amount_kind(unit) if unit is not None else "a plain number"
+                raise Unsupported(f"unit mismatch: formula {decl.name} gives {unit or 'a plain number'}, but is declared "
+                                  f"in {decl.unit} ({unit or 'it'} is {kinds}, {decl.unit} "
+                                  f"{dimensioned(decl.unit).describe()})", decl.body.span,
+                                  "write the formula in units that give its own, or state `empirical \"why\"` if "
+                                  "its constants carry units")
+            term = scale(term, factor)
+        return amount_value(Amount(term, decl.unit, decl.name, decl.name), span)
+
+    def _settled(self, leaf: TypedLeaf) -> TypedLeaf:
+        """Each computed amount of a typed leaf given its fact field, in the unit it is compared in."""
+        fields = {TypedCompare: ("left", "right"), TypedRange: ("subject", "low", "high"), TypedFlag: ("value",),
+                  TypedMember: ("subject",)}[type(leaf)]
+        values = [getattr(leaf, name) for name in fields]
+        if not any(v.amount is not None for v in values):
+            return leaf
+        event = self._home(leaf.span)
+        return replace(leaf, **{name: settle(v, event, self.registry) for name, v in zip(fields, values)})
 
     def _elapsed(self, expr: n.Elapsed) -> Value:
         start, end = self.value(expr.start), self.value(expr.end)
@@ -103,6 +178,8 @@ class _RuleChecker:
         left, right = self.value(expr.left), self.value(expr.right)
         if expr.op == "*":
             return _multiply(left, right, expr.span)
+        if expr.op == "/":
+            return _divide(left, right, expr.span)
         sign = 1 if expr.op == "+" else -1
         if left.type == "datetime" and right.type == "duration":
             if right.months:
@@ -139,6 +216,9 @@ class _RuleChecker:
             return TypedFlag(value, None, cond.span)
         if isinstance(cond, n.Known):
             value = self.value(cond.subject)
+            if value.amount is not None:
+                raise Unsupported("a computed amount is known when each value it reads is", cond.span,
+                                  "ask whether those values are known")
             if not value.is_ref:
                 raise Unsupported("only a field can be known or missing", cond.span)
             if not value.optional and not value.guard:
@@ -182,6 +262,8 @@ class _RuleChecker:
         if width.type == "percent":
             if cond.relation != "of":
                 raise Unsupported("a percentage tolerance reads 'within P % of VALUE'", cond.span)
+            if anchor.amount is not None:
+                return _percent_of_amount(subject, width, anchor, cond)
             if anchor.type != "number" or anchor.is_ref:
                 raise Unsupported("a percentage tolerance needs a constant or table value", cond.anchor.span)
             fraction = width.const / Decimal(100)  # type: ignore[operator]
@@ -195,6 +277,8 @@ class _RuleChecker:
                 high = replace(anchor, const=anchor.const * (1 + fraction))  # type: ignore[operator]
             return _range(subject, low, high, cond.span)
         if width.type == "number" and not width.is_ref and cond.relation == "of":
+            if anchor.amount is not None:
+                return _width_around_amount(subject, width, anchor, cond)
             if anchor.type != "number" or anchor.is_ref or anchor.lookup:
                 raise Unsupported("an absolute tolerance needs a constant value", cond.anchor.span)
             anchor = same_units(subject, anchor, cond.anchor.span)[1]  # amounts as written, before the bounds
@@ -219,6 +303,10 @@ def same_units(left: Value, right: Value, span: Span) -> tuple[Value, Value]:
     against a field in mg/dL is 150 mg/dL); units of different kinds are an error naming both."""
     if left.type != "number" or right.type != "number" or left.unit == right.unit or None in (left.unit, right.unit):
         return left, right
+    if left.amount is not None or right.amount is not None:
+        left, right = same_amount_units(left, right, span)
+        if left.unit == right.unit:
+            return left, right
     table = next((v for v in (left, right) if v.lookup is not None), None)
     if table is not None and table.lookup is not None and \
             dimensioned(left.unit or "").kinds == dimensioned(right.unit or "").kinds:
@@ -262,10 +350,7 @@ def check_comparison(left: Value, op: str, right: Value, span: Span) -> None:
         if right.type == "elapsed":
             left, right, op = right, left, FLIP[op]
         unit = left.unit or "years"
-        if unit in ("hours", "minutes"):
-            if right.type != "number" or right.is_ref:
-                raise Unsupported(f"compare {unit} with a number of {unit}", right.span)
-        elif right.type not in ("duration", "number") or right.is_ref:
+        if right.type not in ("duration", "number") or right.is_ref:
             raise Unsupported(f"compare {unit} with a number of {unit}", right.span)
         elapsed_amount(right, unit)
         return
@@ -303,11 +388,18 @@ def check_comparison(left: Value, op: str, right: Value, span: Span) -> None:
 
 
 def elapsed_amount(value: Value, unit: str) -> int:
-    """The whole number of `unit`s an elapsed time is compared with."""
+    """The whole number of `unit`s an elapsed time is compared with (`60 minutes`, `1 hour` or `60`)."""
     if value.type == "number":
         if value.unit is not None or value.const != value.const.to_integral_value():  # type: ignore[union-attr]
             raise Unsupported(f"compare {unit} with a whole number of {unit}", value.span)
         return int(value.const)  # type: ignore[arg-type]
+    if unit in ("hours", "minutes"):
+        seconds = value.seconds + value.days * SECONDS_PER_DAY
+        step = 3600 if unit == "hours" else 60
+        if value.months or seconds % step:
+            raise Unsupported(f"compare {unit} with a whole number of {unit}", value.span,
+                              f"write a whole number of {unit}, e.g. `2 {unit}`")
+        return seconds // step
     if unit in ("years", "months"):
         if value.days:
             raise Unsupported(f"cannot compare {unit} with days or weeks", value.span)
@@ -332,6 +424,48 @@ def _range(subject: Value, low: Value, high: Value, span: Span) -> TypedRange:
     check_comparison(subject, ">=", low, span)
     check_comparison(subject, "<=", high, span)
     return TypedRange(subject, low, high, span)
+
+
+def _percent_of_amount(subject: Value, width: Value, anchor: Value, cond: n.Within) -> TypedRange:
+    """`dose within 10 % of 10 mg/kg * weight`: bounds that are exact fractions of the computed amount."""
+    if subject.type != "number" or not subject.is_ref:
+        raise Unsupported(f"a tolerance around a computed amount is for a field, not {describe(subject)}", cond.span)
+    percent = Fraction(Decimal(width.const))  # type: ignore[arg-type]
+    if not 0 <= percent <= 100:
+        raise Unsupported("a percentage tolerance around a computed amount is from 0 % to 100 %", cond.width.span)
+    anchor = same_units(subject, anchor, cond.anchor.span)[1]
+    low, high = 1 - percent / 100, 1 + percent / 100
+    return _range(subject, replace(anchor, ratio=(low.numerator, low.denominator)),
+                  replace(anchor, ratio=(high.numerator, high.denominator)), cond.span)
+
+
+def _width_around_amount(subject: Value, width: Value, anchor: Value, cond: n.Within) -> TypedRange:
+    """`dose within 5 mg of 10 mg/kg * weight`: the computed amount plus and minus a written amount."""
+    anchor = same_units(subject, anchor, cond.anchor.span)[1]
+    if width.unit != anchor.unit:
+        converted = in_unit(width, anchor.unit, cond.width.span) if anchor.unit and width.unit else None
+        if converted is None:
+            raise Unsupported(f"unit mismatch: a tolerance in {width.unit or 'a plain number'} around an amount in "
+                              f"{anchor.unit or 'a plain number'}", cond.width.span,
+                              f"write the tolerance in {anchor.unit}" if anchor.unit else None)
+        width = converted
+    amount = Decimal(width.const)  # type: ignore[arg-type]
+    if amount < 0:
+        raise Unsupported("a tolerance is a positive amount", cond.width.span)
+    return _range(subject, replace(anchor, plus=-amount), replace(anchor, plus=amount), cond.span)
+
+
+def _divide(left: Value, right: Value, span: Span) -> Value:
+    """`10 mg / 4` of two constants: worked out when the quotient has an exact decimal."""
+    if left.type != "number" or right.type != "number" or left.is_ref or right.is_ref or right.unit is not None \
+            or left.lookup is not None or right.lookup is not None:
+        raise Unsupported(f"cannot divide {describe(left)} by {describe(right)}", span)
+    if right.const == 0:
+        raise Unsupported("division by zero", span)
+    quotient = exact_decimal(Fraction(Decimal(left.const)) / Fraction(Decimal(right.const)))  # type: ignore[arg-type]
+    if quotient is None:
+        raise Unsupported("this quotient has no exact decimal value", span, "write the amount as a decimal")
+    return Value("number", span, const=quotient, unit=left.unit)
 
 
 def _multiply(left: Value, right: Value, span: Span) -> Value:

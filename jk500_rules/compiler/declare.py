@@ -13,6 +13,8 @@ from . import limits
 from .model import FIELD_TYPES, RESERVED_FIELDS, CriterionSpec, EventSpec, FieldSpec, Schedule
 from .operands import Unsupported, quantity_text, text_of
 from .schedules import compile_schedules
+from .units import known as known_unit
+from .state_decls import declare_states
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,14 @@ class Declarations:
     references: dict[str, n.ReferenceDecl] = field(default_factory=dict)
     site_zones: dict[str, str] = field(default_factory=dict)
     schedules: dict[str, Schedule] = field(default_factory=dict)
+    states: dict[str, n.StateDecl] = field(default_factory=dict)
+    formulas: dict[str, n.FormulaDecl] = field(default_factory=dict)
+
+    def decimal_attribute(self, name: str) -> bool:
+        """An attribute that is a decimal (a weight): read in amounts, never a group of subjects or a table key."""
+        event, fname = self.attributes.get(name, ("", ""))
+        spec = self.events[event].fields.get(fname) if event in self.events else None
+        return spec is not None and spec.type == "decimal"
 
     def unknown_event(self, name: str, span: Span) -> Unsupported:
         return Unsupported(f"unknown event type '{name}'", span, did_you_mean(name, self.events.keys()))
@@ -49,8 +59,37 @@ def declare(tree: n.Protocol, diagnostics: list[Diagnostic]) -> Declarations:
              **{name: "a subject attribute" for name in attributes}, **{name: "an event type" for name in events},
              **{name: "a group of event types" for name in groups}}
     schedules = compile_schedules(tree, events, params, frozenset(units), taken, diagnostics)
-    return Declarations(criteria, events, groups, attributes, params, frozenset(units), references,
-                        _site_zones(tree, diagnostics), schedules)
+    taken |= {name: "a schedule" for name in schedules}
+    states = declare_states(tree, events, attributes, references, taken, diagnostics)
+    taken |= {name: "a state" for name in states}
+    formulas = _formulas(tree, taken, frozenset(units), diagnostics)
+    decls = Declarations(criteria, events, groups, attributes, params, frozenset(units), references,
+                         _site_zones(tree, diagnostics), schedules, states, formulas)
+    for decl in tree.parameters:
+        if decl.key_attribute is not None and decls.decimal_attribute(decl.key_attribute):
+            diagnostics.append(Diagnostic(f"a table is looked up by an integer, text or boolean attribute; "
+                                          f"{decl.key_attribute} is decimal", decl.span))
+    return decls
+
+
+def _formulas(tree: n.Protocol, taken: dict[str, str], units: frozenset[str],
+              diagnostics: list[Diagnostic]) -> dict[str, n.FormulaDecl]:
+    """Named formulas: a name of their own and a unit the rules know."""
+    formulas: dict[str, n.FormulaDecl] = {}
+    for decl in tree.formulas:
+        if decl.name in formulas or decl.name in taken or reserved(decl.name) or decl.name == "subject":
+            what = "another formula" if decl.name in formulas else taken.get(decl.name)
+            diagnostics.append(Diagnostic(f"'{decl.name}' already names {what}" if what else
+                                          f"'{decl.name}' is reserved and cannot name a formula", decl.span,
+                                          "give the formula a name of its own"))
+            continue
+        if decl.unit not in units and not known_unit(decl.unit) or decl.unit == "%":
+            diagnostics.append(Diagnostic(f"unknown unit '{decl.unit}' for formula {decl.name}", decl.span,
+                                          "a formula's unit is one a field declares, or one of grams, litres, moles, "
+                                          "metres and times with their prefixes (mL/min, mg/dL)"))
+            continue
+        formulas[decl.name] = decl
+    return formulas
 
 
 def parameter_values(decls: Declarations, source_lines: list[str]) -> dict[str, object]:
@@ -196,8 +235,8 @@ def _attributes(tree: n.Protocol, events: dict[str, EventSpec],
             diagnostics.append(Diagnostic(f"event {decl.event} has no field '{decl.field}'", decl.source_span,
                                           did_you_mean(decl.field, fields)))
             continue
-        if spec.type not in ("integer", "text", "boolean"):
-            diagnostics.append(Diagnostic(f"a subject attribute must be an integer, text or boolean field; "
+        if spec.type not in ("integer", "decimal", "text", "boolean"):
+            diagnostics.append(Diagnostic(f"a subject attribute must be an integer, decimal, text or boolean field; "
                                           f"{decl.event}.{decl.field} is {spec.type}", decl.source_span))
         if reserved(decl.name):
             diagnostics.append(Diagnostic(f"'{decl.name}' is reserved and cannot name a subject attribute",

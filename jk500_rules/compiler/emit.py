@@ -179,6 +179,7 @@ class _Emitter:
             span=rule.span,
             mode=verdict.mode,
             level=resolved.level,
+            per_subject=resolved.level == "trial" and check.source.form in ("first", "last"),
             trigger_event=check.source.event,
             exists_event=verdict.exists_event,
             engine_rules=tuple(self.engine_rules.values()),
@@ -194,7 +195,7 @@ class _Emitter:
             excuses=tuple(e.event for e in check.excuses),
             due_text=text_of(source_lines, verdict.due.span) if verdict.due is not None else None,
             ties=tuple((p.alias, self._tie_policy(p.label), p.label) for p in resolved.anchors if p.kind == "$ref"),
-            reference_aliases=tuple((p.label, p.alias) for p in resolved.anchors if p.kind == "$ref"),
+            reference_aliases=tuple((p.label, p.alias) for p in resolved.anchors if p.kind in ("$ref", "$state")),
         )
 
     def _nothing_due(self, source: n.Source) -> str:

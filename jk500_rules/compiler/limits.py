@@ -11,6 +11,7 @@ from collections import Counter
 
 from ..errors import Diagnostic
 from ..language import nodes as n
+from .computed import ComputedAmount
 from .model import CompiledRule, EventSpec, FieldSpec, Finder
 
 ENGINE_MAX_PATTERNS = 16
@@ -148,21 +149,31 @@ def _joins(value: object) -> bool:
 
 
 def check_reference_width(tree: n.Protocol, events: dict[str, EventSpec], finders: tuple[Finder, ...],
-                          diagnostics: list[Diagnostic]) -> None:
+                          diagnostics: list[Diagnostic], computed: tuple[ComputedAmount, ...] = ()) -> None:
     """A reference without a filter gives each record it is anchored at two more properties (the day it
-    finds, and that day's last day for sessions with a partial date): the records must still fit."""
+    finds, and that day's last day for sessions with a partial date), and so does each amount computed on
+    it (its value, and whether it is known): the records must still fit."""
     added: dict[str, list[Finder]] = {}
     for finder in finders:
         if finder.near is not None:
             added.setdefault(finder.anchor_event, []).append(finder)
+    amounts: dict[str, int] = {}
+    for amount in computed:
+        amounts[amount.event] = amounts.get(amount.event, 0) + 1
+    for event in amounts:
+        added.setdefault(event, [])
     for event, nearing in added.items():
         fields = events[event].fields.values()
-        properties = FACT_BASE_PROPERTIES + sum(PROPERTIES_PER_FIELD.get(f.type, 2) for f in fields) + 2 * len(nearing)
+        properties = FACT_BASE_PROPERTIES + sum(PROPERTIES_PER_FIELD.get(f.type, 2) for f in fields) + \
+            2 * len(nearing) + 2 * amounts.get(event, 0)
         if properties > ENGINE_MAX_PROPERTIES:
             named = {r.name: r.span for r in tree.references}
             spans = [named[f.key] for f in nearing if f.key in named]
             span = spans[-1] if spans else next(e.span for e in tree.events if e.name == event)
+            what = " and ".join(part for part in (f"{len(nearing)} references anchored at {event}" if nearing else "",
+                                                  f"{amounts[event]} amounts computed on {event}" if event in amounts
+                                                  else "") if part)
             diagnostics.append(Diagnostic(
-                f"{len(nearing)} references anchored at {event} give its records {properties} properties, and "
-                f"durable-rules takes at most {ENGINE_MAX_PROPERTIES}", span,
-                f"anchor fewer references at {event}, or give {event} fewer fields"))
+                f"{what} give its records {properties} properties, and durable-rules takes at most "
+                f"{ENGINE_MAX_PROPERTIES}", span,
+                f"anchor fewer references at {event}, compute fewer amounts on it, or give {event} fewer fields"))

@@ -157,6 +157,13 @@ def _atoms(leaf: TypedLeaf, negate: bool) -> list[Atom]:
         atoms = [compare(leaf.subject, "!=" if different else "=", v, leaf.span) for v in leaf.values]
         return [functools.reduce(both, atoms)] if different else atoms
     subject, low, high = leaf.subject, leaf.low, leaf.high
+    if low.ratio is not None:
+        # A percentage of a computed amount below zero is never met: the sign is part of the range, and its
+        # negation one more alternative, so that `not` stays the exact complement.
+        sign = Atom((Test("t", low.field or "", "<" if negate else ">=", 0),), reads_of(low), (), leaf.span)
+        if negate:
+            return [compare(subject, "<", low, leaf.span), compare(subject, ">", high, leaf.span), sign]
+        return [both(both(compare(subject, ">=", low, leaf.span), compare(subject, "<=", high, leaf.span)), sign)]
     if negate:
         return [compare(subject, "<", low, leaf.span), compare(subject, ">", high, leaf.span)]
     return [both(compare(subject, ">=", low, leaf.span), compare(subject, "<=", high, leaf.span))]
@@ -203,6 +210,10 @@ def _compare_plain(left: Value, op: str, right: Value, span: Span) -> Atom:
 
 
 def _compare_numbers(left: Value, op: str, right: Value, span: Span) -> Atom:
+    if left.ratio is not None or left.plus is not None:
+        left, right, op = right, left, FLIP[op]
+    if right.ratio is not None or right.plus is not None:
+        return _compare_bound(left, op, right, span)
     if not left.is_ref:
         left, right, op = right, left, FLIP[op]
     if not left.is_ref:
@@ -215,6 +226,8 @@ def _compare_numbers(left: Value, op: str, right: Value, span: Span) -> Atom:
             raise Unsupported("a schedule window's count is compared only with a number or a parameter", span,
                               "a count may be a range when a date is known only in part, and the other field is "
                               "not: compare the count with a number")
+        if right.scale != left.scale and (left.amount is not None or right.amount is not None):
+            return _compare_amount_integer(left, op, right, span)
         if right.scale != left.scale:
             raise Unsupported("cannot compare a decimal field with an integer field", span)
         if left.factor != 1 or right.factor != 1 and right.alias != left.alias:
@@ -228,6 +241,50 @@ def _compare_numbers(left: Value, op: str, right: Value, span: Span) -> Atom:
         # Resolved per table key by the emit pass; carry the factor in `const`.
         return Atom((), reads, ((op, replace(right, scale=left.scale, alias=None), left),), span)
     return Atom((scaled_test(left, op, Decimal(right.const) * left.scale),), reads, (), span)  # type: ignore[arg-type]
+
+
+def _compare_amount_integer(left: Value, op: str, right: Value, span: Span) -> Atom:
+    """A computed amount (in millionths) against an integer field of the record checked: the field scaled up."""
+    if left.amount is None:
+        left, right, op = right, left, FLIP[op]
+    if right.alias != "t" or right.spread:
+        raise Unsupported("a computed amount is compared with a decimal field, or with an integer field of the "
+                          "record checked", span)
+    test = Test("t", left.field or "", op, other="t", other_field=right.field, factor=left.scale // right.scale)
+    return Atom((test,), reads_of(left, right), (), span)
+
+
+def _compare_bound(field_value: Value, op: str, bound: Value, span: Span) -> Atom:
+    """`field OP bound`, the bound a fraction of a computed amount (`* num / den`, rounded so that the integer
+    comparison is exact) or the amount plus a written amount."""
+    if not field_value.is_ref or field_value.spread:
+        raise Unsupported("a tolerance around a computed amount is for a field", span)
+    reads = reads_of(field_value, bound)
+    amount = bound.field or ""
+    if bound.plus is not None:
+        offset = bound.plus * bound.scale
+        if offset != offset.to_integral_value():
+            raise Unsupported("a tolerance around a computed amount has at most 6 decimal places", span)
+        whole = int(offset)
+        if field_value.scale == bound.scale:
+            test = Test(field_value.alias or "", field_value.field or "", op, other="t", other_field=amount,
+                        offset=whole)
+        elif field_value.alias == "t":  # field * 10^6 OP amount + offset  <=>  amount FLIP(OP) field * 10^6 - offset
+            test = Test("t", amount, FLIP[op], other="t", other_field=field_value.field,
+                        factor=bound.scale // field_value.scale, offset=-whole)
+        else:
+            raise Unsupported("a computed amount is compared with a decimal field, or with an integer field of the "
+                              "record checked", span)
+        return Atom((test,), reads, (), span)
+    assert bound.ratio is not None
+    num, den = bound.ratio
+    den *= bound.scale // field_value.scale
+    common = math.gcd(num, den)
+    num, den = num // common, den // common
+    rounding = "ceil" if op in (">=", "<") else "floor"
+    test = Test(field_value.alias or "", field_value.field or "", op, other="t", other_field=amount, factor=num,
+                divisor=den if den > 1 else 0, rounding=rounding if den > 1 else "")
+    return Atom((test,), reads, (), span)
 
 
 def compare_dates(left: Value, op: str, right: Value, span: Span) -> Atom:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from ..errors import Diagnostic, Span
 from ..language import nodes as n
+from .computed import ComputedAmount
 
 DECIMAL_PLACES = 6
 DECIMAL_SCALE = 10**DECIMAL_PLACES
@@ -59,13 +60,19 @@ class Test:
 
     factor: int = 1
     dated: bool = False  # compares two dates (or a count with a number): bounded by `_bounded` when a date may be partial
+    # `other * factor / divisor`, rounded up ("ceil") or down ("floor") to a whole number: a bound that is a
+    # fraction of a computed amount. Exact for an amount of at least zero (C's division truncates).
+    divisor: int = 0
+    rounding: str = ""
 
     def condition(self) -> dict:
         if self.other is None:
             value: object = self.const
         else:
             ref: dict = {"$m": self.other_field} if self.other == self.alias else {self.other: self.other_field}
-            if self.factor != 1:
+            if self.divisor > 1:
+                ref = _fraction_of(ref, self.factor, self.divisor, self.rounding)
+            elif self.factor != 1:
                 ref = {"$mul": {"$l": ref, "$r": self.factor}}
             if self.offset > 0:
                 value = {"$add": {"$l": ref, "$r": self.offset}}
@@ -76,6 +83,17 @@ class Test:
         if self.op == "=":
             return {self.field: value}
         return {OPS[self.op]: {self.field: value}}
+
+
+def _fraction_of(ref: dict, num: int, den: int, rounding: str) -> dict:
+    """ceil or floor of `ref * num / den` in integers that never overflow past the bound itself:
+    with ref = q * den + r, it is q * num + (r * num [+ den - 1]) / den."""
+    q = {"$div": {"$l": ref, "$r": den}}
+    r = {"$sub": {"$l": ref, "$r": {"$mul": {"$l": q, "$r": den}}}}
+    part: dict = {"$mul": {"$l": r, "$r": num}}
+    if rounding == "ceil":
+        part = {"$add": {"$l": part, "$r": den - 1}}
+    return {"$add": {"$l": {"$mul": {"$l": q, "$r": num}}, "$r": {"$div": {"$l": part, "$r": den}}}}
 
 
 @dataclass(frozen=True)
@@ -171,6 +189,9 @@ class CompiledRule:
     ties: tuple[tuple[str, str, str], ...] = ()
     # Message placeholders that name a reference (`{baseline_anc.result}`): the reference's alias.
     reference_aliases: tuple[tuple[str, str], ...] = ()
+    # Checked for a subject's first or last record, but judged with the trial (it reads a trial state):
+    # each finding names the subject whose record it is.
+    per_subject: bool = False
 
 
 # The flags of a reference's fact that say a record was found, and that whether one was could be told
@@ -206,6 +227,47 @@ class Finder:
     near_interval_rules: tuple[EngineRule, ...] = ()
 
 
+STATE_PREFIX = "state "  # the `refname` of a trial state's facts: `state enrolment_pause`
+STATE_ALIAS = "state_"  # the alias of a trial state's pattern in a rule: `state_enrolment_pause`
+
+
+@dataclass(frozen=True)
+class TrialState:
+    """A trial-level state: started on the `ordinal`th date among the subjects' marks, ended at a trial record.
+
+    The marks are each subject's first or last record of a type (`mark` = (which, event)) or the record a
+    reference finds (`mark` = ("reference", name)); `among` = (how many, which, event) counts only the first
+    subjects by a record of theirs; `per` keeps one state per group of a subject attribute. The end is the first (or last) trial record of `end_event` dated on or after the
+    start that `end_rule` matches (every such record, without one).
+    """
+
+    name: str
+    label: str
+    ordinal: int
+    mark: tuple[str, str]
+    per: str | None = None
+    among: tuple[int, str, str] | None = None
+    end: tuple[str, str] | None = None  # (which, event)
+    end_rule: CompiledRule | None = None
+
+    @property
+    def attribute(self) -> str:
+        return self.per or ""
+
+    def mark_keys(self) -> list[tuple[str, str, str]]:
+        """The subjects' marks this state counts (a reference's are added after its finder ran)."""
+        keys = [] if self.mark[0] == "reference" else [(self.mark[1], self.mark[0], self.attribute)]
+        if self.among is not None:
+            keys.append((self.among[2], self.among[1], self.attribute))
+        return keys
+
+
+def reference_mark(name: str, attribute: str, undecided: int = 0) -> tuple[str, str, str]:
+    """The key of a subject's mark for the record a reference finds, or for a reference undecided (and why:
+    the `undecided` cause of its fact)."""
+    return (f"reference {name}", f"undecided-{undecided}" if undecided else "found", attribute)
+
+
 @dataclass(frozen=True)
 class FactPlan:
     """Which facts the audit must build: depends on the rules' structure, never on their thresholds.
@@ -225,6 +287,12 @@ class FactPlan:
     # Per ranked key, the highest rank a rule names (`the 3rd subject's ...`): ranks past it make no fact,
     # so the trial session holds a few facts per group, not one per subject.
     rank_depth: tuple[tuple[tuple[str, str, str], int], ...] = ()
+    # Marks kept for every subject: what trial states count, and the records per-subject rules judged with
+    # the trial are checked for ((event, which, "")); and the references whose record is a state's mark.
+    state_marks: frozenset[tuple[str, str, str]] = frozenset()
+    state_references: frozenset[tuple[str, str]] = frozenset()  # (reference, attribute)
+    # The amounts worked out on each record of a type, from its data and the formula alone (computed.py).
+    computed: tuple[ComputedAmount, ...] = ()
 
     def depth(self, key: tuple[str, str, str]) -> int:
         return dict(self.rank_depth)[key]
@@ -340,6 +408,7 @@ class CompiledProtocol:
     sha256: str = field(default="", compare=False, repr=False)  # of the bytes `source` was read from, if a file
     finders: tuple[Finder, ...] = ()  # the references the rules read, found before the rules are fed
     site_zones: dict[str, str] = field(default_factory=dict)  # `site "01" zone "Europe/Berlin"`
+    states: tuple[TrialState, ...] = ()  # the trial states the rules read, computed before the trial's rules
 
     def finder_rules(self, partial: bool, narrow: bool) -> list[tuple[Finder, EngineRule]]:
         """The rules that find references, for full dates or (partial) over date intervals; `narrow`: the
@@ -369,6 +438,8 @@ def _place(patterns: tuple[Pattern, ...], tests: tuple[Test, ...]) -> tuple[Test
     placed = []
     for t in tests:
         if t.other is not None and t.other != t.alias and order[t.other] > order[t.alias]:
+            # A scaled bound (factor, divisor) cannot be turned round; the lowering never builds one that must be.
+            assert t.factor == 1 and t.divisor == 0, t
             t = Test(t.other, t.other_field or "", FLIP[t.op], other=t.alias, other_field=t.field, offset=-t.offset)
         placed.append(t)
     return tuple(placed)

@@ -33,6 +33,11 @@ class Value:
     lookup: tuple[str, Value] | None = None  # (table name, key value)
     # A field of a record that may not exist (a reference): the flag, besides the field's own, that says it does.
     guard: str | None = None
+    # A computed amount (arithmetic.Amount) being typed; once settled, `field` names its fact field (`amount__1`).
+    amount: object | None = None
+    ratio: tuple[int, int] | None = None  # a bound that is num/den of a computed amount (`within 10 % of ...`)
+    plus: Decimal | None = None  # a bound that is a computed amount plus this (`within 5 mg of ...`)
+    formula: str | None = None  # a formula's name, until the check pass types its body
 
     @property
     def is_ref(self) -> bool:

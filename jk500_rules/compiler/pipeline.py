@@ -21,6 +21,7 @@ from .lower import Lowered, lower
 from .model import Choice, CompiledProtocol, CompiledRule, ProtocolVersion
 from .plan import plan_facts
 from .resolve import Resolved, resolve
+from .states import compile_states
 from .versions import version_trees
 
 
@@ -33,6 +34,7 @@ class Build:
     lowered: Lowered
     protocol: CompiledProtocol
     found: Found  # the references' finders
+    state_params: frozenset[str] = frozenset()  # the parameters trial states read
 
 
 def compile_protocol(tree: n.Protocol, filename: str, source: str) -> CompiledProtocol:
@@ -50,7 +52,8 @@ def compile_protocol(tree: n.Protocol, filename: str, source: str) -> CompiledPr
         build = compile_version(version_tree, filename, source, found)
         compiled.append((name, effective, build.protocol))
         diagnostics += [d for d in found if d not in diagnostics]
-        used |= build.resolved.used_params | build.found.used_params
+        used |= build.resolved.used_params | build.found.used_params | build.state_params
+        used |= {f"state {s.name}" for s in build.protocol.states}
         used |= {f"reference {f.key}" for f in build.protocol.finders}
     diagnostics += _unused(tree, used)
     if any(d.severity == "error" for d in diagnostics):
@@ -69,7 +72,7 @@ def compile_version(tree: n.Protocol, filename: str, source: str, diagnostics: l
     source_lines = source.splitlines()
     decls = declare(tree, diagnostics)
     resolved = resolve(tree, decls, source_lines, diagnostics)
-    checked = check(resolved, diagnostics)
+    checked = check(resolved, diagnostics, source_lines)
     lowered = lower(checked, diagnostics)
     rules: list[CompiledRule] = []
     for rule in lowered.rules:
@@ -78,8 +81,12 @@ def compile_version(tree: n.Protocol, filename: str, source: str, diagnostics: l
             rules.append(compiled)
     limits.check_ruleset(tree, rules, diagnostics)
     reads = frozenset(read for rule in checked.rules for read in rule.resolved.reads)
+    states_read = {read[1] for read in reads if read[0] == "state"}
+    # A reference a state counts is found like one a rule reads.
+    reads |= {("reference", decls.states[name].mark) for name in states_read if decls.states[name].mark_which is None}
     found = compile_finders(tree, decls, reads, source_lines, diagnostics)
-    limits.check_reference_width(tree, decls.events, found.finders, diagnostics)
+    states = compile_states(tree, decls, states_read, source_lines, diagnostics)
+    limits.check_reference_width(tree, decls.events, found.finders, diagnostics, checked.computed)
     header = tree.header
     protocol = CompiledProtocol(
         name=header.name if header else "",
@@ -89,7 +96,7 @@ def compile_version(tree: n.Protocol, filename: str, source: str, diagnostics: l
         subject_attributes=decls.attributes,
         parameters=parameter_values(decls, source_lines),
         rules=tuple(rules),
-        plan=plan_facts([r.resolved for r in checked.rules] + found.rules, decls),
+        plan=plan_facts([r.resolved for r in checked.rules] + found.rules, decls, checked.computed),
         criteria=decls.criteria,
         choices=tuple(
             [Choice(f"parameter {p.name}", p.span.line, p.choice) for p in tree.parameters if p.choice]
@@ -101,8 +108,9 @@ def compile_version(tree: n.Protocol, filename: str, source: str, diagnostics: l
         source="\n".join(source_lines),
         finders=found.finders,
         site_zones=decls.site_zones,
+        states=states.states,
     )
-    return Build(resolved, checked, lowered, protocol, found)
+    return Build(resolved, checked, lowered, protocol, found, states.used_params)
 
 
 def _empty_means_choices(tree: n.Protocol) -> list[Choice]:
@@ -126,6 +134,10 @@ def _unused(tree: n.Protocol, used: set[str]) -> list[Diagnostic]:
                         severity="warning") for r in tree.references if f"reference {r.name}" not in used]
     found += [Diagnostic(f"schedule {s.name} is never used", s.span, "count per it or read its visits in a rule, "
                          "or delete it", severity="warning") for s in tree.schedules if f"schedule {s.name}" not in used]
+    found += [Diagnostic(f"state {s.name} is never used", s.span, "read its start or end in a rule, or delete it",
+                         severity="warning") for s in tree.states if f"state {s.name}" not in used]
+    found += [Diagnostic(f"formula {f.name} is never used", f.span, "read it in a rule, or delete it",
+                         severity="warning") for f in tree.formulas if f"formula {f.name}" not in used]
     declared: dict[str, n.ParamDecl] = {}
     for param in tree.parameters + tuple(p for a in tree.amendments for p in a.parameters):
         declared.setdefault(param.name, param)

@@ -7,14 +7,15 @@ from dataclasses import dataclass, field, replace
 from ..errors import Span, did_you_mean
 from ..language import nodes as n
 from .declare import Declarations
-from .model import DECIMAL_SCALE, FOUND, VISIT_PREFIX, FieldSpec, Pattern, Schedule, Test, Window
+from .model import DECIMAL_SCALE, FOUND, STATE_ALIAS, STATE_PREFIX, VISIT_PREFIX, FieldSpec, Pattern, Schedule, Test, Window
 from .operands import Unsupported, Value, typed_quantity
 
 # What a rule makes the audit build, recorded as names resolve and summed up by the plan pass:
 # ("event", name), ("group_read", group, first|last|all), ("count", event, period, week start),
 # ("group_first", event, which, attribute), ("rank", event, which, attribute, rank), ("window", Window),
 # ("subject",), ("reference", name), ("relative", previous|next, event, the event type checked),
-# ("visit_of", Window): each record of the window's event given its visit of a schedule.
+# ("visit_of", Window): each record of the window's event given its visit of a schedule; ("state", name): a
+# trial state; ("state_trigger", event, which): each subject's first (last) record of a type, in the trial session.
 Read = tuple
 
 
@@ -40,6 +41,7 @@ class References:
     anchors: dict[tuple, Pattern] = field(default_factory=dict)  # in order of first mention
     reads: set[Read] = field(default_factory=set)
     values: dict[n.Node, Value] = field(default_factory=dict)
+    open_formulas: set[str] = field(default_factory=set)  # formulas whose bodies are being bound
 
     def walk(self, expr: n.Expr) -> None:
         """Bind every name in an expression (raises Unsupported at the first that does not resolve)."""
@@ -61,6 +63,8 @@ class References:
             self.values[expr] = anchor_value(self, expr)
         elif isinstance(expr, n.RankedRef):
             self.values[expr] = ranked_value(self, expr)
+        elif isinstance(expr, n.GroupStateRef):
+            self.values[expr] = group_state_value(self, expr)
         elif isinstance(expr, n.RelativeRef):
             self.values[expr] = relative_value(self, expr)
         elif isinstance(expr, n.NameRef):
@@ -102,6 +106,8 @@ class References:
                 return reference_value(self, decls.references[record], ref.field, ref.span)
             if record in decls.schedules:
                 return schedule_value(self, record, ref.field, ref.span)
+            if record in decls.states:
+                return state_value(self, record, ref.field, ref.span)
             known = [scope.trigger.event] + ([scope.exists_event] if scope.in_exists and scope.exists_event else [])
             raise Unsupported(f"'{record}' is not a record this rule can read", ref.span,
                               did_you_mean(record, known) or f"this rule reads {', '.join(known)}")
@@ -125,17 +131,41 @@ class References:
             return reference_value(self, decls.references[name], None, ref.span)
         if name in decls.schedules:
             return schedule_value(self, name, None, ref.span)
+        if name in decls.states:
+            return state_value(self, name, None, ref.span)
+        if name in decls.formulas:
+            return self._formula(decls.formulas[name], ref.span)
         if name in decls.params:
             self.used_params.add(name)
             decl = decls.params[name]
             if decl.value is None:
                 raise Unsupported(f"{name} is a table; look it up with {name}[{decl.key_attribute}]", ref.span)
             return replace(typed_quantity(decl.value, decls.units), span=ref.span)
-        choices = set(self.trigger_fields()) | set(decls.attributes) | set(decls.params) | set(decls.references)
+        choices = set(self.trigger_fields()) | set(decls.attributes) | set(decls.params) | set(decls.references) | \
+            set(decls.formulas)
         if scope.in_exists and scope.exists_event:
             choices |= set(decls.events[scope.exists_event].fields)
         raise Unsupported(f"unknown name '{name}'", ref.span,
                           did_you_mean(name, choices) or "declare it as a field, subject attribute or parameter")
+
+    def _formula(self, decl: n.FormulaDecl, span: Span) -> Value:
+        """A formula read by a rule: its body's names bound in the rule's scope, as if it were a field of the
+        record checked (a formula in `a X where ...` still reads the record checked, not X)."""
+        _refuse_in_finder(self, decl.name, span)
+        if decl.name in self.open_formulas:
+            raise Unsupported(f"formula {decl.name} reads itself", span, "a formula cannot read its own value")
+        scope = self.scope
+        saved = scope.in_exists
+        scope.in_exists = False
+        self.open_formulas.add(decl.name)
+        try:
+            self.walk(decl.body)
+        finally:
+            scope.in_exists = saved
+            self.open_formulas.discard(decl.name)
+        self.used_params.add(f"formula {decl.name}")
+        self.reads.add(("formula", decl.name))
+        return Value("number", span, formula=decl.name)
 
     def _refuse_member_field(self, group: str, name: str, span: Span) -> None:
         """A field of some members of a group of several types: the group's records do not carry it."""
@@ -343,6 +373,58 @@ def schedule_value(refs: References, name: str, fname: str | None, span: Span) -
     identity = (Test(alias, "refname", "=", visit_key(window)), Test(alias, "of", "=", other="t", other_field="ref"))
     refs.anchors.setdefault(("reference", alias), Pattern(alias, "$ref", identity, name))
     return Value(VISIT_FIELDS[field_name], span, alias=alias, field=field_name, guard=FOUND)
+
+
+def state_value(refs: References, name: str, fname: str | None, span: Span) -> Value:
+    """`enrolment_pause.start`: a field of a trial state; a state that never started has no fact, so every
+    condition on it is false (no pause: no first dose given during one)."""
+    decl = refs.decls.states[name]
+    _refuse_in_finder(refs, name, span)
+    if decl.per is not None:
+        raise Unsupported(f"{name} is kept per {decl.per}", span,
+                          f"write `{name}.{fname or 'start'} for the same {decl.per}` (or `the previous`) in a rule "
+                          f"checked for the first record of each {decl.per}")
+    alias = f"{STATE_ALIAS}{name}"
+    return _state(refs, name, fname, span, alias, (Test(alias, "refname", "=", STATE_PREFIX + name),))
+
+
+def group_state_value(refs: References, ref: n.GroupStateRef) -> Value:
+    """`cohort_done.start for the previous dose_group`: the state of the group checked, or of the one before."""
+    decl = refs.decls.states.get(ref.state)
+    if decl is None:
+        raise Unsupported(f"unknown state '{ref.state}'", ref.span, did_you_mean(ref.state, refs.decls.states))
+    source = refs.scope.trigger
+    if decl.per != ref.attribute:
+        raise Unsupported(f"{ref.state} is " + (f"kept per {decl.per}" if decl.per else "one state for the whole trial"),
+                          ref.attribute_span, f"write `{ref.state}.{ref.field}`" if decl.per is None else None)
+    if not source.form.startswith("group_") or source.attribute != ref.attribute:
+        raise Unsupported(f"'{ref.state}.{ref.field} for the {ref.relation} {ref.attribute}' needs a rule checked per "
+                          f"{ref.attribute} group", ref.span, f"check it 'for first <event> of each {ref.attribute}'")
+    if ref.relation == "previous":
+        event, fname = refs.decls.attributes[ref.attribute]
+        if refs.decls.events[event].fields[fname].type != "integer":
+            raise Unsupported(f"'the previous {ref.attribute}' needs whole-number groups; "
+                              f"{event}.{fname} is {refs.decls.events[event].fields[fname].type}", ref.span)
+    alias = f"{STATE_ALIAS}{ref.state}_{ref.relation}"
+    identity = (Test(alias, "refname", "=", STATE_PREFIX + ref.state),
+                Test(alias, "group", "=", other="t", other_field="group", offset=-1 if ref.relation == "previous" else 0))
+    return _state(refs, ref.state, ref.field, ref.span, alias, identity)
+
+
+def _state(refs: References, name: str, fname: str | None, span: Span, alias: str, identity: tuple[Test, ...]) -> Value:
+    if fname not in (None, "start", "end"):
+        raise Unsupported(f"a state has a start and an end, not '{fname}'", span,
+                          did_you_mean(fname or "", ("start", "end")) or f"read {name}.start or {name}.end")
+    if refs.scope.level != "trial":
+        source = refs.scope.trigger
+        raise Unsupported(f"{name} is a trial state; this rule checks {_checked_words(source)}", span,
+                          "a rule reading a trial state is checked for a subject's first or last record of a type, "
+                          "or for a trial event or a group's first record")
+    refs.reads.add(("state", name))
+    refs.anchors.setdefault(("state", alias), Pattern(alias, "$state", identity, name))
+    if fname == "end":
+        return Value("date", span, alias=alias, field="end", optional=True, guard=FOUND)
+    return Value("date", span, alias=alias, field="start", guard=FOUND)
 
 
 def visit_key(window: Window) -> str:

@@ -96,6 +96,12 @@ class _RuleResolver:
         if rule.id.startswith(FINDER_PREFIX):
             refs.scope.finding = rule.title
         trigger, refs.scope.level = resolve_trigger(source, refs)
+        if refs.scope.level == "subject" and self._reads_state(refs):
+            if source.form not in ("first", "last"):
+                raise Unsupported("a rule that reads a trial state is judged with the whole trial, once per subject",
+                                  source.span, f"check it for the subject's first or last {source.event}")
+            refs.scope.level = "trial"
+            refs.reads.add(("state_trigger", source.event, source.form))
         if source.event in self.decls.groups:
             refs.reads.add(("group_read", source.event, source.form if source.form in ("first", "last") else "all"))
         self._conditions(check.where, refs)
@@ -125,6 +131,19 @@ class _RuleResolver:
                             tuple(refs.anchors.values()), refs.values, frozenset(self.bound),
                             frozenset(refs.reads), complete)
 
+    def _reads_state(self, refs: References) -> bool:
+        """Whether a condition names a trial state: the rule is then judged with the trial (its records are
+        each subject's first or last record of the type checked)."""
+        check, states = self.rule.check, self.decls.states
+        conds = [check.where, check.verdict.cond, *(c.cond for c in (*check.needs, *check.excuses))]
+        fields = refs.trigger_fields()
+        for leaf in (leaf for cond in conds for leaf in leaves(cond)):
+            for expr in _operands(leaf):
+                for node in _names(expr):
+                    if node.name in states and (node.field is not None or node.name not in fields):
+                        return True
+        return False
+
     def _conditions(self, cond: n.Cond | None, refs: References) -> None:
         """Bind each leaf's names; a leaf with one that does not resolve is reported and left out."""
         for leaf in leaves(cond):
@@ -132,7 +151,8 @@ class _RuleResolver:
                 for expr in _operands(leaf):
                     refs.walk(expr)
             except Unsupported as exc:
-                self.diagnostics.append(exc.diagnostic)
+                if exc.diagnostic not in self.diagnostics:  # a formula's mistake, met by each rule reading it
+                    self.diagnostics.append(exc.diagnostic)
                 continue
             self.bound.add(leaf)
 
@@ -184,11 +204,13 @@ class _RuleResolver:
             read = {read[1] for read in refs.reads if read[0] == "reference"}
             relative = {f"{read[1]} {read[2]}": read[2] for read in refs.reads if read[0] == "relative"}
             visits = {read[1].schedule for read in refs.reads if read[0] == "visit_of"}
+            states = {read[1] for read in refs.reads if read[0] == "state"}
+            formulas = {read[1] for read in refs.reads if read[0] == "formula"}
             if len(parts) == 1:
                 if text not in refs.trigger_fields() and self._names_another_record(text, refs):
                     continue
                 ok = (text in self.decls.params or text in refs.trigger_fields() or text in read or text in relative
-                      or text in visits)
+                      or text in visits or (text in states and verdict.mode == "forbid") or text in formulas)
                 if text in self.decls.params:
                     self.used_params.add(text)
             elif len(parts) == 2:
@@ -199,6 +221,15 @@ class _RuleResolver:
                     ok = fname in self.decls.events[record].fields or fname == "date"
                 elif record in visits:
                     ok = fname in VISIT_FIELDS
+                elif record in states:
+                    ok = fname in ("start", "end") and verdict.mode == "forbid"
+                    if ok is False and fname in ("start", "end") and rule.message_span:
+                        self.diagnostics.append(Diagnostic(
+                            f"the message names '{{{text}}}', which a `require` rule's finding does not hold",
+                            rule.message_span, "a deviation of `require` is the absence of a match, so no state "
+                            "is in its evidence; quote the state's dates in a `forbid` rule, or name the state's "
+                            "label in the text"))
+                        continue
                 elif record in read or record in relative:
                     event = self.decls.references[record].event if record in read else relative[record]
                     ok = fname in self.decls.events[event].fields or fname == "date"
@@ -225,6 +256,19 @@ class _RuleResolver:
             self.diagnostics.append(exc.diagnostic)
             return True
         return False
+
+
+def _names(expr: n.Expr) -> list[n.NameRef]:
+    """The plain names in an expression (`x`, `record.field`)."""
+    if isinstance(expr, n.NameRef):
+        return [expr]
+    if isinstance(expr, n.Arith):
+        return _names(expr.left) + _names(expr.right)
+    if isinstance(expr, n.Elapsed):
+        return _names(expr.start) + _names(expr.end)
+    if isinstance(expr, n.Lookup):
+        return _names(expr.key)
+    return []
 
 
 def _operands(leaf: n.Cond) -> list[n.Expr]:

@@ -12,6 +12,7 @@ from typing import Any
 
 from ..language import nodes as n
 from .lower import LoweredRule
+from .computed import program_text
 from .model import CompiledProtocol, Pattern, Test
 from .operands import Atom, Conj, Value
 from .pipeline import Build, compile_version
@@ -50,7 +51,8 @@ def _resolved(build: Build, protocol: CompiledProtocol) -> dict[str, Any]:
 
 def _resolved_rule(rule: ResolvedRule, lines: list[str]) -> dict[str, Any]:
     records = [_record("trigger", rule.trigger)]
-    records += [_record("cut-off" if a.alias == "cutoff" else "reference" if a.kind == "$ref" else "anchor", a)
+    records += [_record("cut-off" if a.alias == "cutoff" else "reference" if a.kind == "$ref" else
+                        "state" if a.kind == "$state" else "anchor", a)
                 for a in rule.anchors]
     if rule.exists is not None:
         records.append(_record("sought", rule.exists))
@@ -89,7 +91,9 @@ def _record(role: str, pattern: Pattern) -> dict[str, Any]:
 def _operand(value: Value) -> dict[str, Any]:
     """A typed operand: the field it reads (with its offset) or the constant it stands for."""
     out: dict[str, Any] = {"type": value.type}
-    if value.is_ref:
+    if value.formula is not None:
+        out["formula"] = value.formula
+    elif value.is_ref:
         out["reads"] = f"{value.alias}.{value.field}"
         out["optional"] = value.optional
     else:
@@ -120,6 +124,9 @@ def _lowered(build: Build, protocol: CompiledProtocol) -> dict[str, Any]:
             "groups": [{"group": g, "members": list(m), "reads": sorted(r)} for g, m, r in plan.groups],
         },
     }
+    if plan.computed:  # worked out on each record of a type by the audit, from the data and the formula alone
+        out["plan"]["computed"] = [{"field": a.field, "on": a.event, "unit": a.unit, "amount": a.label,
+                                    "program": program_text(a.term)} for a in plan.computed]
     if protocol.finders:  # each reference, found by engine rules of its own before the rules are fed
         out["references"] = [{"name": f.key, "finds": f"{f.order} {f.event}", "anchor": f"{f.anchor_which} "
                               f"{f.anchor_event}", "engine_rules": [er.name for er in f.near_rules or f.rule.engine_rules]}
@@ -167,6 +174,8 @@ def _test(test: Test) -> str:
         right = json.dumps(test.const)
     else:
         right = f"{test.other}.{test.other_field}" + (f" * {test.factor}" if test.factor != 1 else "")
+        if test.divisor:
+            right = f"{test.rounding}({right} / {test.divisor})"
         if test.offset:
             right += f" {'+' if test.offset > 0 else '-'} {abs(test.offset)}"
     return f"{test.alias}.{test.field} {test.op} {right}" + (" (dates)" if test.dated else "")

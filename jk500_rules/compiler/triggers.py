@@ -44,6 +44,9 @@ def resolve_trigger(source: n.Source, refs: References) -> tuple[Pattern, str]:
     if attribute not in decls.attributes:
         raise Unsupported(f"unknown subject attribute '{attribute}'", source.span,
                           did_you_mean(attribute, decls.attributes.keys()))
+    if decls.decimal_attribute(attribute):
+        raise Unsupported(f"subjects are grouped by an integer, text or boolean attribute; {attribute} is decimal",
+                          source.span)
     refs.reads.add(("group_first", source.event, which, attribute))
     refs.use_subject()
     ident = (Test("t", "event", "=", source.event), Test("t", "which", "=", which),

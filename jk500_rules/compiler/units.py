@@ -64,7 +64,7 @@ class Dimensioned:
 
     def describe(self) -> str:
         """`a mass per volume`, `a number of cells per mass`: the unit's kind, for error messages."""
-        word = " times ".join(_kind_word(k) for k in self.above) or "a number"
+        word = " times ".join(_kind_word(k) for k in self.above) or "a number"  # a product: `a mass times a length`
         for kind in self.below:
             word += " per " + _kind_word(kind).removeprefix("a ").removeprefix("an ")
         return word
@@ -86,6 +86,72 @@ def dimensioned(unit: str) -> Dimensioned:
             if kind:
                 (above if index == 0 else below).append(kind)
     return Dimensioned(factor, tuple(above), tuple(below))
+
+
+def combine(left: str | None, right: str | None, divide: bool) -> str | None:
+    """The unit of a product (or a quotient): the units multiplied or divided, the same unit above and below
+    the line cancelled (`mg/kg` times `kg` is `mg`). None: a plain number. Other units of one kind above and
+    below (`mg/kg` times `g`) stay written; `amount_conversion` cancels their kinds when it compares."""
+    above_l, below_l = _pieces(left)
+    above_r, below_r = _pieces(right)
+    above = list(above_l + (below_r if divide else above_r))
+    below: list[str] = []
+    for piece in below_l + (above_r if divide else below_r):
+        if piece in above:
+            above.remove(piece)
+        else:
+            below.append(piece)
+    return unit_text(tuple(above), tuple(below))
+
+
+def amount_kind(unit: str) -> str:
+    """A computed amount's kind in words, a kind above and below its line cancelled: `kg.dL/mg` is a volume."""
+    a = dimensioned(unit)
+    above, below = _cancelled(a)
+    return Dimensioned(a.factor, above, below).describe()
+
+
+def _cancelled(a: Dimensioned) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """A unit's kinds above and below its line, each kind on both sides cancelled once."""
+    above, below = list(a.above), []
+    for kind in a.below:
+        if kind in above:
+            above.remove(kind)
+        else:
+            below.append(kind)
+    return tuple(above), tuple(below)
+
+
+def amount_conversion(amount: str | None, target: str | None) -> Fraction | None:
+    """The exact factor that turns a computed amount in `amount` into one in `target`; None if they do not
+    convert. A kind above and below the amount's line cancels here (`mg/kg` times `g` is a mass, `weight /
+    creatinine` in kg.dL/mg a volume), the target's never (a field in `mg/kg` stays a mass per mass)."""
+    if amount == target:
+        return Fraction(1)
+    if amount is None or target is None:
+        return None
+    exact = conversion(amount, target)
+    if exact is not None:
+        return exact
+    a, b = dimensioned(amount), dimensioned(target)
+    above, below = _cancelled(a)
+    if (tuple(sorted(above)), tuple(sorted(below))) != b.kinds:
+        return None
+    return a.factor / b.factor
+
+
+def unit_text(above: tuple[str, ...], below: tuple[str, ...]) -> str | None:
+    """Pieces above and below the line as a unit (`mL/min`, `kg.m/s`); `10^0/min` when nothing is above."""
+    if not above and not below:
+        return None
+    return "/".join([".".join(above) or "10^0", *below])
+
+
+def _pieces(unit: str | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    if unit is None:
+        return (), ()
+    parts = unit.split("/")
+    return tuple(parts[0].split(".")), tuple(piece for part in parts[1:] for piece in part.split("."))
 
 
 def conversion(source: str, target: str) -> Fraction | None:

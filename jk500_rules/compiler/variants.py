@@ -10,7 +10,8 @@ from ..errors import Span
 from ..language import nodes as n
 from . import limits
 from .lower import scaled_test
-from .model import DECIDED, FOUND, VISIT_PREFIX, Test
+from .computed import COMPUTED_MARK, COMPUTED_PREFIX
+from .model import DECIDED, FOUND, STATE_ALIAS, VISIT_PREFIX, Test
 from .operands import Atom, Conj, Unsupported
 
 
@@ -32,6 +33,13 @@ UNDECIDED_CAUSES = {1: "a record that may be it has an empty field the reference
                        "is only partly known"}
 
 
+# Why a trial state could not be told: a subject's mark undecided or a record that may end it.
+STATE_UNDECIDED_CAUSES = {1: "a record it depends on has an empty field its conditions read",
+                          2: "a date it depends on is only partly known",
+                          3: "a record it depends on has an empty field its conditions read, and a date it depends "
+                             "on is only partly known"}
+
+
 def _missing_reason(missing: tuple[tuple[str, str], ...], label: Callable[[str], str],
                     undecided: dict[str, int] | None = None) -> str:
     """`lab has no uln`; `lab has no p and no q`; `lab has no p; the subject's first infusion has no dose`;
@@ -42,9 +50,17 @@ def _missing_reason(missing: tuple[tuple[str, str], ...], label: Callable[[str],
         by_alias.setdefault(alias, []).append(fname)
     parts = []
     for alias, fields in by_alias.items():
+        amounts = [fname for fname in fields if fname.startswith(COMPUTED_PREFIX)]
+        if amounts:  # the audit says why, record by record (engine/computed_facts.py)
+            parts += [COMPUTED_MARK.format(field=fname) for fname in amounts]
+            fields = [fname for fname in fields if fname not in amounts]
+            if not fields:
+                continue
         if alias.startswith(VISIT_PREFIX):  # a record's visit of a schedule (engine/schedule_facts.py)
             parts.append(f"its visit of {label(alias)} cannot be told: {UNDECIDED_CAUSES[causes[alias]]}"
                          if alias in causes else f"it belongs to no visit of {label(alias)}")
+        elif alias in causes and alias.startswith(STATE_ALIAS):  # a trial state (engine/state_facts.py)
+            parts.append(f"{label(alias)} cannot be told: {STATE_UNDECIDED_CAUSES[causes[alias]]}")
         elif alias in causes:
             parts.append(f"{label(alias)} cannot be told: {UNDECIDED_CAUSES[causes[alias]]}")
         elif DECIDED in fields:
@@ -116,8 +132,10 @@ def unknown_variants(conj: Conj, params: dict[str, n.ParamDecl],
     The variant of a set asks what the rest of the conjunction still decides: it matches when no value
     that is known contradicts the check.
     """
-    # A field the rule itself tests with `is known` is a condition, not a gap in the data.
-    explicit = {(t.alias, t.field.removesuffix("__known")) for atom in conj if not atom.reads
+    # A field the rule itself tests with `is known` is a condition, not a gap in the data (a reference's
+    # or a state's still reads whether it could be told).
+    explicit = {(t.alias, t.field.removesuffix("__known")) for atom in conj
+                if all(fname == DECIDED for _, fname in atom.reads)
                 for t in atom.tests if t.field.endswith("__known") and t.const == 1}
     reads = sorted({r for atom in conj for r in atom.reads} - explicit)
     if len(reads) > limits.MAX_OPTIONAL_READS:

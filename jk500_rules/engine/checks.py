@@ -5,12 +5,14 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from ..compiler.computed import COMPUTED_MARK
 from ..compiler.model import CompiledProtocol, CompiledRule
 from ..dates import instant_text
 from ..inputs.records import Record
+from .computed_facts import unknown_amount
 from .facts import Evidence, Session
 from .results import Finding
 from .standings import STANDINGS, Standing
@@ -89,7 +91,7 @@ def judge_rule(rule: CompiledRule, matches: list[tuple[Any, dict[str, int]]], se
     forbidden record), not evaluable (a `needs` record is missing, or a field the check reads),
     deviation, or pending (a `judged from` date after the cut-off).
     """
-    m = _sort_matches(rule, matches)
+    m = _sort_matches(rule, _explained(matches, session, protocol))
     certain = m.triggers | set(m.hits)
     triggers = certain | set(m.possible_triggers)
     outcomes: list[tuple[str, str | None]] = []
@@ -147,6 +149,25 @@ def judge_rule(rule: CompiledRule, matches: list[tuple[Any, dict[str, int]]], se
         else:
             outcomes.append(("passed", None))
     return findings, _standing(rule, session, outcomes)
+
+
+def _explained(matches: list[tuple[Any, dict[str, int]]], session: Session,
+               protocol: CompiledProtocol) -> list[tuple[Any, dict[str, int]]]:
+    """Unknown matches whose reason marks a computed amount get why the audit could not work it out."""
+    if not protocol.plan.computed:
+        return matches
+    labels = {amount.field: amount.label for amount in protocol.plan.computed}
+    out = []
+    for er, refs in matches:
+        if er.role == "unknown" and er.reason and "[[" in er.reason:
+            reason = er.reason
+            for name, label in labels.items():
+                mark = COMPUTED_MARK.format(field=name)
+                if mark in reason:
+                    reason = reason.replace(mark, unknown_amount(session, refs["t"], name, label))
+            er = replace(er, reason=reason)
+        out.append((er, refs))
+    return out
 
 
 def _possible(rule: CompiledRule, refs: dict[str, int], session: Session, protocol: CompiledProtocol) -> Finding:
@@ -209,7 +230,10 @@ def _finding(rule: CompiledRule, status: str, refs: dict[str, int], session: Ses
     considered: tuple[Record, ...] = ()
     if status == "deviation" and rule.mode == "require" and rule.exists_event:
         considered = _considered(session, rule.exists_event)
-    return Finding(rule, session.subject, dated.display.get("date", ""), status, message, tuple(records), reason,
+    subject = session.subject
+    if rule.per_subject and evidence["t"].records:  # judged with the trial, for one subject's record
+        subject = evidence["t"].records[0].subject
+    return Finding(rule, subject, dated.display.get("date", ""), status, message, tuple(records), reason,
                    considered)
 
 

@@ -40,7 +40,7 @@ class Engines:
         self.kept = kept
         self._engines: dict[tuple[int, bool], _Entry] = {}
         # The engines that find references (compiler/finders.py): the protocol, held as in _Entry.
-        self._finders: dict[tuple[int, bool, bool], tuple[CompiledProtocol, Engine,
+        self._finders: dict[tuple[int, bool, Any], tuple[CompiledProtocol, Engine,
                                                            dict[str, tuple[Finder, Any]], frozenset[str]]] = {}
 
     def _entry(self, protocol: CompiledProtocol, partial: bool) -> _Entry:
@@ -96,6 +96,24 @@ class Engines:
         _, engine, names, kinds = self._finders[key]
         indexes = [i for i, fact in enumerate(session.facts) if fact["kind"] in kinds]
         matches = engine.feed(f"{session.name} (references)", [session.facts[i] for i in indexes])
+        return [(name, {alias: indexes[i] for alias, i in refs.items()}) for name, refs in matches], names
+
+    def state_ends(self, protocol: CompiledProtocol, session: Session) -> tuple[list[Match], dict[str, tuple[Any, Any]]]:
+        """The matches of the rules that find which trial records may end each state (compiler/states.py)."""
+        if not any(state.end_rule is not None for state in protocol.states):
+            return [], {}
+        key = (id(protocol), session.partial, "states")
+        if key not in self._finders:
+            while len(self._finders) >= self.kept:
+                self._finders.pop(next(iter(self._finders)))[1].close()
+            names = {er.name: (state, er) for state in protocol.states if state.end_rule is not None
+                     for er in (state.end_rule.interval_rules if session.partial else state.end_rule.engine_rules)}
+            kinds = frozenset(p.kind for _, er in names.values() for p in er.patterns)
+            self._finders[key] = (protocol, Engine({name: er.definition() for name, (_, er) in names.items()}),
+                                  names, kinds)  # type: ignore[assignment]
+        _, engine, names, kinds = self._finders[key]  # type: ignore[misc]
+        indexes = [i for i, fact in enumerate(session.facts) if fact["kind"] in kinds]
+        matches = engine.feed(f"{session.name} (states)", [session.facts[i] for i in indexes])
         return [(name, {alias: indexes[i] for alias, i in refs.items()}) for name, refs in matches], names
 
     def _part(self, entry: _Entry, kind: str) -> Engine:

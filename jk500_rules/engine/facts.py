@@ -37,6 +37,10 @@ class Session:
     partial: bool = False  # some record has a partial date: judged by the rules over date intervals
     # Per event type, its records in content order, once a `require a` deviation has listed them (checks.py).
     considered: dict[str, tuple[Record, ...]] = field(default_factory=dict)
+    # The trial session's states, started from the subjects' marks; their ends wait for the engine (judging.py).
+    states: list = field(default_factory=list)
+    # Why a record's computed amount is unknown, by (fact index, amount field) (computed_facts.py).
+    unknown_amounts: dict[tuple[int, str], str] = field(default_factory=dict)
 
     def add(self, fact: dict, evidence: Evidence) -> None:
         fact["ref"] = len(self.evidence)

@@ -13,6 +13,7 @@ from ..inputs.records import Record, Rejection
 from ..inputs.validation import validate
 from ..inputs.visit_logs import LogFile
 from .checks import judge_rule
+from .computed_facts import add_computed_facts
 from .engines import Engines
 from .facts import Session
 from .jobs import AuditJob, PartitionResult, SubjectOutcome
@@ -20,6 +21,7 @@ from .partition import Group
 from .reference_facts import add_nearest_days, add_reference_facts
 from .results import Finding
 from .standings import Standing
+from .state_facts import add_state_facts, reference_marks
 from .subject_facts import subject_marks, subject_session
 from .versions import Versions, job_protocol
 
@@ -93,6 +95,14 @@ def judge_subject(job: AuditJob, subject: str, records: list[Record], versions: 
         marks = subject_marks([r for r in in_time if r.event in trial_protocol.plan.read_events], trial_protocol)
     pending: Counter = Counter()
     findings, standings = judge_session(session, protocol, engines, pending)
+    if trial_protocol is protocol:
+        marks.update(reference_marks(session, protocol))
+    elif trial_protocol.plan.state_references:
+        # The trial's states count references of the version in force at the cut-off: found under it.
+        trial_records = [r for r in in_time if r.event in trial_protocol.plan.read_events]
+        other, _ = subject_session(subject, trial_records, trial_protocol, cutoff)
+        find_references(other, trial_protocol, engines)
+        marks.update(reference_marks(other, trial_protocol))
     return SubjectOutcome(subject, name, True, [_pack(f, name) for f in findings],
                           tuple((st.status, st.reason) for st in standings), marks, pending, len(used), not_used,
                           kept)
@@ -105,9 +115,11 @@ def judge_session(session: Session, protocol: CompiledProtocol, engines: Engines
     The references the rules read are found first, by engine rules of their own, and become facts.
     """
     if protocol.finders and session.subject is not None:
-        narrow = add_nearest_days(session, protocol)
-        found, finders = engines.find(protocol, session, narrow)
-        add_reference_facts(session, protocol, found, finders)
+        find_references(session, protocol, engines)
+    add_computed_facts(session, protocol)  # after the references: an amount may read a record one finds
+    if session.states:
+        ends, names = engines.state_ends(protocol, session)
+        add_state_facts(session, session.states, ends, names)
     matches, rules = engines.feed(protocol, session)
     by_rule: dict[str, list[tuple[Any, dict[str, int]]]] = defaultdict(list)
     for name, match in matches:
@@ -122,6 +134,13 @@ def judge_session(session: Session, protocol: CompiledProtocol, engines: Engines
             findings += judged
             standings.append(standing)
     return findings, standings
+
+
+def find_references(session: Session, protocol: CompiledProtocol, engines: Engines) -> None:
+    """The records a subject's references find, by engine rules of their own, added as facts."""
+    narrow = add_nearest_days(session, protocol)
+    found, finders = engines.find(protocol, session, narrow)
+    add_reference_facts(session, protocol, found, finders)
 
 
 def _pack(finding: Finding, version: str | None) -> Finding:

@@ -8,7 +8,7 @@ from collections import defaultdict
 from ..compiler.model import CompiledProtocol, EventSpec, FactPlan, Window
 from ..dates import encode, week_start
 from ..inputs.records import Record
-from .facts import Evidence, Marks, Session, cutoff_fact, mark_partial, record_display, record_fact
+from .facts import Evidence, Marks, Session, cutoff_fact, mark_partial, record_display, record_fact, scale_decimal
 from .schedule_facts import add_schedule_windows, add_visits_of, add_window, shift
 
 
@@ -50,7 +50,7 @@ def subject_session(subject: str, records: list[Record], protocol: CompiledProto
 def subject_marks(records: list[Record], protocol: CompiledProtocol) -> Marks:
     """A subject's marks under a protocol other than the one their own session was built under."""
     plan = protocol.plan
-    if not (plan.group_firsts or plan.ranks):
+    if not (plan.group_firsts or plan.ranks or plan.state_marks):
         return {}
     by_event = _ordered_by_event(records)
     for group, members, _ in plan.groups:
@@ -61,11 +61,13 @@ def subject_marks(records: list[Record], protocol: CompiledProtocol) -> Marks:
 
 def _marks(by_event: dict[str, list[Record]], attributes: dict[str, object], plan: FactPlan) -> Marks:
     marks: Marks = {}
-    for key in plan.group_firsts | plan.ranks:
+    for key in plan.group_firsts | plan.ranks | plan.state_marks:
         event, which, attribute = key
         items = by_event.get(event)
-        group = attributes.get(attribute)
-        if items and group is not None:
+        # A subject whose attribute is not recorded keeps its mark, group None: a trial state per group
+        # cannot be told without it (engine/state_facts.py); group facts and ranks leave it out.
+        group = attributes.get(attribute) if attribute else ""
+        if items:
             marks[key] = (group, items[0] if which == "first" else items[-1])
     return marks
 
@@ -91,7 +93,8 @@ def _attribute_values(by_event: dict[str, list[Record]],
             fact[name] = "" if spec.type == "text" else 0
             continue
         value = source.values.get(fname, spec.empty)
-        fact[name] = value if spec.type == "text" else int(value)  # type: ignore[call-overload]
+        fact[name] = value if spec.type == "text" else scale_decimal(value) if spec.type == "decimal" \
+            else int(value)  # type: ignore[call-overload, arg-type]
         values[name] = value
         if source not in sources:
             sources.append(source)

@@ -74,6 +74,9 @@ class MarkKeeper:
 
     def add(self, subject: str, marks: Marks) -> None:
         for key, (group, record) in marks.items():
+            if key in self.plan.state_marks or key[0].startswith("reference "):
+                self._marks[subject, key] = (group, record)  # a trial state counts every subject's
+                continue
             earliest, latest = self._keep(key)
             mark = (record.date, subject)
             kept = False

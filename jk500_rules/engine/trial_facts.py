@@ -10,6 +10,7 @@ from ..compiler.model import CompiledProtocol
 from ..dates import encode
 from ..inputs.records import Record
 from .facts import TRIAL_SESSION, Evidence, Marks, Session, cutoff_fact, mark_partial, record_display, record_fact
+from .state_facts import add_subject_triggers, state_starts
 from .subject_facts import subject_session
 
 
@@ -43,9 +44,11 @@ def trial_session(trial_records: list[Record], marks: dict[str, Marks], protocol
         _add_group_facts(trial, marks, *key)
     for key in sorted(plan.ranks):
         _add_rank_facts(trial, marks, plan.depth(key), *key)
+    partial = add_subject_triggers(trial, marks, protocol) if plan.state_marks else False
+    trial.states = state_starts(marks, protocol)
     fact, evidence = cutoff_fact(cutoff)
     trial.add(fact, evidence)
-    mark_partial(trial, any(r.upper for r in trial_records))
+    mark_partial(trial, partial or any(r.upper for r in trial_records))
     return trial
 
 
@@ -54,7 +57,7 @@ def _subject_marks(marks: dict[str, Marks], key: tuple[str, str, str]) -> dict[o
     groups: dict[object, list[tuple[dt.date, str, Record]]] = defaultdict(list)
     for subject, subject_marks_ in marks.items():
         mark = subject_marks_.get(key)
-        if mark is not None:
+        if mark is not None and mark[0] is not None:
             group, record = mark
             groups[group].append((record.date, subject, record))
     for items in groups.values():

@@ -125,6 +125,11 @@ class NounPhrases:
             return self._reference(ref.record, ref.name)
         if ref.kind == "visit":
             return self._visit(ref.record, ref.name, scope)
+        if ref.kind == "state":
+            return f"the {ref.name} of {human_name(ref.record)}"
+        if ref.kind == "formula":
+            decl = self.names.formulas[ref.name]
+            return f"the {decl.label[0].lower() + decl.label[1:]} ({ref.name})" if decl.label else human_name(ref.name)
         field = human_name(ref.name) if ref.kind == "group" else ref.name
         if scope.current == "named":  # outside any clause: name the record
             if ref.kind == "sought" and scope.sought:
@@ -205,6 +210,9 @@ class NounPhrases:
         return (f"the {expr.which} {self.noun(expr.event)} of the {ordinal(expr.rank)} subject "
                 f"of the {expr.relation} {human_name(expr.attribute)}")
 
+    def _np_GroupStateRef(self, expr: n.GroupStateRef, scope: Scope) -> str:
+        return f"the {expr.field} of {human_name(expr.state)} for the {expr.relation} {human_name(expr.attribute)}"
+
     def _np_Lookup(self, expr: n.Lookup, scope: Scope) -> str:
         decl = self.names.params.get(expr.table)
         entries = ", ".join(self._written(e.span) for e in decl.entries) if decl else ""
@@ -224,9 +232,13 @@ class NounPhrases:
         if self.names.type_of(expr, scope) in ("date", "datetime"):
             return self.date(expr, scope).text
         left, right = self.phrase(expr.left, scope), self.phrase(expr.right, scope)
-        if expr.op == "*":
-            return f"{left} times {right}"
-        return f"{left} {expr.op} {right}"
+        # Parentheses where the order of operations needs them, as the rules text writes them.
+        if expr.op in "*/" and isinstance(expr.left, n.Arith) and expr.left.op in "+-":
+            left = f"({left})"
+        if isinstance(expr.right, n.Arith) and (expr.op == "/" or expr.op in "*-" and expr.right.op in "+-"):
+            right = f"({right})"
+        word = {"*": "times", "/": "divided by", "+": "plus", "-": "minus"}[expr.op]
+        return f"{left} {word} {right}"
 
     def _written(self, span: Span) -> str:
         """A quantity or table entry as the rules text writes it, on one line ("10 %" as "10%")."""

@@ -22,7 +22,7 @@ class Scope:
 class ResolvedName:
     """A name resolved as the compiler resolves it."""
 
-    kind: str  # sought | trigger | attribute | param | group | count | reference | visit
+    kind: str  # sought | trigger | attribute | param | group | count | reference | visit | state | formula
     name: str
     type: str
     optional: bool = False
@@ -39,6 +39,8 @@ class Names:
         self.params = {p.name: p for p in protocol.tree.parameters}
         self.references = {r.name: r for r in protocol.tree.references}
         self.schedules = {s.name: s for s in protocol.tree.schedules}
+        self.states = {s.name: s for s in protocol.tree.states}
+        self.formulas = {f.name: f for f in protocol.tree.formulas}
 
     def resolve(self, expr: n.Expr, scope: Scope) -> ResolvedName | None:
         """A name as the compiler reads it: the record sought, the record checked, the subject, a parameter."""
@@ -58,6 +60,8 @@ class Names:
                 return self._reference(record, name)
             if record in self.schedules and name in VISIT_FIELDS:
                 return ResolvedName("visit", name, VISIT_FIELDS[name], record=record)
+            if record in self.states and name in ("start", "end"):
+                return ResolvedName("state", name, "date", name == "end", record=record)
             return None
         name = expr.name
         if name in sought:
@@ -70,6 +74,10 @@ class Names:
             return self._reference(name, "date")
         if name in self.schedules:
             return ResolvedName("visit", "date", "date", record=name)
+        if name in self.states:
+            return ResolvedName("state", "start", "date", record=name)
+        if name in self.formulas:
+            return ResolvedName("formula", name, "number", True, record=name)
         if name in self.params:
             decl = self.params[name]
             return ResolvedName("param", name, _quantity_kind(decl.value) if decl.value else "table")
@@ -87,7 +95,7 @@ class Names:
             return ref.type if ref else "number"
         if isinstance(expr, n.AnchorRef):
             return "date" if expr.field in (None, "date") else self._event_fields(expr.event)[expr.field or ""][0]
-        if isinstance(expr, n.RankedRef):
+        if isinstance(expr, (n.RankedRef, n.GroupStateRef)):
             return "date"
         if isinstance(expr, n.RelativeRef):
             return "date" if expr.field in (None, "date") else self._event_fields(expr.event)[expr.field][0]

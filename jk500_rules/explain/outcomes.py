@@ -92,7 +92,12 @@ class OutcomeSentences(RuleContext):
         fails = "that is a deviation" if verdict.mode == "require" else "no deviation is reported"
         seen: set[tuple[object, ...]] = set()
         for node in walk(cond):
-            if isinstance(node, n.RankedRef) and (node.rank, node.which, node.event, node.relation) not in seen:
+            state = self._state_named(node)
+            if state is not None and ("state", state.name) not in seen:
+                seen.add(("state", state.name))
+                outcome = fails if conjunctive(cond, partial(eq, node)) else "a comparison with its start never holds"
+                sentences.append(self._state_sentence(state, outcome))
+            elif isinstance(node, n.RankedRef) and (node.rank, node.which, node.event, node.relation) not in seen:
                 seen.add((node.rank, node.which, node.event, node.relation))
                 group = f"the {node.relation} {human_name(node.attribute)}"
                 noun = self.nouns.noun(node.event)
@@ -109,6 +114,34 @@ class OutcomeSentences(RuleContext):
                     "cannot meet the part of the condition that names it"
                 sentences.append(f"A subject with no {self.nouns.noun(node.event)} {outcome}.")
         return sentences
+
+    def _state_named(self, node: n.Node) -> n.StateDecl | None:
+        if isinstance(node, n.GroupStateRef):
+            return self.names.states.get(node.state)
+        if isinstance(node, n.NameRef):
+            ref = self.names.resolve(node, self.verdict_scope())
+            if ref is not None and ref.kind == "state":
+                return self.names.states.get(ref.record)
+        return None
+
+    def _state_sentence(self, state: n.StateDecl, outcome: str) -> str:
+        """How a trial state starts and ends, and what a rule makes of one that has not started."""
+        nth = ordinal(state.ordinal)
+        if state.mark_which is None:
+            mark = f"the {nth} of its subjects' {human_name(state.mark)} records, by date"
+        else:
+            mark = f"the {state.mark_which} {self.nouns.noun(state.mark)} of the {nth} of its subjects, by date, to have one"
+        per = f" for each {human_name(state.per)}" if state.per else ""
+        among = (f", counting only the first {state.among} subjects by their {state.among_which} "
+                 f"{self.nouns.noun(state.among_event or '')}" if state.among else "")
+        end = ""
+        if state.end_event:
+            where = f" that has {self.nouns._written(state.end_where.span)}" if state.end_where else ""
+            end = (f"; it ends on the {state.end_which} {self.nouns.noun(state.end_event)}{where} dated on or after "
+                   "its start")
+        label = f" ({state.label})" if state.label else ""
+        return (f"{human_name(state.name).capitalize()}{label} is a trial state that starts{per} on {mark}{among}"
+                f"{end}; until it starts, {outcome}.")
 
     def undecided_filter_sentence(self) -> list[str]:
         """A `where` reading values that may be missing: such records are checked, never dropped."""
@@ -136,6 +169,9 @@ class OutcomeSentences(RuleContext):
         scope = self.verdict_scope()
         explicit = {(self.names.resolve(k.subject, scope) or ResolvedName("", "", "")).name
                     for k, polarity in leaves(cond) if isinstance(k, n.Known) and k.known == polarity}
+        # A state's end not reached is a condition of its own (`pause.end is missing or ...`), not a gap.
+        explicit |= {"end" for k, _ in leaves(cond) if isinstance(k, n.Known) and isinstance(k.subject, n.NameRef)
+                     and (self.names.resolve(k.subject, scope) or ResolvedName("", "", "")).kind == "state"}
         items: list[str] = []
         for node in walk(cond):
             text = None

@@ -119,7 +119,36 @@ class RuleParagraph(DeviationSentence, OutcomeSentences):
             event, field = self.protocol.subject_attributes[name]
             sentences.append(f"A subject's {human_name(name)} is the {field} of their earliest "
                              f"{self.nouns.noun(event)} that records one.")
-        return sentences + self._reference_definitions()
+        return sentences + self._reference_definitions() + self._amount_sentences()
+
+    def _amount_sentences(self) -> list[str]:
+        """What each formula the check reads is, and how amounts are worked out (once per rule)."""
+        formulas: list[n.FormulaDecl] = []
+        computed = percentage = False
+        for node, scope in self._scoped_nodes():
+            ref = self.names.resolve(node, scope) if isinstance(node, n.NameRef) else None
+            if ref is not None and ref.kind == "formula" and self.names.formulas[ref.name] not in formulas:
+                formulas.append(self.names.formulas[ref.name])
+            if isinstance(node, n.Arith) and self._computed(node, scope):
+                computed = True
+            if isinstance(node, n.Within) and self.names.type_of(node.width, scope) == "percent" and \
+                    not self.names.is_constant(node.anchor, scope) and not isinstance(node.anchor, n.Lookup):
+                percentage = True
+        sentences = []
+        for decl in formulas:
+            body = self.nouns.phrase(decl.body, self.trigger_scope)
+            name = f"{decl.label} ({decl.name})" if decl.label else f"The amount {decl.name}"
+            sentence = f"{name} is {body}, in {decl.unit}, worked out for each {self.nouns.noun(self.source.event)}."
+            if decl.empirical is not None:
+                sentence += (f" Its constants carry units (empirical), so each value is taken as a plain number in "
+                             f"its own unit and the result is in {decl.unit}: {decl.empirical.rstrip('.')}.")
+            sentences.append(sentence)
+        if formulas or computed:
+            sentences.append("Amounts are worked out exactly, each division to 6 decimal places rounded half-even; "
+                             "one that cannot be worked out (a value not recorded, no record found, a divisor of 0) "
+                             "makes the check not evaluable" + (", and a percentage of an amount below zero is never "
+                                                                "met." if percentage else "."))
+        return sentences
 
     def _reference_definitions(self) -> list[str]:
         """What each reference the check reads finds, once."""
@@ -140,6 +169,24 @@ class RuleParagraph(DeviationSentence, OutcomeSentences):
                 sentences.append(self.nouns.reference_definition(node))
         return sentences
 
+    def _computed(self, node: n.Arith, scope: Scope) -> bool:
+        """Arithmetic the audit works out per record: with a field in it, not a date moved by a duration, nor
+        the exact `N * field` the engine compares as it is (as compiler/check.py decides)."""
+        if self.names.type_of(node, scope) != "number":
+            return False
+        constant = [self.names.is_constant(part, scope) for part in (node.left, node.right)]
+        if all(constant):
+            return False
+        if node.op == "*" and any(constant):
+            factor = self.names.constant(node.left if constant[0] else node.right, scope)
+            other = node.right if constant[0] else node.left
+            whole = factor is not None and factor.unit is None and factor.value > 0 and \
+                factor.value == factor.value.to_integral_value()
+            return not (whole and isinstance(other, (n.NameRef, n.AnchorRef, n.RelativeRef)) and
+                        self.names.resolve(other, scope) is not None and
+                        self.names.resolve(other, scope).kind != "formula")  # type: ignore[union-attr]
+        return True
+
     def _parameters_used(self) -> list[str]:
         used: list[str] = []
         for node, scope in self._scoped_nodes():
@@ -159,6 +206,11 @@ class RuleParagraph(DeviationSentence, OutcomeSentences):
             (check.verdict.cond, self.verdict_scope())]
         roots += [(clause.cond, Scope(source, clause.event, "sought")) for clause in check.needs + check.excuses]
         nodes = [(node, scope) for root, scope in roots if root is not None for node in walk(root)]
+        # A formula's body reads like the record checked's fields, wherever the formula is named.
+        formulas = {ref.record for node, scope in nodes if isinstance(node, n.NameRef)
+                    for ref in [self.names.resolve(node, scope)] if ref is not None and ref.kind == "formula"}
+        for name in sorted(formulas):
+            nodes += [(node, self.trigger_scope) for node in walk(self.names.formulas[name].body)]
         # A schedule's parameters: the one counted per, and those whose visits the check reads.
         read = {self.names.resolve(node, scope) for node, scope in nodes if isinstance(node, n.NameRef)}
         names = {ref.record for ref in read if ref is not None and ref.kind == "visit"}

@@ -96,6 +96,8 @@ class Predicates:
         if ref is not None and ref.kind == "visit" and ref.name == "date":
             assigned = f"assigned to a visit of the schedule {ref.record}"
             return Predicate("flag", "", assigned if cond.known != neg else f"not {assigned}")
+        if ref is not None and ref.kind == "state":  # a trial state's end: reached, or not yet
+            return self._about(cond.subject, scope, "reached" if cond.known != neg else "not reached")
         return self._about(cond.subject, scope, "recorded" if cond.known != neg else "not recorded")
 
     def _pred_Member(self, cond: n.Member, neg: bool, scope: Scope) -> Predicate:

@@ -7,7 +7,7 @@ from typing import Any
 
 from lark import Token, v_args
 
-from ..errors import Span
+from ..errors import Diagnostic, Span
 from . import nodes as n
 from .expression_builder import ExpressionBuilder, meta_span, token_span, unquote
 
@@ -71,6 +71,42 @@ class DeclarationBuilder(ExpressionBuilder):
 
     def ref_ties(self, meta: Any, items: list[Token]) -> str:
         return str(items[0])
+
+    def state_decl(self, meta: Any, items: list[Any]) -> n.StateDecl:
+        name, rest = items[0], list(items[1:])
+        label = unquote(rest.pop(0)) if isinstance(rest[0], Token) and rest[0].type == "STRING" else None
+        per = rest.pop(0) if isinstance(rest[0], Token) and rest[0].type == "NAME" else None
+        ordinal = rest.pop(0)
+        (mark_which, mark), rest = rest[0], rest[1:]
+        among = next((i for i in rest if isinstance(i, tuple) and i[0] == "among"), None)
+        end = next((i for i in rest if isinstance(i, tuple) and i[0] == "end"), None)
+        rank = int(str(ordinal).rstrip("stndrh"))
+        if rank < 1:
+            self.diagnostics.append(Diagnostic("a state starts at the 1st mark or a later one", token_span(ordinal)))
+        extra: dict[str, Any] = {}
+        if among is not None:
+            _, count, which, event = among
+            extra.update(among=int(str(count)) if str(count).isdigit() else 0, among_span=token_span(count),
+                         among_which=str(which), among_event=str(event), among_event_span=token_span(event))
+        if end is not None:
+            _, which, event, where = end
+            extra.update(end_which=str(which), end_event=str(event), end_span=token_span(event), end_where=where)
+        return n.StateDecl(
+            span=token_span(name), name=str(name), label=label, per=str(per) if per is not None else None,
+            per_span=token_span(per) if per is not None else None, ordinal=rank, ordinal_span=token_span(ordinal),
+            mark_which=mark_which, mark=str(mark), mark_span=token_span(mark), **extra)
+
+    def mark_record(self, meta: Any, items: list[Token]) -> tuple[str, Token]:
+        return str(items[0]), items[1]
+
+    def mark_reference(self, meta: Any, items: list[Token]) -> tuple[None, Token]:
+        return None, items[0]
+
+    def state_among(self, meta: Any, items: list[Any]) -> tuple:
+        return ("among", items[0], items[1], items[2])
+
+    def state_end(self, meta: Any, items: list[Any]) -> tuple:
+        return ("end", items[0], items[1], items[2] if len(items) > 2 else None)
 
     def site_decl(self, meta: Any, items: list[Token]) -> n.SiteDecl:
         return n.SiteDecl(span=token_span(items[0]), site=unquote(items[0]), zone=unquote(items[1]),
@@ -164,6 +200,17 @@ class DeclarationBuilder(ExpressionBuilder):
         key_attribute, entries = value
         return n.ParamDecl(span=token_span(name), name=str(name), key_attribute=key_attribute, entries=entries,
                            choice=choice)
+
+    def formula_decl(self, meta: Any, items: list[Any]) -> n.FormulaDecl:
+        name, rest = items[0], list(items[1:])
+        label = unquote(rest.pop(0)) if isinstance(rest[0], Token) and rest[0].type == "STRING" else None
+        unit, body = rest[0], rest[1]
+        empirical = rest[2] if len(rest) > 2 else None
+        return n.FormulaDecl(span=token_span(name), name=str(name), label=label, unit=unit, body=body,
+                             empirical=empirical)
+
+    def formula_empirical(self, meta: Any, items: list[Token]) -> str:
+        return unquote(items[0])
 
     def choice(self, meta: Any, items: list[Token]) -> str:
         return unquote(items[0])

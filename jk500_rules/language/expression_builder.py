@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -26,6 +27,27 @@ def unquote(token: Token) -> str:
     return body.replace('\\"', '"').replace("\\\\", "\\")
 
 
+@dataclass(frozen=True)
+class _Paren:
+    """`( ... )` as the parser built it: a condition, or an amount in parentheses (`(140 - age) * weight`).
+
+    The grammar has one rule for both; the builder decides by where it stands."""
+
+    cond: n.Cond
+    span: Span
+
+
+# The rule whose child may be a whole parenthesised condition; anywhere else it must be an amount.
+_CONDITION_PLACES = {"truthy"}
+
+
+def _as_amount(cond: n.Cond) -> n.Expr | None:
+    """The amount a parenthesised condition holds (`(a + b)`), or None when it is a real condition."""
+    while isinstance(cond, (n.Or, n.And)) and len(cond.items) == 1:
+        cond = cond.items[0]
+    return cond.subject if isinstance(cond, n.Truthy) else None
+
+
 @v_args(meta=True)
 class ExpressionBuilder(Transformer):
     """lark tree -> condition and expression nodes; value errors (a malformed number) become diagnostics."""
@@ -33,6 +55,24 @@ class ExpressionBuilder(Transformer):
     def __init__(self) -> None:
         super().__init__()
         self.diagnostics: list[Diagnostic] = []
+
+    def _call_userfunc(self, tree: Tree, new_children: list[Any] | None = None) -> Any:
+        """A parenthesised condition standing where an amount is read becomes that amount (or an error)."""
+        if new_children is not None and tree.data not in _CONDITION_PLACES:
+            new_children = [self._amount(c) if isinstance(c, _Paren) else c for c in new_children]
+        return super()._call_userfunc(tree, new_children)
+
+    def _amount(self, paren: _Paren) -> n.Expr:
+        amount = _as_amount(paren.cond)
+        if amount is None:
+            self.diagnostics.append(Diagnostic("a condition in parentheses stands where an amount is meant",
+                                               paren.span, "compute with + - * / inside the parentheses, "
+                                               "or compare outside them"))
+            return n.Quantity(span=paren.span, value=Decimal(0), unit=None)
+        return amount
+
+    def paren(self, meta: Any, items: list[Any]) -> _Paren:
+        return _Paren(items[0], meta_span(meta))
 
     # --- conditions ---
     def or_(self, meta: Any, items: list[Any]) -> n.Or:
@@ -62,7 +102,9 @@ class ExpressionBuilder(Transformer):
     def known(self, meta: Any, items: list[Any]) -> n.Known:
         return n.Known(span=meta_span(meta), subject=items[0], known=str(items[1]) == "known")
 
-    def truthy(self, meta: Any, items: list[Any]) -> n.Truthy:
+    def truthy(self, meta: Any, items: list[Any]) -> n.Cond:
+        if isinstance(items[0], _Paren):  # `(a or b)`: the condition itself, as before parentheses were terms
+            return items[0].cond
         return n.Truthy(span=meta_span(meta), subject=items[0])
 
     # --- expressions ---
@@ -74,7 +116,10 @@ class ExpressionBuilder(Transformer):
         return n.Quantity(span=meta_span(meta), value=self._decimal(items[0]), unit=unit)
 
     def unit(self, meta: Any, items: list[Token]) -> str:
-        return "/".join(str(t) for t in items)
+        return str(items[0])
+
+    def field_unit(self, meta: Any, items: list[Any]) -> str:
+        return "/".join(str(t) for t in items if not (isinstance(t, Token) and t.type == "SLASH"))
 
     def text(self, meta: Any, items: list[Token]) -> n.Text:
         return n.Text(span=meta_span(meta), value=unquote(items[0]))
@@ -109,6 +154,11 @@ class ExpressionBuilder(Transformer):
             attribute=str(attribute),
             field=field,
         )
+
+    def group_state_ref(self, meta: Any, items: list[Token]) -> n.GroupStateRef:
+        state, _, field, relation, attribute = items
+        return n.GroupStateRef(span=meta_span(meta), state=str(state), field=str(field), relation=str(relation),
+                               attribute=str(attribute), attribute_span=token_span(attribute))
 
     def lookup(self, meta: Any, items: list[Any]) -> n.Lookup:
         return n.Lookup(span=meta_span(meta), table=str(items[0]), key=items[1])

@@ -67,6 +67,27 @@ class Layout:
         if choice is not None:
             self.row(level + 1, level + 2, "never", flatten(choice, level + 2))
 
+    def _state_decl(self, item: Tree, level: int, blank: Blank) -> None:
+        """`state NAME ... =`, then `starts at ...` and `ends at ...` one level in, a line each."""
+        children = item.children
+        starts = next(i for i, c in enumerate(children) if isinstance(c, Token) and c.value == "starts")
+        end = next((i for i, c in enumerate(children) if isinstance(c, Tree) and c.data == "state_end"), len(children))
+        self.row(level, level + 1, blank, flatten_all(children[:starts], level + 1, item.data))
+        self.row(level + 1, level + 2, "never", flatten_all(children[starts:end], level + 2, item.data))
+        if end < len(children):
+            self.row(level + 1, level + 2, "never", flatten_all(children[end:], level + 2, item.data))
+
+    def _formula_decl(self, item: Tree, level: int, blank: Blank) -> None:
+        """`formula NAME "label" in UNIT =`, then the expression one level in, then `empirical "..."`."""
+        children = item.children
+        equals = next(i for i, c in enumerate(children) if isinstance(c, Token) and c.value == "=")
+        empirical = next((i for i, c in enumerate(children) if isinstance(c, Tree) and c.data == "formula_empirical"),
+                         len(children))
+        self.row(level, level + 1, blank, flatten_all(children[:equals + 1], level + 1, item.data))
+        self.row(level + 1, level + 2, "never", flatten_all(children[equals + 1:empirical], level + 2, item.data))
+        if empirical < len(children):
+            self.row(level + 1, level + 2, "never", flatten_all(children[empirical:], level + 2, item.data))
+
     def _table_block(self, table: Tree, row: Row, level: int) -> None:
         brace = _index(table, "LBRACE")
         row.pieces += flatten_all(table.children[: brace + 1], level + 1, "table")

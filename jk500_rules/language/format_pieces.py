@@ -11,7 +11,7 @@ Blank = Literal["never", "author", "always"]
 
 _GLUE_BEFORE = {",", ")", "]", ":", "[", "."}
 _GLUE_AFTER = {"(", "[", "."}
-_GLUED_INSIDE = {"rule_id", "unit"}
+_GLUED_INSIDE = {"rule_id", "unit", "field_unit"}
 _LISTS = {"member", "not_member", "group_decl", "cites_criteria"}
 _SOUGHT = {"need", "excuse", "require_exists", "forbid_exists"}
 
@@ -71,7 +71,9 @@ def flatten_all(children: list[Any], cont: int, parent: str, drop_trailing_comma
             else:
                 piece = Piece(child)
                 value = str(child)
-                glued_inside = parent in _GLUED_INSIDE and position > 0
+                # A declared unit's parts after its `/` (`mg / kg` is printed `mg/kg`).
+                glued_inside = parent in _GLUED_INSIDE and position > 0 or parent == "unit" and \
+                    bool(pieces) and str(pieces[-1].token) == "/" and pieces[-1].glue
                 previous = str(pieces[-1].token) if pieces else ""
                 signed = parent == "visit_decl" and previous == "-"  # a visit's day: `day -6`
                 piece.glue = value in _GLUE_BEFORE or previous in _GLUE_AFTER or glued_inside or signed

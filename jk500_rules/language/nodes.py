@@ -72,6 +72,17 @@ class RankedRef(Node):
 
 
 @dataclass(frozen=True, kw_only=True)
+class GroupStateRef(Node):
+    """`cohort_done.start for the previous dose_group`: a field of a trial state kept per group."""
+
+    state: str
+    field: str
+    relation: str  # previous | same
+    attribute: str
+    attribute_span: Span
+
+
+@dataclass(frozen=True, kw_only=True)
 class Lookup(Node):
     """`nominal_dose[dose_group]`: a table parameter indexed by a value."""
 
@@ -90,12 +101,14 @@ class Elapsed(Node):
 
 @dataclass(frozen=True, kw_only=True)
 class Arith(Node):
+    """`a + b`, `a - b`, `a * b`, `a / b`; parentheses leave no node (each operand keeps its span)."""
+
     left: Expr
     op: str
     right: Expr
 
 
-Expr = Quantity | Text | Boolean | NameRef | AnchorRef | RankedRef | Lookup | Elapsed | Arith
+Expr = Quantity | Text | Boolean | NameRef | AnchorRef | RankedRef | GroupStateRef | Lookup | Elapsed | Arith
 
 
 # ----- conditions --------------------------------------------------------------------------------
@@ -304,6 +317,37 @@ class ReferenceDecl(Node):
 
 
 @dataclass(frozen=True, kw_only=True)
+class StateDecl(Node):
+    """`state pause = starts at the 2nd early_toxicity of the first 6 subjects by first dosing ends at first
+    committee where decision = "resume"`: a trial-level state, started on a date found across subjects.
+
+    Its start is the Nth date among the subjects' marks (a first or last record of a type, or the record a
+    reference finds), counted over the first M subjects by a record of theirs when `among` says so, per
+    group of a subject attribute when `per` says so. It ends at the first (or last)
+    trial record of a type, among those `end_where` admits, dated on or after its start.
+    """
+
+    name: str
+    label: str | None
+    per: str | None
+    per_span: Span | None
+    ordinal: int
+    ordinal_span: Span
+    mark_which: str | None  # first | last; None: the mark is a reference
+    mark: str  # an event type, or a reference
+    mark_span: Span
+    among: int | None = None
+    among_span: Span | None = None
+    among_which: str | None = None
+    among_event: str | None = None
+    among_event_span: Span | None = None
+    end_which: str | None = None
+    end_event: str | None = None
+    end_span: Span | None = None
+    end_where: Cond | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class SiteDecl(Node):
     """`site "01" zone "Europe/Berlin"`: the time zone of a site's wall clock."""
 
@@ -354,6 +398,18 @@ class ParamDecl(Node):
     key_attribute: str | None = None
     entries: tuple[TableEntry, ...] = ()
     choice: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class FormulaDecl(Node):
+    """`formula crcl "Creatinine clearance" in mL/min = EXPR [empirical "why"]`: a computed amount, read in
+    rules like a field of the record checked; its names resolve in the scope of each rule that reads it."""
+
+    name: str
+    label: str | None
+    unit: str
+    body: Expr
+    empirical: str | None = None  # why its constants carry units: each operand is a plain number in its unit
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -422,6 +478,8 @@ class Protocol(Node):
     references: tuple[ReferenceDecl, ...] = ()
     sites: tuple[SiteDecl, ...] = ()
     schedules: tuple[ScheduleDecl, ...] = ()
+    states: tuple[StateDecl, ...] = ()
+    formulas: tuple[FormulaDecl, ...] = ()
     version: VersionDecl | None = None
     governed_by: GovernedDecl | None = None
     amendments: tuple[Amendment, ...] = ()

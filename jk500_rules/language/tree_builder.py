@@ -37,6 +37,8 @@ class TreeBuilder(DeclarationBuilder, RuleBuilder):
             references=tuple(i for i in items if isinstance(i, n.ReferenceDecl)),
             sites=tuple(i for i in items if isinstance(i, n.SiteDecl)),
             schedules=tuple(i for i in items if isinstance(i, n.ScheduleDecl)),
+            states=tuple(i for i in items if isinstance(i, n.StateDecl)),
+            formulas=tuple(i for i in items if isinstance(i, n.FormulaDecl)),
             version=next((i for i in items if isinstance(i, n.VersionDecl)), None),
             governed_by=next((i for i in items if isinstance(i, n.GovernedDecl)), None),
             amendments=tuple(i for i in items if isinstance(i, n.Amendment)),
