@@ -138,11 +138,9 @@ def test_the_seventh_subject_does_not_count_but_ties_on_the_first_dose_go_by_sub
     assert found(audit(protocol_of(), rows, tmp_path), "PAUSE") == [("010", "2024-02-01", "deviation", None)]
 
 
-def test_a_state_per_group_counts_each_group_apart(tmp_path: Path) -> None:
-    text = """
+PER_ARM = """
 protocol "STATES"
-event dosing "Study drug dose" { arm: integer required }
-trial event committee "Safety committee decision" { decision: text required  arm: integer required }
+event dosing "Study drug dose" { dose: decimal in mg  arm: integer }
 subject arm = dosing.arm
 state arm_done "An arm's second subject has finished" per arm =
     starts at the 2nd last dosing
@@ -152,11 +150,12 @@ rule GATE "An arm opens after two subjects of the one before have finished" {
         require date > arm_done.start for the previous arm
 }
 """
-    rows = [{"subject": "A", "date": "2024-01-01", "event": "dosing", "arm": "1"},
-            {"subject": "B", "date": "2024-01-05", "event": "dosing", "arm": "1"},
-            {"subject": "C", "date": "2024-01-05", "event": "dosing", "arm": "2"},
-            {"subject": "D", "date": "2024-01-06", "event": "dosing", "arm": "3"}]
-    result = audit(protocol_of(text=text), rows, tmp_path)
+
+
+def test_a_state_per_group_counts_each_group_apart(tmp_path: Path) -> None:
+    rows = [dose("A", "2024-01-01", "1"), dose("B", "2024-01-05", "1"), dose("C", "2024-01-05", "2"),
+            dose("D", "2024-01-06", "3")]
+    result = audit(protocol_of(text=PER_ARM), rows, tmp_path)
     # Arm 2 opened on the day arm 1's second subject finished; arm 3 before arm 2 had a second subject.
     assert found(result, "GATE") == [(None, "2024-01-05", "deviation", None), (None, "2024-01-06", "deviation", None)]
 
@@ -215,23 +214,10 @@ def test_require_not_is_forbid_whether_or_not_the_state_started(tmp_path: Path, 
 
 
 def test_a_subject_whose_group_is_not_recorded_leaves_a_per_group_state_undecided(tmp_path: Path) -> None:
-    text = """
-protocol "STATES"
-event dosing "Study drug dose" { arm: integer }
-subject arm = dosing.arm
-state arm_done per arm = starts at the 2nd last dosing
-rule GATE "An arm opens after two subjects of the one before have finished" {
-    cites "escalation"
-    for first dosing of each arm where arm > 1
-        require date > arm_done.start for the previous arm
-}
-"""
-    rows = [{"subject": "A", "date": "2024-01-01", "event": "dosing", "arm": "1"},
-            {"subject": "B", "date": "2024-01-20", "event": "dosing", "arm": "1"},
-            {"subject": "C", "date": "2024-01-15", "event": "dosing", "arm": ""},
-            {"subject": "D", "date": "2024-01-17", "event": "dosing", "arm": "2"}]
+    rows = [dose("A", "2024-01-01", "1"), dose("B", "2024-01-20", "1"), dose("C", "2024-01-15", ""),
+            dose("D", "2024-01-17", "2")]
     # Were C in arm 1, arm 1's 2nd subject finished on 2024-01-15 and arm 2 opened in time; else not.
-    [(subject, date, status, reason)] = found(audit(protocol_of(text=text), rows, tmp_path), "GATE")
+    [(subject, date, status, reason)] = found(audit(protocol_of(text=PER_ARM), rows, tmp_path), "GATE")
     assert (subject, date, status) == (None, "2024-01-17", "not_evaluable")
     assert reason == "arm_done cannot be told: a record it depends on has an empty field its conditions read"
 

@@ -265,7 +265,14 @@ class TrialState:
 def reference_mark(name: str, attribute: str, undecided: int = 0) -> tuple[str, str, str]:
     """The key of a subject's mark for the record a reference finds, or for a reference undecided (and why:
     the `undecided` cause of its fact)."""
-    return (f"reference {name}", f"undecided-{undecided}" if undecided else "found", attribute)
+    return (f"{_REFERENCE_MARK}{name}", f"undecided-{undecided}" if undecided else "found", attribute)
+
+
+_REFERENCE_MARK = "reference "
+
+
+def is_reference_mark(key: tuple[str, str, str]) -> bool:
+    return key[0].startswith(_REFERENCE_MARK)
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,9 +40,10 @@ class Engines:
     def __init__(self, kept: int = 4 * PROTOCOLS_KEPT) -> None:
         self.kept = kept
         self._engines: dict[tuple[int, bool], _Entry] = {}
-        # The engines that find references (compiler/finders.py): the protocol, held as in _Entry.
+        # The engines fed before the protocol's rules (references' finders, states' ends): the protocol is
+        # held as in _Entry.
         self._finders: dict[tuple[int, bool, Any], tuple[CompiledProtocol, Engine,
-                                                           dict[str, tuple[Finder, Any]], frozenset[str]]] = {}
+                                                           dict[str, tuple[Any, EngineRule]], frozenset[str]]] = {}
 
     def _entry(self, protocol: CompiledProtocol, partial: bool) -> _Entry:
         key = (id(protocol), partial)
@@ -86,34 +88,34 @@ class Engines:
              narrow: bool) -> tuple[list[Match], dict[str, tuple[Finder, Any]]]:
         """The matches of the rules that find the protocol's references, over the facts of the kinds they name;
         `narrow`: references without a filter look at the day found only (Finder.near)."""
-        key = (id(protocol), session.partial, narrow)
-        if key not in self._finders:
-            while len(self._finders) >= self.kept:
-                self._finders.pop(next(iter(self._finders)))[1].close()
-            names = {er.name: (finder, er) for finder, er in protocol.finder_rules(session.partial, narrow)}
-            kinds = frozenset(p.kind for _, er in names.values() for p in er.patterns)
-            self._finders[key] = (protocol, Engine(protocol.finder_rulesets(session.partial, narrow)), names, kinds)
-        _, engine, names, kinds = self._finders[key]
-        indexes = [i for i, fact in enumerate(session.facts) if fact["kind"] in kinds]
-        matches = engine.feed(f"{session.name} (references)", [session.facts[i] for i in indexes])
-        return [(name, {alias: indexes[i] for alias, i in refs.items()}) for name, refs in matches], names
+        return self._fed_before(protocol, session, narrow, "references",
+                                lambda: {er.name: (finder, er) for finder, er in
+                                         protocol.finder_rules(session.partial, narrow)})
 
     def state_ends(self, protocol: CompiledProtocol, session: Session) -> tuple[list[Match], dict[str, tuple[Any, Any]]]:
         """The matches of the rules that find which trial records may end each state (compiler/states.py)."""
         if not any(state.end_rule is not None for state in protocol.states):
             return [], {}
-        key = (id(protocol), session.partial, "states")
+        return self._fed_before(protocol, session, "states", "states",
+                                lambda: {er.name: (state, er) for state in protocol.states if state.end_rule
+                                         for er in (state.end_rule.interval_rules if session.partial
+                                                    else state.end_rule.engine_rules)})
+
+    def _fed_before(self, protocol: CompiledProtocol, session: Session, variant: Any, label: str,
+                    rules: Callable[[], dict[str, tuple[Any, EngineRule]]]) -> tuple[list[Match], dict[str, Any]]:
+        """The matches of rules fed before the protocol's own (a reference's finder, a state's end), over the
+        facts of the kinds they name; their engine kept per protocol, partial dates and `variant`."""
+        key = (id(protocol), session.partial, variant)
         if key not in self._finders:
             while len(self._finders) >= self.kept:
                 self._finders.pop(next(iter(self._finders)))[1].close()
-            names = {er.name: (state, er) for state in protocol.states if state.end_rule is not None
-                     for er in (state.end_rule.interval_rules if session.partial else state.end_rule.engine_rules)}
+            names = rules()
             kinds = frozenset(p.kind for _, er in names.values() for p in er.patterns)
             self._finders[key] = (protocol, Engine({name: er.definition() for name, (_, er) in names.items()}),
-                                  names, kinds)  # type: ignore[assignment]
-        _, engine, names, kinds = self._finders[key]  # type: ignore[misc]
+                                  names, kinds)
+        _, engine, names, kinds = self._finders[key]
         indexes = [i for i, fact in enumerate(session.facts) if fact["kind"] in kinds]
-        matches = engine.feed(f"{session.name} (states)", [session.facts[i] for i in indexes])
+        matches = engine.feed(f"{session.name} ({label})", [session.facts[i] for i in indexes])
         return [(name, {alias: indexes[i] for alias, i in refs.items()}) for name, refs in matches], names
 
     def _part(self, entry: _Entry, kind: str) -> Engine:

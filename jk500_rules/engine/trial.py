@@ -8,7 +8,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
-from ..compiler.model import CompiledProtocol, FactPlan
+from ..compiler.model import CompiledProtocol, FactPlan, is_reference_mark
 from ..inputs.records import LogData, Record, Rejection
 from .engines import Engines
 from .facts import Marks
@@ -74,7 +74,7 @@ class MarkKeeper:
 
     def add(self, subject: str, marks: Marks) -> None:
         for key, (group, record) in marks.items():
-            if key in self.plan.state_marks or key[0].startswith("reference "):
+            if key in self.plan.state_marks or is_reference_mark(key):
                 self._marks[subject, key] = (group, record)  # a trial state counts every subject's
                 continue
             earliest, latest = self._keep(key)
