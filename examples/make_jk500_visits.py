@@ -330,6 +330,10 @@ def plant(log: Log) -> None:
     log.set("012", "2024-12-18", "lab", {"test": "bilirubin"}, result="48", uln="21")
     # PLANT JK500-EXCL-TRANSAMINASES: 002's ALT 95 with ULN 40 (2.38x); its AST is normal.
     log.set("002", "2024-02-20", "lab", {"test": "ALT"}, result="95")
+    # PLANT JK500-EXCL-TRANSAMINASES: 011's AST 96 and ALT 88 with ULN 40: one breach of one criterion,
+    # one finding with both results as its evidence.
+    log.set("011", "2024-07-12", "lab", {"test": "AST"}, result="96")
+    log.set("011", "2024-07-12", "lab", {"test": "ALT"}, result="88")
     # PLANT JK500-EXCL-LIVE-VACCINE-AFTER: 004's live MMR vaccine on 2024-08-20, less than 6 months after
     # the last infusion (2024-03-29).
     log.add("004", "2024-08-20", "vaccination", vaccine="MMR", live_attenuated="yes")

@@ -41,7 +41,7 @@ Feature: Subjects who withdrew, died or stopped for toxicity are excused from wh
       | S1      | 2024-01-10 | infusion        | 1000000 |          |
       | S1      | 2024-02-15 | discontinuation |         | withdrew |
     When the protocol is audited as of "2024-02-01"
-    Then there is a deviation of JK500-TRT-TOTAL for subject "S1" on "2024-01-10"
+    Then there is a deviation of JK500-TRT-TOTAL for subject "S1" on "2024-01-29"
     And there is exactly 1 finding of JK500-TRT-TOTAL
     And the status of JK500-TRT-TOTAL for subject "S1" is deviation
 
@@ -123,7 +123,7 @@ Feature: Subjects who withdrew, died or stopped for toxicity are excused from wh
 
     Examples: withdrew on the next day: window 1, already over, is missed
       | discontinuation date | response outcome                                                            | status    |
-      | 2024-04-08           | there is a deviation of JK500-FU-RESPONSE for subject "S1" on "2024-01-08" | deviation |
+      | 2024-04-08           | there is a deviation of JK500-FU-RESPONSE for subject "S1" on "2024-04-07" | deviation |
 
   @JK500-FU-RESPONSE @JK500-FU-MRD
   Scenario: Windows before the discontinuation are judged, later ones excused
@@ -134,9 +134,9 @@ Feature: Subjects who withdrew, died or stopped for toxicity are excused from wh
       | S1      | 2024-03-04 | mrd             |         |        | positive |          |
       | S1      | 2024-08-01 | discontinuation |         |        |          | toxicity |
     When the protocol is audited as of "2026-06-01"
-    Then there is a deviation of JK500-FU-RESPONSE for subject "S1" on "2024-04-08"
+    Then there is a deviation of JK500-FU-RESPONSE for subject "S1" on "2024-07-07"
     And there is exactly 1 finding of JK500-FU-RESPONSE
-    And there is a deviation of JK500-FU-MRD for subject "S1" on "2024-04-08"
+    And there is a deviation of JK500-FU-MRD for subject "S1" on "2024-07-07"
     And there is exactly 1 finding of JK500-FU-MRD
     And JK500-FU-RESPONSE has 0 pending checks
 
@@ -163,6 +163,6 @@ Feature: Subjects who withdrew, died or stopped for toxicity are excused from wh
       | S1      | 2024-01-08 | infusion        | 1000000 |          |
       | S1      | 2024-05-01 | discontinuation |         | withdrew |
     When the protocol is audited as of "2024-04-07"
-    Then there is a deviation of JK500-FU-RESPONSE for subject "S1" on "2024-01-08"
-    And there is a deviation of JK500-FU-MRD for subject "S1" on "2024-01-08"
+    Then there is a deviation of JK500-FU-RESPONSE for subject "S1" on "2024-04-07"
+    And there is a deviation of JK500-FU-MRD for subject "S1" on "2024-04-07"
     And JK500-FU-RESPONSE has 7 pending checks

@@ -93,7 +93,8 @@ Feature: The leukemia: diagnosis, refractory or relapsed disease, excluded types
     And the status of JK500-ELIG-DIAGNOSIS for subject "S1" is not applicable because "no enrolment recorded"
 
   # ---- JK500-EXCL-LEUKEMIA-TYPE --------------------------------------------------------------
-  # The deviation is dated on the diagnosis that shows the excluded leukemia.
+  # The rule checks each enrolment: the deviation is dated on the enrolment, with the diagnosis that shows
+  # the excluded leukemia as its evidence.
 
   @JK500-EXCL-LEUKEMIA-TYPE
   Scenario Outline: An excluded leukemia is a deviation
@@ -102,7 +103,7 @@ Feature: The leukemia: diagnosis, refractory or relapsed disease, excluded types
       | S1      | 2024-01-05 | diagnosis | <disease> | WHO 2016       | <cns>        |            |
       | S1      | 2024-02-01 | enrolment |           |                |              | 1          |
     When the protocol is audited
-    Then there is a deviation of JK500-EXCL-LEUKEMIA-TYPE for subject "S1" on "2024-01-05"
+    Then there is a deviation of JK500-EXCL-LEUKEMIA-TYPE for subject "S1" on "2024-02-01"
     And there is exactly 1 finding of JK500-EXCL-LEUKEMIA-TYPE
 
     Examples: acute promyelocytic, chronic myelocytic or mixed-lineage leukemia
@@ -136,7 +137,7 @@ Feature: The leukemia: diagnosis, refractory or relapsed disease, excluded types
       | S1      | 2024-01-05 | diagnosis | AML     | WHO 2016       |              |            |
       | S1      | 2024-02-01 | enrolment |         |                |              | 1          |
     When the protocol is audited
-    Then there is a not evaluable finding of JK500-EXCL-LEUKEMIA-TYPE for subject "S1" on "2024-01-05"
+    Then there is a not evaluable finding of JK500-EXCL-LEUKEMIA-TYPE for subject "S1" on "2024-02-01"
     And the status of JK500-EXCL-LEUKEMIA-TYPE for subject "S1" is not evaluable because "no cns_leukemia"
 
   @JK500-EXCL-LEUKEMIA-TYPE
@@ -255,7 +256,8 @@ Feature: The leukemia: diagnosis, refractory or relapsed disease, excluded types
     And the status of JK500-ELIG-REFRACTORY for subject "S1" is not evaluable because "no induction and remission history recorded"
 
   # ---- JK500-EXCL-CONGENITAL -----------------------------------------------------------------
-  # The deviation is dated on the medical-history record of the syndrome.
+  # The rule checks each enrolment: the deviation is dated on the enrolment, with the medical-history
+  # record of the syndrome as its evidence.
 
   @JK500-EXCL-CONGENITAL
   Scenario Outline: AML with a congenital syndrome in the medical history is a deviation
@@ -265,7 +267,7 @@ Feature: The leukemia: diagnosis, refractory or relapsed disease, excluded types
       | S1      | 2024-01-29 | screening       |            | yes      |            |
       | S1      | 2024-02-01 | enrolment       |            |          | 1          |
     When the protocol is audited
-    Then there is a deviation of JK500-EXCL-CONGENITAL for subject "S1" on "2012-03-10"
+    Then there is a deviation of JK500-EXCL-CONGENITAL for subject "S1" on "2024-02-01"
     And there is exactly 1 finding of JK500-EXCL-CONGENITAL
 
     Examples:
@@ -304,7 +306,7 @@ Feature: The leukemia: diagnosis, refractory or relapsed disease, excluded types
       | S1      | 2012-03-10 | medical_history | Down syndrome |            |
       | S1      | 2024-02-01 | enrolment       |               | 1          |
     When the protocol is audited
-    Then there is a deviation of JK500-EXCL-CONGENITAL for subject "S1" on "2012-03-10"
+    Then there is a deviation of JK500-EXCL-CONGENITAL for subject "S1" on "2024-02-01"
     And there is exactly 1 finding of JK500-EXCL-CONGENITAL
 
   @JK500-EXCL-CONGENITAL

@@ -84,7 +84,7 @@ Feature: The investigator's screening checklist
       | S1      | 2024-01-31 | screening | yes      | yes              |            |
       | S1      | 2024-02-01 | enrolment |          |                  | 1          |
     When the protocol is audited
-    Then there is a deviation of JK500-EXCL-INFECTION for subject "S1" on "2024-01-31"
+    Then there is a deviation of JK500-EXCL-INFECTION for subject "S1" on "2024-02-01"
     And there is exactly 1 finding of JK500-EXCL-INFECTION
 
   @JK500-EXCL-INFECTION
@@ -104,7 +104,7 @@ Feature: The investigator's screening checklist
       | S1      | 2024-01-31 | screening | yes      |                  |            |
       | S1      | 2024-02-01 | enrolment |          |                  | 1          |
     When the protocol is audited
-    Then there is a not evaluable finding of JK500-EXCL-INFECTION for subject "S1" on "2024-01-31"
+    Then there is a not evaluable finding of JK500-EXCL-INFECTION for subject "S1" on "2024-02-01"
     And the status of JK500-EXCL-INFECTION for subject "S1" is not evaluable because "no active_infection"
 
   @JK500-EXCL-INFECTION
@@ -135,7 +135,7 @@ Feature: The investigator's screening checklist
       | S1      | 2024-01-31 | screening | yes      | yes             |            |
       | S1      | 2024-02-01 | enrolment |          |                 | 1          |
     When the protocol is audited
-    Then there is a deviation of JK500-EXCL-PLANNED-SURGERY for subject "S1" on "2024-01-31"
+    Then there is a deviation of JK500-EXCL-PLANNED-SURGERY for subject "S1" on "2024-02-01"
     And there is exactly 1 finding of JK500-EXCL-PLANNED-SURGERY
 
   @JK500-EXCL-PLANNED-SURGERY
@@ -165,7 +165,7 @@ Feature: The investigator's screening checklist
       | S1      | 2024-01-31 | screening | yes      |                 |            |
       | S1      | 2024-02-01 | enrolment |          |                 | 1          |
     When the protocol is audited
-    Then there is a not evaluable finding of JK500-EXCL-PLANNED-SURGERY for subject "S1" on "2024-01-31"
+    Then there is a not evaluable finding of JK500-EXCL-PLANNED-SURGERY for subject "S1" on "2024-02-01"
     And the status of JK500-EXCL-PLANNED-SURGERY for subject "S1" is not evaluable because "no surgery_planned"
 
   @JK500-EXCL-PLANNED-SURGERY

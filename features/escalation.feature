@@ -193,6 +193,61 @@ Feature: Dose escalation: three subjects per dose group, and the Safety Review C
     Then there is a deviation of JK500-ESC-SRC-GATE for the trial on "2024-04-08"
     And there is exactly 1 finding of JK500-ESC-SRC-GATE
 
+  # The finding says when the gate opened and why: the window the decision had to fall in, counted from the
+  # 3rd subject's last infusion (its subject and date), up to the new group's first infusion.
+
+  @JK500-ESC-SRC-GATE
+  Scenario: The SRC gate's finding says when the gate opened, and why
+    Given the visit log:
+      | subject | date       | event        | dose_group | dose    | decision |
+      | S1      | 2023-12-20 | enrolment    | 1          |         |          |
+      | S1      | 2024-01-03 | infusion     |            | 1000000 |          |
+      | S2      | 2023-12-27 | enrolment    | 1          |         |          |
+      | S2      | 2024-01-10 | infusion     |            | 1000000 |          |
+      | S3      | 2024-01-02 | enrolment    | 1          |         |          |
+      | S3      | 2024-01-15 | infusion     |            | 1000000 |          |
+      | S5      | 2024-01-20 | enrolment    | 1          |         |          |
+      | S5      | 2024-02-10 | infusion     |            | 1000000 |          |
+      |         | 2024-02-12 | src_decision | 2          |         | escalate |
+      | S4      | 2024-02-26 | enrolment    | 2          |         |          |
+      | S4      | 2024-03-01 | infusion     |            | 5000000 |          |
+    When the protocol is audited
+    Then there is a deviation of JK500-ESC-SRC-GATE for the trial on "2024-03-01"
+    And the finding of JK500-ESC-SRC-GATE for the trial names the window "src_decision window: after 2024-02-12, 28 days after cohort_complete.start for the previous dose_group: the 3rd subject's last infusion in dose group 1 (S3, 2024-01-15); on or before 2024-03-01, the first infusion of dose group 2 (S4, 2024-03-01)"
+
+  @JK500-ESC-SRC-GATE
+  Scenario: A decision on the day the gate opened is no deviation
+    Given the visit log:
+      | subject | date       | event        | dose_group | dose    | decision |
+      | S1      | 2023-12-20 | enrolment    | 1          |         |          |
+      | S1      | 2024-01-03 | infusion     |            | 1000000 |          |
+      | S2      | 2023-12-27 | enrolment    | 1          |         |          |
+      | S2      | 2024-01-10 | infusion     |            | 1000000 |          |
+      | S3      | 2024-01-02 | enrolment    | 1          |         |          |
+      | S3      | 2024-01-15 | infusion     |            | 1000000 |          |
+      | S5      | 2024-01-20 | enrolment    | 1          |         |          |
+      | S5      | 2024-02-10 | infusion     |            | 1000000 |          |
+      |         | 2024-02-13 | src_decision | 2          |         | escalate |
+      | S4      | 2024-02-26 | enrolment    | 2          |         |          |
+      | S4      | 2024-03-01 | infusion     |            | 5000000 |          |
+    When the protocol is audited
+    Then there are no findings of JK500-ESC-SRC-GATE
+
+  @JK500-ESC-SRC-GATE
+  Scenario: A gate whose previous group never had a 3rd subject finish never opened
+    Given the visit log:
+      | subject | date       | event        | dose_group | dose    | decision |
+      | S1      | 2023-12-20 | enrolment    | 1          |         |          |
+      | S1      | 2024-01-03 | infusion     |            | 1000000 |          |
+      | S2      | 2023-12-27 | enrolment    | 1          |         |          |
+      | S2      | 2024-01-10 | infusion     |            | 1000000 |          |
+      |         | 2024-02-20 | src_decision | 2          |         | escalate |
+      | S4      | 2024-02-26 | enrolment    | 2          |         |          |
+      | S4      | 2024-03-01 | infusion     |            | 5000000 |          |
+    When the protocol is audited
+    Then there is a deviation of JK500-ESC-SRC-GATE for the trial on "2024-03-01"
+    And the finding of JK500-ESC-SRC-GATE for the trial names the window "src_decision window: never opens: cohort_complete.start for the previous dose_group has not started (it starts at the 3rd subject's last infusion in dose group 1)"
+
   # ---- JK500-ESC-COHORT: three subjects of the previous group finish treatment first ----------------
   # Dose group 1 below: S1, S2 and S3 finish on 2024-01-03, 2024-01-10 and 2024-01-15 (the 3rd to
   # finish is S3). These scenarios assert only the cohort rule; the SRC gate is the block above.

@@ -6,7 +6,7 @@ Feature: Response and MRD assessed in every 3 months for 24 months after the fir
   every 3 months. The 24 months from the first JK500 infusion are cut into eight follow-up windows of
   3 calendar months; each window runs from its first day to its last day, both included.
   A window is judged once the data cut-off reaches its last day; until then it is pending. The
-  finding of a missed window is dated at the window's first day. "N pending checks" counts
+  finding of a missed window is dated on the window's last day, when its assessment was due at the latest. "N pending checks" counts
   checks: for one subject, one per follow-up window not yet over.
 
   In the scenarios below the first JK500 infusion is on 2024-01-08. The windows are:
@@ -46,7 +46,7 @@ Feature: Response and MRD assessed in every 3 months for 24 months after the fir
       | S1      | 2024-01-08 | infusion | 1000000 |        |
       | S1      | 2024-04-08 | response |         | PR     |
     When the protocol is audited as of "2024-07-07"
-    Then there is a deviation of JK500-FU-RESPONSE for subject "S1" on "2024-01-08"
+    Then there is a deviation of JK500-FU-RESPONSE for subject "S1" on "2024-04-07"
     And there is exactly 1 finding of JK500-FU-RESPONSE
     And JK500-FU-RESPONSE has 6 pending checks
 
@@ -74,7 +74,7 @@ Feature: Response and MRD assessed in every 3 months for 24 months after the fir
       | subject | date       | event    | dose    |
       | S1      | 2024-01-08 | infusion | 1000000 |
     When the protocol is audited as of "2024-04-07"
-    Then there is a deviation of JK500-FU-RESPONSE for subject "S1" on "2024-01-08"
+    Then there is a deviation of JK500-FU-RESPONSE for subject "S1" on "2024-04-07"
     And there is exactly 1 finding of JK500-FU-RESPONSE
     And JK500-FU-RESPONSE has 7 pending checks
     And the status of JK500-FU-RESPONSE for subject "S1" is deviation
@@ -106,7 +106,7 @@ Feature: Response and MRD assessed in every 3 months for 24 months after the fir
       | S1      | 2024-03-25 | response |         | PR     |
       | S1      | 2024-07-22 | response |         | CR     |
     When the protocol is audited as of "2024-10-07"
-    Then there is a deviation of JK500-FU-RESPONSE for subject "S1" on "2024-04-08"
+    Then there is a deviation of JK500-FU-RESPONSE for subject "S1" on "2024-07-07"
     And there is exactly 1 finding of JK500-FU-RESPONSE
 
   @JK500-FU-RESPONSE
@@ -116,7 +116,7 @@ Feature: Response and MRD assessed in every 3 months for 24 months after the fir
       | S1      | 2024-01-08 | infusion | 1000000 |
     When the protocol is audited as of "2027-06-01"
     Then there are exactly 8 findings of JK500-FU-RESPONSE
-    And there is a deviation of JK500-FU-RESPONSE for subject "S1" on "2025-10-08"
+    And there is a deviation of JK500-FU-RESPONSE for subject "S1" on "2026-01-07"
     And JK500-FU-RESPONSE has 0 pending checks
 
   @JK500-FU-RESPONSE
@@ -135,7 +135,7 @@ Feature: Response and MRD assessed in every 3 months for 24 months after the fir
 
     Examples: the next day, in window 2
       | assessment | outcome                                                            |
-      | 2024-04-30 | there is a deviation of JK500-FU-RESPONSE for subject "S1" on "2024-01-31" |
+      | 2024-04-30 | there is a deviation of JK500-FU-RESPONSE for subject "S1" on "2024-04-29" |
 
   @JK500-FU-RESPONSE
   Scenario: A subject never infused has no follow-up windows
@@ -167,7 +167,7 @@ Feature: Response and MRD assessed in every 3 months for 24 months after the fir
       | 2024-01-08 |
 
   @JK500-FU-MRD
-  Scenario Outline: No MRD assessment by a window's last day is a deviation, dated at the window's first day
+  Scenario Outline: No MRD assessment by a window's last day is a deviation, dated on that last day
     Given the visit log:
       | subject | date         | event    | dose    | status   |
       | S1      | 2024-01-08   | infusion | 1000000 |          |
@@ -179,11 +179,11 @@ Feature: Response and MRD assessed in every 3 months for 24 months after the fir
 
     Examples: the assessment on the day after window 1's last day: window 1 is missed
       | assessment | missed window |
-      | 2024-04-08 | 2024-01-08    |
+      | 2024-04-08 | 2024-04-07    |
 
     Examples: the assessment on window 1's last day: window 2 is missed
       | assessment | missed window |
-      | 2024-04-07 | 2024-04-08    |
+      | 2024-04-07 | 2024-07-07    |
 
   @JK500-FU-MRD
   Scenario: Before the first window's last day MRD is pending, not a finding
@@ -205,7 +205,7 @@ Feature: Response and MRD assessed in every 3 months for 24 months after the fir
       | S2      | 2024-03-04 | response |         | CR     |          |
       | S2      | 2024-03-04 | mrd      |         |        | negative |
     When the protocol is audited as of "2024-04-07"
-    Then there is a deviation of JK500-FU-MRD for subject "S1" on "2024-01-08"
+    Then there is a deviation of JK500-FU-MRD for subject "S1" on "2024-04-07"
     And there are no findings of JK500-FU-MRD for subject "S2"
     And there are no findings of JK500-FU-RESPONSE
     And the status of JK500-FU-MRD for subject "S2" is pending

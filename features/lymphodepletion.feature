@@ -11,7 +11,7 @@ Feature: Lymphodepletion with cyclophosphamide and fludarabine before the first 
   Background:
     Given the JK500 protocol rules
 
-  # ---- JK500-TRT-CY-DAY: one cyclophosphamide dose on day -7 --------------------------------------
+  # ---- JK500-TRT-CY-DAY: each cyclophosphamide dose on day -7 -------------------------------------
 
   @JK500-TRT-CY-DAY
   Scenario: Cyclophosphamide on day -7 is no deviation
@@ -24,14 +24,15 @@ Feature: Lymphodepletion with cyclophosphamide and fludarabine before the first 
     And the status of JK500-TRT-CY-DAY for subject "S1" is passed
 
   @JK500-TRT-CY-DAY
-  Scenario Outline: Cyclophosphamide on another day than day -7 is a deviation, dated at the first infusion
+  Scenario Outline: Cyclophosphamide on another day than day -7 is a deviation, dated on the day it was given
     Given the visit log:
       | subject | date       | event            | dose    |
       | S1      | <cy date>  | cyclophosphamide | 60      |
       | S1      | 2024-01-08 | infusion         | 1000000 |
     When the protocol is audited
-    Then there is a deviation of JK500-TRT-CY-DAY for subject "S1" on "2024-01-08"
+    Then there is a deviation of JK500-TRT-CY-DAY for subject "S1" on "<cy date>"
     And there is exactly 1 finding of JK500-TRT-CY-DAY
+    And there are no findings of JK500-TRT-CY-GIVEN
 
     Examples: a day early (day -8)
       | cy date    |
@@ -46,17 +47,6 @@ Feature: Lymphodepletion with cyclophosphamide and fludarabine before the first 
       | 2024-01-08 |
 
   @JK500-TRT-CY-DAY
-  Scenario: No cyclophosphamide at all before the first infusion is a deviation, not a pass
-    Given the visit log:
-      | subject | date       | event    | dose    |
-      | S1      | 2024-01-08 | infusion | 1000000 |
-      | S1      | 2024-01-10 | infusion | 1000000 |
-    When the protocol is audited
-    Then there is a deviation of JK500-TRT-CY-DAY for subject "S1" on "2024-01-08"
-    And there is exactly 1 finding of JK500-TRT-CY-DAY
-    And the status of JK500-TRT-CY-DAY for subject "S1" is deviation
-
-  @JK500-TRT-CY-DAY
   Scenario: Day -7 counts from the first infusion, not from a later one
     Given the visit log:
       | subject | date       | event            | dose    |
@@ -64,17 +54,40 @@ Feature: Lymphodepletion with cyclophosphamide and fludarabine before the first 
       | S1      | 2024-01-08 | infusion         | 1000000 |
       | S1      | 2024-01-10 | infusion         | 1000000 |
     When the protocol is audited
-    Then there is a deviation of JK500-TRT-CY-DAY for subject "S1" on "2024-01-08"
+    Then there is a deviation of JK500-TRT-CY-DAY for subject "S1" on "2024-01-03"
     And there is exactly 1 finding of JK500-TRT-CY-DAY
 
   @JK500-TRT-CY-DAY
-  Scenario: A subject with no JK500 infusion has no day 0, so there is nothing to judge yet
+  Scenario: A subject with no JK500 infusion has no day 0, so a dose waits to be judged
     Given the visit log:
       | subject | date       | event            | dose |
       | S1      | 2024-01-01 | cyclophosphamide | 60   |
     When the protocol is audited
     Then there are no findings of JK500-TRT-CY-DAY
-    And the status of JK500-TRT-CY-DAY for subject "S1" is not applicable
+    And the status of JK500-TRT-CY-DAY for subject "S1" is pending
+
+  # ---- JK500-TRT-CY-GIVEN: a cyclophosphamide dose at all, dated on day -7 --------------------------
+
+  @JK500-TRT-CY-GIVEN
+  Scenario: No cyclophosphamide at all is a deviation, dated on day -7 when it was due
+    Given the visit log:
+      | subject | date       | event    | dose    |
+      | S1      | 2024-01-08 | infusion | 1000000 |
+      | S1      | 2024-01-10 | infusion | 1000000 |
+    When the protocol is audited
+    Then there is a deviation of JK500-TRT-CY-GIVEN for subject "S1" on "2024-01-01"
+    And there is exactly 1 finding of JK500-TRT-CY-GIVEN
+    And there are no findings of JK500-TRT-CY-DAY
+
+  @JK500-TRT-CY-GIVEN
+  Scenario: A dose on the wrong day is given all the same: only JK500-TRT-CY-DAY reports it
+    Given the visit log:
+      | subject | date       | event            | dose    |
+      | S1      | 2023-12-31 | cyclophosphamide | 60      |
+      | S1      | 2024-01-08 | infusion         | 1000000 |
+    When the protocol is audited
+    Then there are no findings of JK500-TRT-CY-GIVEN
+    And the status of JK500-TRT-CY-GIVEN for subject "S1" is passed
 
   # ---- JK500-TRT-CY-ONCE: a single cyclophosphamide dose ------------------------------------------
 
@@ -89,7 +102,7 @@ Feature: Lymphodepletion with cyclophosphamide and fludarabine before the first 
     And the status of JK500-TRT-CY-ONCE for subject "S1" is passed
 
   @JK500-TRT-CY-ONCE
-  Scenario: A second cyclophosphamide dose the day before day -7 is a deviation, though day -7 has its dose
+  Scenario: A second cyclophosphamide dose is a deviation dated on that dose; the off-day one is JK500-TRT-CY-DAY's
     Given the visit log:
       | subject | date       | event            | dose    |
       | S1      | 2023-12-31 | cyclophosphamide | 60      |
@@ -98,16 +111,17 @@ Feature: Lymphodepletion with cyclophosphamide and fludarabine before the first 
     When the protocol is audited
     Then there is a deviation of JK500-TRT-CY-ONCE for subject "S1" on "2024-01-01"
     And there is exactly 1 finding of JK500-TRT-CY-ONCE
-    And there are no findings of JK500-TRT-CY-DAY
+    And there is a deviation of JK500-TRT-CY-DAY for subject "S1" on "2023-12-31"
+    And there is exactly 1 finding of JK500-TRT-CY-DAY
 
   @JK500-TRT-CY-ONCE
-  Scenario: No cyclophosphamide at all is not a second dose: JK500-TRT-CY-DAY reports the missing one
+  Scenario: No cyclophosphamide at all is not a second dose: JK500-TRT-CY-GIVEN reports the missing one
     Given the visit log:
       | subject | date       | event    | dose    |
       | S1      | 2024-01-08 | infusion | 1000000 |
     When the protocol is audited
     Then there are no findings of JK500-TRT-CY-ONCE
-    And there is a deviation of JK500-TRT-CY-DAY for subject "S1" on "2024-01-08"
+    And there is a deviation of JK500-TRT-CY-GIVEN for subject "S1" on "2024-01-01"
 
   # ---- JK500-TRT-CY-DOSE: 60 mg/kg, within 10% -----------------------------------------------------
 

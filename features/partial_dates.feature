@@ -72,4 +72,4 @@ Feature: Partial dates and time zones
       | S1      | 2024-01-05T09:00:00+08:00 | infusion | 1000000 |
       | S1      | 2024-01-07T17:30:00+00:00 | infusion | 1000000 |
     When the protocol is audited
-    Then there is a deviation of JK500-TRT-WEEKLY for subject "S1" on "2024-01-01"
+    Then there is a deviation of JK500-TRT-WEEKLY for subject "S1" on "2024-01-07"

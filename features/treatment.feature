@@ -33,7 +33,7 @@ Feature: JK500 treatment schedule and dose
       | S1      | 2024-01-05 | infusion | 1000000 |
       | S1      | 2024-01-07 | infusion | 1000000 |
     When the protocol is audited
-    Then there is a deviation of JK500-TRT-WEEKLY for subject "S1" on "2024-01-01"
+    Then there is a deviation of JK500-TRT-WEEKLY for subject "S1" on "2024-01-07"
     And there is exactly 1 finding of JK500-TRT-WEEKLY
     And the status of JK500-TRT-WEEKLY for subject "S1" is deviation
 
@@ -87,7 +87,7 @@ Feature: JK500 treatment schedule and dose
       | S1      | 2024-01-08 | infusion | 1000000 |
       | S1      | 2024-01-10 | infusion | 1000000 |
     When the protocol is audited as of "<cut-off>"
-    Then there is a deviation of JK500-TRT-TOTAL for subject "S1" on "2024-01-10"
+    Then there is a deviation of JK500-TRT-TOTAL for subject "S1" on "2024-01-22"
     And there is exactly 1 finding of JK500-TRT-TOTAL
     And JK500-TRT-TOTAL is pending for 0 subjects
 
@@ -159,7 +159,7 @@ Feature: JK500 treatment schedule and dose
       | S2      | 2024-01-15 | infusion | 1000000 |
       | S2      | 2024-01-17 | infusion | 1000000 |
     When the protocol is audited as of "2024-01-25"
-    Then there is a deviation of JK500-TRT-TOTAL for subject "S1" on "2024-01-03"
+    Then there is a deviation of JK500-TRT-TOTAL for subject "S1" on "2024-01-22"
     And there are no findings of JK500-TRT-TOTAL for subject "S2"
     And JK500-TRT-TOTAL is pending for 1 subject
 

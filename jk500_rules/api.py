@@ -10,8 +10,8 @@ from .compiler import compile_protocol
 from .compiler.model import CompiledProtocol
 from .engine.audit import audit_data
 from .engine.results import AuditResult
-from .inputs.records import LogData, Record, Rejection
-from .inputs.validation import validate
+from .inputs.records import LogData, Record
+from .inputs.validation import rejection, validate
 from .inputs.visit_logs import read_hashed_text
 from .language.parser import parse
 
@@ -32,19 +32,22 @@ def compile_rules(text: str, filename: str = "<rules>") -> CompiledProtocol:
 
 def audit_records(protocol: CompiledProtocol, rows: Iterable[Mapping[str, object]], *,
                   as_of: dt.date | None = None, version: str | None = None, time_zone: str | None = None,
-                  source: str = "<records>") -> AuditResult:
+                  source: str = "<records>", strict_columns: bool = False) -> AuditResult:
     """Audit rows held in memory, each a visit-log row as a mapping (`subject`, `date`, `event`, fields).
 
     Values may be text, as in a CSV log, or numbers and booleans, as in JSON Lines. Row N (from 1) is
     `source:N` in evidence and rejections; a row that cannot be read is rejected with its reason,
-    never dropped, and `result.data` accounts for every row.
+    never dropped, and `result.data` accounts for every row. A value under a key the row's event type
+    does not declare is ignored and counted in `result.data.ignored` (with `strict_columns`, rejected).
     """
     data = LogData(files=[source])
     for line, row in enumerate(rows, start=1):
         data.read += 1
-        outcome = validate(dict(row), source, line, protocol, time_zone)
+        cells = dict(row)
+        outcome = validate(cells, source, line, protocol, time_zone, strict_columns=strict_columns,
+                           ignored=data.ignored)
         if isinstance(outcome, Record):
             data.records.append(outcome)
         else:
-            data.rejections.append(Rejection(source, line, outcome))
+            data.rejections.append(rejection(cells, source, line, outcome))
     return audit_data(protocol, data, as_of, version)

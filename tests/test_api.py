@@ -59,7 +59,7 @@ def test_an_audit_of_records_finds_what_the_audit_of_their_file_finds() -> None:
     def seen(result: jk.AuditResult) -> list[tuple]:
         return [(f.id, f.rule.id, f.subject, f.date, f.status, f.message, f.reason) for f in result.findings]
 
-    assert seen(in_memory) == seen(from_file) and len(in_memory.findings) == 46
+    assert seen(in_memory) == seen(from_file) and len(in_memory.findings) == 48
     assert in_memory.data.read == len(rows) == in_memory.audited + sum(in_memory.not_used.values())
     first = in_memory.findings[0].evidence[0]
     assert first.file == "rows" and rows[first.line - 1]["date"] == first.date_text

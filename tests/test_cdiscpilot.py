@@ -1,15 +1,18 @@
 """A real study end to end: the public CDISC pilot (CDISCPILOT01) audited from its SDTM XPT files.
 
 examples/cdiscpilot01/ holds the protocol's rules, the mapping of SDTM domains to its events and the
-expected findings, computed independently of the tool from the XPT files. The data are not in this
-repository: they are read from `$JK500_SHARED_DATA/cdiscpilot01` (default: `../shared/data` beside the
+expected findings, derived from the XPT files without the tool by derive_expected.py. The data are not in
+this repository: they are read from `$JK500_SHARED_DATA/cdiscpilot01` (default: `../shared/data` beside the
 checkout). Without them the audit tests are skipped, except under CI (`CI=true`), where they fail.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from collections import Counter
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 from helpers import found_rows, read_expected, shared_data, unavailable
@@ -24,6 +27,7 @@ EXAMPLE = ROOT / "examples" / "cdiscpilot01"
 RULES = EXAMPLE / "protocol.rules"
 MAPPING = EXAMPLE / "mapping.toml"
 EXPECTED = EXAMPLE / "expected.csv"
+DERIVATION = EXAMPLE / "derive_expected.py"
 DOMAIN_FILES = ("dm.xpt", "ex.xpt", "sv.xpt", "qsmm.xpt", "qshi.xpt", "lbch.xpt", "lbhe.xpt", "lbur.xpt", "cm.xpt")
 
 
@@ -48,6 +52,17 @@ def folder() -> Path:
 @pytest.fixture(scope="module")
 def result(folder: Path) -> AuditResult:
     return audit_files(load_protocol(str(RULES)), [str(folder)], mapping=str(MAPPING))
+
+
+@pytest.fixture(scope="module")
+def derivation() -> ModuleType:
+    """examples/cdiscpilot01/derive_expected.py, the tool-free derivation of expected.csv, as a module."""
+    spec = importlib.util.spec_from_file_location("cdiscpilot01_derive_expected", DERIVATION)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up by name
+    spec.loader.exec_module(module)
+    return module
 
 
 # ----- the rules file, without the data --------------------------------------------------------------
@@ -77,6 +92,23 @@ def test_findings_equal_the_independently_computed_ones(result: AuditResult) -> 
     assert found_rows(result) == read_expected(EXPECTED)
 
 
+def test_expected_csv_is_what_the_tool_free_derivation_writes(folder: Path, derivation: ModuleType) -> None:
+    # derive_expected.py reads the XPT files with pyreadstat, never mapping.toml nor jk500_rules.
+    rows, _ = derivation.derive(folder)
+    assert rows == read_expected(EXPECTED)
+    assert derivation.render(rows) == EXPECTED.read_text(encoding="utf-8")
+
+
+def test_the_mapping_takes_the_medications_of_the_review(result: AuditResult, derivation: ModuleType) -> None:
+    # The review (README.md) lists every CMTRT/CMDECOD value that names a thyroid hormone or an
+    # Alzheimer's drug; the mapping's patterns must take exactly those rows, LEVOTHROID and LEVOXINE too.
+    drugs = {event: {r.raw["drug"] for r in result.data.records if r.event == event}
+             for event in ("thyroid_supplement", "alzheimer_drug")}
+    assert drugs["thyroid_supplement"] == derivation.THYROID_HORMONES
+    assert drugs["alzheimer_drug"] == derivation.ALZHEIMER_DRUGS
+    assert {"LEVOTHROID", "LEVOXINE"} <= drugs["thyroid_supplement"]
+
+
 def test_every_domain_row_is_accounted_for(result: AuditResult, folder: Path) -> None:
     data = result.data
     assert data.rejections == []
@@ -95,13 +127,13 @@ def test_every_domain_row_is_accounted_for(result: AuditResult, folder: Path) ->
         "lbch.xpt": ("LB", 32740, 0),  # no test the rules read is in chemistry
         "lbhe.xpt": ("LB", 21927, 8),  # HBA1C
         "lbur.xpt": ("LB", 4913, 543),  # VITB12 (272) and TSH (271), in the urinalysis file
-        "cm.xpt": ("CM", 7510, 195),  # thyroid hormones (184) and donepezil (11)
+        "cm.xpt": ("CM", 7510, 216),  # thyroid hormones (205) and donepezil (11)
     }
     events = Counter(record.event for record in data.records)
     assert events == {"demographics": 306, "dose": 591, "visit": 3559, "mmse": 254, "hachinski": 254,
-                      "vitamin_b12": 272, "tsh": 271, "hba1c": 8, "thyroid_supplement": 184, "alzheimer_drug": 11}
+                      "vitamin_b12": 272, "tsh": 271, "hba1c": 8, "thyroid_supplement": 205, "alzheimer_drug": 11}
     # The audit's own summary adds up too: read = audited + not used + rejected.
-    assert data.read == len(data.records) == result.audited == 5710
+    assert data.read == len(data.records) == result.audited == 5731
     assert not result.not_used
 
 
@@ -122,12 +154,14 @@ def test_data_traps_are_read_as_the_rules_mean(result: AuditResult) -> None:
 def test_findings_quote_the_data(result: AuditResult) -> None:
     findings = {(f.rule.id, f.subject): f for f in result.findings}
     b12 = findings[("CP01-ELIG-B12", "01-710-1300")]
+    assert b12.date == "2012-12-04"  # the deciding B12 result, not the first dose
     assert b12.message == "No vitamin B12 of at least 130 ng/L on or before the first dose of 2012-12-15."
     assert [(r.location.rsplit("/", 1)[-1], r.raw["result"]) for r in b12.considered] == [("lbur.xpt:3356", "129")]
     week6 = findings[("CP01-SCH-WEEK-6", "01-715-1155")]
     assert week6.message == "Week 6 visit on 2014-04-26, not within 3 days of 42 days after the first dose."
     supplemented = findings[("CP01-ELIG-TSH-SUPPLEMENTED", "01-711-1143")]
-    assert supplemented.date == "2013-03-30" and [r.raw["result"] for r in supplemented.considered] == ["0"]
+    # Dated by the deciding TSH of 2013-03-24, not the supplement record of 2013-03-30 it is checked for.
+    assert supplemented.date == "2013-03-24" and [r.raw["result"] for r in supplemented.considered] == ["0"]
 
 
 def test_standings_per_rule(result: AuditResult) -> None:
@@ -135,10 +169,12 @@ def test_standings_per_rule(result: AuditResult) -> None:
     # 254 dosed subjects are judged; the 52 screen failures have no dose: not applicable.
     assert standings[("CP01-ELIG-AGE", "passed")] == 254
     assert standings[("CP01-ELIG-AGE", "not_applicable")] == 52
-    # The 4 subjects on a thyroid hormone with a TSH outside 0.32-5.0 are held to 0.03-6.2 instead.
-    assert standings[("CP01-ELIG-TSH", "excused")] == 4
-    assert standings[("CP01-ELIG-TSH", "deviation")] == 5
-    assert standings[("CP01-ELIG-TSH-SUPPLEMENTED", "passed")] == 16
+    # The 5 subjects on a thyroid hormone with a TSH outside 0.32-5.0 are held to 0.03-6.2 instead
+    # (01-701-1034: TSH 0.27, on Levothroid); 18 of the 20 subjects on one pass that.
+    assert standings[("CP01-ELIG-TSH", "excused")] == 5
+    assert standings[("CP01-ELIG-TSH", "deviation")] == 4
+    assert standings[("CP01-ELIG-TSH-SUPPLEMENTED", "passed")] == 18
+    assert standings[("CP01-ELIG-TSH-SUPPLEMENTED", "deviation")] == 2
     # Donepezil was only started after the last dose: no overlap with the treatment period.
     assert standings[("CP01-EXCL-AD-DRUGS", "passed")] == 254
     assert result.exit_code == 1

@@ -153,7 +153,17 @@ def test_exit_3_for_rejected_rows_each_listed_with_file_line_and_reason(tmp_path
     assert done.returncode == EXIT_REJECTED  # 3 wins over the findings' 1
     assert done.stderr == "8 row(s) rejected; see the summary.\n"
     lines = done.stdout.splitlines()
-    listed = [line.strip() for line in lines if line.strip().startswith("mixed.csv:")]
+    # Before the findings: the count and each row with its subject and date as written.
+    findings_at = next(i for i, line in enumerate(lines) if line.startswith("Findings ("))
+    top = lines[:findings_at]
+    assert f"Rejected rows: 8 of {len(rows) + 8} read, not audited" in top
+    first = [line for line in top if line.startswith("  mixed.csv:")]
+    assert len(first) == 8
+    assert first[0] == "  mixed.csv:12  S001  2024-01-30: unknown event type 'injekcion' (did you mean 'injection'?)"
+    assert first[4] == "  mixed.csv:16  (no subject)  2024-01-31: injection needs a subject"
+    # The summary at the end still accounts for every one.
+    summary_at = lines.index("Summary")
+    listed = [line.strip() for line in lines[summary_at:] if line.strip().startswith("mixed.csv:")]
     assert [entry.split(":", 2)[1] for entry in listed] == [str(first_bad_line + i) for i in range(8)]
     reasons = [entry.split(": ", 1)[1] for entry in listed]
     assert reasons[0] == "unknown event type 'injekcion' (did you mean 'injection'?)"
@@ -171,6 +181,9 @@ def test_exit_3_for_rejected_rows_each_listed_with_file_line_and_reason(tmp_path
     assert summary["records_rejected"] == 8
     assert [r["location"] for r in summary["rejections"]] == [f"mixed.csv:{first_bad_line + i}" for i in range(8)]
     assert [r["reason"] for r in summary["rejections"]] == reasons
+    assert [(r["subject"], r["date"]) for r in summary["rejections"]][:5] == [
+        ("S001", "2024-01-30"), ("S001", "2024-02-30"), ("S001", "2024-13"), ("S001", "2024-01-31"),
+        (None, "2024-01-31")]
     # the good rows are audited as before
     assert len(report["findings"]) == 10
 
@@ -238,7 +251,8 @@ def total_rule(report: dict[str, Any]) -> tuple[list[tuple[str, str]], int]:
 def test_as_of_makes_a_count_rule_pending() -> None:
     # S001's first injection is on 8 January; the count is judged 35 days later, on 12 February.
     _, full = audit_json("--rules", str(RULES), str(LOG))
-    assert total_rule(full) == ([("S001", "2024-01-29"), ("S003", "2024-01-21")], 1)
+    # S001 has five (dated on the fifth); S003 three (dated when four were due: 13 January + 35 days).
+    assert total_rule(full) == ([("S001", "2024-01-29"), ("S003", "2024-02-17")], 1)
 
     _, before = audit_json("--rules", str(RULES), str(LOG), "--as-of", "2024-02-11")
     findings, pending = total_rule(before)
@@ -328,7 +342,7 @@ def test_explain_one_rule_all_rules_and_a_version() -> None:
     assert "from 28 days before the subject's first JK500 infusion up to the day of that" in " ".join(one.stdout.split())
     assert max(len(line) for line in one.stdout.splitlines()) <= 100
     every = run("explain", "protocol.rules", cwd=ROOT)
-    assert every.stdout.count("A deviation is reported") == 38
+    assert every.stdout.count("A deviation is reported") == 39
     typo = run("explain", "protocol.rules", "JK500-TRT-TOTL", cwd=ROOT)
     assert typo.returncode == EXIT_INVALID and "did you mean 'JK500-TRT-TOTAL'" in typo.stderr
     amended = ROOT / "examples" / "amendment" / "protocol.rules"
@@ -349,10 +363,10 @@ def test_matrix_and_diff_read_sdtm_folders_too() -> None:
     mapping = str(sdtm / "mapping.toml")
     logs = [str(sdtm), str(sdtm / "src_decisions.csv")]
     same = run("diff", "protocol.rules", "protocol.rules", *logs, "--mapping", mapping, cwd=ROOT)
-    assert same.returncode == EXIT_CLEAN and "unchanged: 46" in same.stdout
+    assert same.returncode == EXIT_CLEAN and "unchanged: 48" in same.stdout
     trace = run("matrix", "--rules", "protocol.rules", "--format", "json", "--mapping", mapping, *logs, cwd=ROOT)
     rules = {r["id"]: r for c in json.loads(trace.stdout)["criteria"] for r in c["rules"]}
-    assert sum(r["findings"]["deviation"] + r["findings"]["not_evaluable"] for r in rules.values()) == 46
+    assert sum(r["findings"]["deviation"] + r["findings"]["not_evaluable"] for r in rules.values()) == 48
 
 
 # --- standard output that cannot take the report: a full disk, a reader gone ---------------------------------

@@ -83,7 +83,7 @@ def protocol():
 
 def test_the_example_on_dask_gives_the_same_reports(protocol, executor, small_chunks) -> None:
     local = audit_files(protocol, [str(LOG)], jobs=1)
-    assert local.findings  # 46 findings: there is something to compare
+    assert local.findings  # 48 findings: there is something to compare
     assert reports(audit_files(protocol, [str(LOG)], executor=executor)) == reports(local)
 
 

@@ -34,7 +34,7 @@ MIN_EXAMPLES = 30
 NEVER_IN_A_TREE = frozenset({
     "start",  # the root, in every tree: no construct of its own
     "item", "amend_item", "rule_attr", "source", "period", "verdict", "ref", "literal", "empty_value", "visit_window",
-    "state_mark",
+    "state_mark", "dated_date", "dated_ref",
     "cond", "and_cond", "not_cond", "atom_cond", "expr", "product", "term",
 })
 

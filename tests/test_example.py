@@ -41,6 +41,9 @@ EXERCISED_NOT_PLANTED = {
     # infusion), so planting it means reopening a dose group before its predecessor finished: the
     # escalation timeline of the story. Group 2 and group 3 both open after 3 subjects finished.
     "JK500-ESC-COHORT": {None: "passed"},
+    # Every subject of the story had cyclophosphamide: the off-day ones are JK500-TRT-CY-DAY's plants (001 on
+    # day -8, 002's second dose on day -6). A subject with none at all is features/lymphodepletion.feature's.
+    "JK500-TRT-CY-GIVEN": {f"JK500-01-{n:03d}": "passed" for n in range(1, 13)},
 }
 
 # Each not-evaluable plant and the reason the audit must give (derived from the rule text).
@@ -212,7 +215,7 @@ NEAR_MISSES: list[tuple[str, list[Edit], str | None, Row]] = [
                                            (at("002", "2024-03-17", "infusion"), {"date": "2024-03-18"})], None,
      ("JK500-ESC-SRC-GATE", "", "2024-04-15", "deviation")),
     ("012's treatment period over", [], "2025-02-03",
-     ("JK500-TRT-TOTAL", S("012"), "2025-01-22", "deviation")),
+     ("JK500-TRT-TOTAL", S("012"), "2025-02-03", "deviation")),  # due: first infusion 2025-01-13 + 21 days
     # new rules
     ("IL-2 30 -> 29 minutes before", [(at("006", "2024-05-06", "il2"), {"time": "08:31"})], None,
      ("JK500-TRT-IL2-TIMING", S("006"), "2024-05-06", "deviation")),
@@ -258,12 +261,12 @@ NEAR_MISSES: list[tuple[str, list[Edit], str | None, Row]] = [
      ("JK500-SAF-AE-GRADED", S("004"), "2024-03-18", "deviation")),
     ("response on a window's last day -> the next day",
      [(at("002", "2024-06-03", "response"), {"date": "2024-06-04"})], None,
-     ("JK500-FU-RESPONSE", S("002"), "2024-03-04", "deviation")),
+     ("JK500-FU-RESPONSE", S("002"), "2024-06-03", "deviation")),  # the window's last day
     ("withdrawal inside the window without MRD -> the day after it",
      [(at("003", "2024-09-02", "discontinuation"), {"date": "2024-11-19"})], None,
-     ("JK500-FU-MRD", S("003"), "2024-08-19", "deviation")),
+     ("JK500-FU-MRD", S("003"), "2024-11-18", "deviation")),  # the window's last day
     ("stopped for toxicity -> no discontinuation recorded", [(at("009", "2024-07-09", "discontinuation"), None)],
-     None, ("JK500-TRT-TOTAL", S("009"), "2024-07-08", "deviation")),
+     None, ("JK500-TRT-TOTAL", S("009"), "2024-07-22", "deviation")),  # due: 2024-07-01 + 21 days
 ]
 
 
@@ -300,7 +303,7 @@ def test_each_near_miss_fires_one_step_further(result: AuditResult, tmp_path: Pa
 
 @pytest.mark.parametrize("stopped, added", [
     ("2024-07-22", []),  # the last day of 009's treatment period (first infusion 2024-07-01 + 21 days)
-    ("2024-07-23", [("JK500-TRT-TOTAL", "JK500-01-009", "2024-07-08", "deviation")]),
+    ("2024-07-23", [("JK500-TRT-TOTAL", "JK500-01-009", "2024-07-22", "deviation")]),  # dated when due
 ])
 def test_a_discontinuation_excuses_the_total_only_within_the_treatment_period(
         result: AuditResult, tmp_path: Path, stopped: str, added: list[Row]) -> None:

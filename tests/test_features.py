@@ -10,6 +10,15 @@ A protocol writer adds a scenario by editing a .feature file only. The steps the
     When the protocol is audited
     When the protocol is audited as of "YYYY-MM-DD"
     When the protocol is audited in the time zone "Asia/Shanghai"
+    When the protocol is audited with strict columns   (audit --strict-columns: rows may be rejected, but only
+                                                        for a value in a column their event type does not declare)
+
+The visit log as read (features/visit_log_columns.feature):
+
+    Then the column "unit" of the visit log is ignored in 2 rows of lab   (one warning: values ignored, rows audited)
+    Then no column of the visit log is ignored
+    Then line 2 of the visit log is rejected for subject "S1" on "2024-02-02" because "<part of the reason>"
+    Then 2 rows of the visit log are rejected                  (the header is line 1, the table's first row line 2)
 
 SDTM input (one scenario's own mapping, in TOML as in docs/sdtm.md, and domain files as tables):
 
@@ -24,12 +33,20 @@ SDTM input (one scenario's own mapping, in TOML as in docs/sdtm.md, and domain f
     Then there are no findings of <RULE>
     Then there are no findings of <RULE> for subject "<S>"
     Then there is exactly 1 finding of <RULE>  /  there are exactly N findings of <RULE>
+    Then the finding of <RULE> for subject "<S>" lists N records   (its evidence: one finding, N records)
     Then <RULE> is pending for N subject(s)          (subjects with a check judged only after the cut-off)
     Then <RULE> has N pending check(s)               (checks: one per record, count, week or window)
     Then the status of <RULE> for subject "<S>" is <STATUS>
     Then the status of <RULE> for subject "<S>" is <STATUS> because "<part of the reason>"
     Then the status of <RULE> for the trial is <STATUS>
       (STATUS: passed, deviation, not evaluable, pending, excused, not applicable)
+    Then the not evaluable findings are grouped by cause:   (a table: subject | cause | rules, every group
+      | subject | cause | rules |                             of the reports, in their order; rules joined
+                                                             by ", "; subject "the trial" at the trial level)
+    Then the text report has the line "<LINE>"              (a whole line, leading spaces aside)
+    Then the finding of <RULE> for subject "<S>" names the window "<part of the window's line>"
+    Then the finding of <RULE> for the trial names the window "<part of the window's line>"
+      (the line the text report prints under a finding: "src_decision window: after 2024-02-12, ...")
 
 Visit-log tables: columns study and site default to the protocol's name (JK500) and 01 when left out;
 an empty cell is an absent value; a trial-level event (src_decision) has an empty subject. Every row must
@@ -58,6 +75,10 @@ from jk500_rules.compiler.model import CompiledProtocol
 from jk500_rules.engine.audit import audit_files
 from jk500_rules.engine.results import AuditResult
 from jk500_rules.inputs.records import BASE_COLUMNS
+from jk500_rules.inputs.validation import column_warnings
+from jk500_rules.reports.report_content import not_evaluable_by_cause
+from jk500_rules.reports.text_report import to_text
+from jk500_rules.reports.report_content import window_text
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES_FILE = ROOT / "protocol.rules"
@@ -75,11 +96,15 @@ FINDING_RE = re.compile(
 COUNT_RE = re.compile(rf"there (?:is|are) exactly (?P<count>\d+) findings? of {RULE}")
 NONE_RE = re.compile(rf'there are no findings of {RULE}(?: for subject "(?P<subject>[^"]*)")?')
 MESSAGE_RE = re.compile(rf'the findings of {RULE} say "(?P<message>[^"]*)"')
+EVIDENCE_RE = re.compile(rf'the finding of {RULE} for subject "(?P<subject>[^"]*)" lists (?P<count>\d+) records?')
 PENDING_RE = re.compile(rf"{RULE} is pending for (?P<count>\d+) subjects?")
 PENDING_CHECKS_RE = re.compile(rf"{RULE} has (?P<count>\d+) pending checks?")
 STANDING_WORDS = {"passed": "passed", "possible deviation": "possible_deviation", "deviation": "deviation",
                   "not evaluable": "not_evaluable",
                   "pending": "pending", "excused": "excused", "not applicable": "not_applicable"}
+WINDOW_RE = re.compile(
+    rf'the finding of {RULE}(?: for subject "(?P<subject>[^"]*)"| for (?P<trial>the trial))'
+    rf' names the window "(?P<window>[^"]*)"')
 STANDING_RE = re.compile(
     rf'the status of {RULE}(?: for subject "(?P<subject>[^"]*)"| for (?P<trial>the trial))'
     rf' is (?P<standing>{"|".join(STANDING_WORDS)})(?: because "(?P<reason>[^"]*)")?')
@@ -180,11 +205,13 @@ def _write_log(rows: list[dict[str, str]], path: Path, study: str) -> Path:
 
 
 def _audit(protocol: CompiledProtocol, rows: list[dict[str, str]], tmp_path: Path,
-           as_of: dt.date | None, time_zone: str | None = None) -> AuditResult:
+           as_of: dt.date | None, time_zone: str | None = None, strict_columns: bool = False) -> AuditResult:
     assert rows, "the scenario has no visit log"
     path = _write_log(rows, tmp_path / "visit_log.csv", protocol.name)
-    result = audit_files(protocol, [str(path)], as_of=as_of, time_zone=time_zone)
-    rejected = [f"line {r.line}: {r.reason}" for r in result.data.rejections]
+    result = audit_files(protocol, [str(path)], as_of=as_of, time_zone=time_zone, strict_columns=strict_columns)
+    # Strict columns reject rows on purpose, for that reason alone: any other is still a typo in the scenario.
+    rejected = [f"line {r.line}: {r.reason}" for r in result.data.rejections
+                if not (strict_columns and re.fullmatch(r"\w+ has no field '[^']*' \(value '.*'\)", r.reason))]
     assert not rejected, "visit-log rows were rejected:\n" + "\n".join(rejected)
     return result
 
@@ -204,6 +231,38 @@ def _when_audited_as_of(protocol: CompiledProtocol, log_rows: list[dict[str, str
 def _when_audited_in_zone(protocol: CompiledProtocol, log_rows: list[dict[str, str]], tmp_path: Path,
                           zone: str) -> AuditResult:
     return _audit(protocol, log_rows, tmp_path, None, zone)
+
+
+@when("the protocol is audited with strict columns", target_fixture="audit_result")
+def _when_audited_strictly(protocol: CompiledProtocol, log_rows: list[dict[str, str]], tmp_path: Path) -> AuditResult:
+    return _audit(protocol, log_rows, tmp_path, None, strict_columns=True)
+
+
+@then(parsers.re(r'the column "(?P<column>[^"]+)" of the visit log is ignored in (?P<count>\d+) rows? of '
+                 r'(?P<events>[\w, ]+)'))
+def _then_column_ignored(audit_result: AuditResult, column: str, count: str, events: str) -> None:
+    data = audit_result.data
+    warnings = [(w.column, ", ".join(w.events), w.values)
+                for w in column_warnings(data.ignored, data.files, audit_result.protocol)]
+    assert (column, events, int(count)) in warnings, f"the columns ignored (column, events, values): {warnings}"
+
+
+@then("no column of the visit log is ignored")
+def _then_no_column_ignored(audit_result: AuditResult) -> None:
+    assert not audit_result.data.ignored, f"values ignored (file, column, event): {dict(audit_result.data.ignored)}"
+
+
+@then(parsers.parse('line {line:d} of the visit log is rejected for subject "{subject}" on "{date}" '
+                    'because "{reason}"'))
+def _then_row_rejected(audit_result: AuditResult, line: int, subject: str, date: str, reason: str) -> None:
+    found = [(r.line, r.subject, r.date, r.reason) for r in audit_result.data.rejections]
+    assert any((r[:3] == (line, subject, date) and reason in r[3]) for r in found), f"the rows rejected: {found}"
+
+
+@then(parsers.re(r"(?P<count>\d+) rows? of the visit log (?:is|are) rejected"))
+def _then_rows_rejected(audit_result: AuditResult, count: str) -> None:
+    found = [(r.line, r.reason) for r in audit_result.data.rejections]
+    assert len(found) == int(count), f"the rows rejected: {found}"
 
 
 def _known_rule(protocol: CompiledProtocol, rule: str) -> None:
@@ -239,6 +298,15 @@ def _then_count(audit_result: AuditResult, count: str, rule: str) -> None:
                                       f"{_describe(audit_result, rule)}")
 
 
+@then(parsers.re(EVIDENCE_RE.pattern))
+def _then_evidence(audit_result: AuditResult, rule: str, subject: str, count: str) -> None:
+    _known_rule(audit_result.protocol, rule)
+    found = [f for f in audit_result.findings if f.rule.id == rule and f.subject == subject]
+    assert len(found) == 1, f"expected one finding of {rule} for {subject}:\n{_describe(audit_result, rule)}"
+    records = [f"{r.event} {r.date}" for r in found[0].evidence]
+    assert len(records) == int(count), f"expected {count} evidence record(s), got {len(records)}: {records}"
+
+
 @then(parsers.re(NONE_RE.pattern))
 def _then_no_findings(audit_result: AuditResult, rule: str, subject: str | None) -> None:
     _known_rule(audit_result.protocol, rule)
@@ -269,6 +337,15 @@ def _then_pending_checks(audit_result: AuditResult, rule: str, count: str) -> No
         f"expected {count} pending check(s) of {rule}, got {audit_result.pending[rule]}")
 
 
+@then(parsers.re(WINDOW_RE.pattern))
+def _then_window(audit_result: AuditResult, rule: str, subject: str | None, trial: str | None, window: str) -> None:
+    _known_rule(audit_result.protocol, rule)
+    who = None if trial else subject
+    lines = [window_text(f.window) for f in audit_result.findings if f.rule.id == rule and f.subject == who]
+    assert lines, f"{rule} has no finding for {'the trial' if trial else 'subject ' + repr(subject)}"
+    assert any(window in line for line in lines), f"no window of {rule} says {window!r}; they say {lines}"
+
+
 @then(parsers.re(STANDING_RE.pattern))
 def _then_standing(audit_result: AuditResult, rule: str, subject: str | None, trial: str | None, standing: str,
                    reason: str | None) -> None:
@@ -280,6 +357,23 @@ def _then_standing(audit_result: AuditResult, rule: str, subject: str | None, tr
     assert status == STANDING_WORDS[standing], f"{rule} for {who or 'the trial'} is {status} ({why}), not {standing}"
     if reason is not None:
         assert reason in why, f"{rule} for {who or 'the trial'}: the reason is {why!r}, not containing {reason!r}"
+
+
+@then("the not evaluable findings are grouped by cause:")
+def _then_causes(audit_result: AuditResult, datatable: list[list[str]]) -> None:
+    header = [cell.strip() for cell in datatable[0]]
+    assert header == ["subject", "cause", "rules"], f"the table's columns are subject | cause | rules, not {header}"
+    wanted = [tuple(cell.strip() for cell in cells) for cells in datatable[1:]]
+    found = [(group["subject"] or "the trial", group["cause"], ", ".join(group["rules"]))
+             for group in not_evaluable_by_cause(audit_result)]
+    assert found == wanted, "the reports group the not evaluable findings as:\n" + "\n".join(
+        " | ".join(group) for group in found)
+
+
+@then(parsers.parse('the text report has the line "{line}"'))
+def _then_text_line(audit_result: AuditResult, line: str) -> None:
+    lines = [text.strip() for text in to_text(audit_result).splitlines()]
+    assert line in lines, f"no line {line!r} in the text report:\n" + "\n".join(lines)
 
 
 # ----- coverage of protocol.rules by the scenarios ------------------------------------------------
@@ -355,7 +449,7 @@ def test_every_then_step_names_a_rule_of_the_protocol() -> None:
     bad = []
     for name, _, steps, ids in _rendered_scenarios():
         for text in _then_texts(steps):
-            for pattern in (FINDING_RE, COUNT_RE, NONE_RE, PENDING_RE, PENDING_CHECKS_RE, STANDING_RE):
+            for pattern in (FINDING_RE, COUNT_RE, NONE_RE, PENDING_RE, PENDING_CHECKS_RE, STANDING_RE, WINDOW_RE):
                 m = pattern.fullmatch(text)
                 if m and m["rule"] not in ids:
                     bad.append(f"{name}: {text}")

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from jk500_rules import load_protocol
-from jk500_rules.engine import checks
+from jk500_rules.engine import checks, occurrences
 from jk500_rules.engine.audit import audit_files
 from jk500_rules.inputs.records import Record
 
@@ -78,6 +78,6 @@ def test_a_findings_evidence_compares_each_record_with_its_own_row_only(monkeypa
         return real_eq(self, other)
 
     monkeypatch.setattr(Record, "__eq__", counting)
-    distinct = checks._distinct([*records, *twins, *records[:10]])
+    distinct = occurrences.distinct([*records, *twins, *records[:10]])
     assert distinct == records and all(a is b for a, b in zip(distinct, records))
     assert compared["eq"] <= len(twins) + 10  # only a record met again is compared, with its own row

@@ -14,6 +14,7 @@ from jk500_rules import load_protocol
 from jk500_rules.engine.audit import audit_files
 from jk500_rules.engine.results import AuditResult
 from jk500_rules.reports.html_report import render_html
+from jk500_rules.reports.report_content import not_evaluable_by_cause
 
 ROOT = Path(__file__).resolve().parents[1]
 RULES = ROOT / "protocol.rules"
@@ -132,6 +133,42 @@ def test_summary_sections(result: AuditResult, html: str) -> None:
         assert 'id="changes"' not in html
 
 
+def test_not_evaluable_findings_by_cause(tmp_path: Path) -> None:
+    """Without JK500-01-008's screening checklist: one summary line for the subject and the missing
+    checklist listing the seven rules it blocks; still one table row per finding, each with its cause."""
+    lines = LOG.read_text(encoding="utf-8").splitlines(keepends=True)
+    log = tmp_path / "jk500_visits.csv"
+    log.write_text("".join(line for line in lines if ",JK500-01-008,2024-05-15,screening," not in line),
+                   encoding="utf-8")
+    result = audit_files(load_protocol(str(RULES)), [str(log)], keep_records=True)
+    html = render_html(result)
+    page = parse(html)
+    groups = not_evaluable_by_cause(result)
+    summary_rows = [(a["data-subject"], a["data-cause"]) for tag, a in page.elements
+                    if tag == "tr" and "cause-row" in (a.get("class") or "").split()]
+    assert summary_rows == [(g["subject"] or "(trial)", g["cause"]) for g in groups]
+    blocked = ("JK500-EXCL-CONGENITAL, JK500-EXCL-INFECTION, JK500-EXCL-OTHER-TRIAL, JK500-EXCL-RECENT-DISEASE, "
+               "JK500-EXCL-RECENT-SURGERY, JK500-EXCL-PLANNED-SURGERY, JK500-EXCL-LIVE-VACCINE")
+    assert f"<td>no screening checklist recorded</td><td>{blocked}</td>" in html
+    assert summary_rows.count(("JK500-01-008", "no screening checklist recorded")) == 1
+    # The findings table: a row per finding, its cause in data-cause (what the filter reads) and a column.
+    causes = {a["data-finding-id"]: a["data-cause"] for tag, a in page.elements
+              if tag == "tr" and "finding-row" in (a.get("class") or "").split()}
+    assert causes == {f.id: f.cause or "" for f in result.findings}
+    assert sum(1 for c in causes.values() if c == "no screening checklist recorded") == 7
+    assert '<th data-col="6">cause</th>' in html
+    options = {a.get("value") for tag, a in page.elements if tag == "option"}
+    assert options == {"", "deviation", "possible_deviation", "not_evaluable"} | {g["cause"] for g in groups}
+
+
+def test_no_cause_section_without_not_evaluable_findings(result: AuditResult) -> None:
+    kept = dataclasses.replace(result, findings=[f for f in result.findings if f.status != "not_evaluable"],
+                               explanations={})
+    html = render_html(kept)
+    assert 'id="by-cause"' not in html and 'id="filter-cause"' in html
+    assert 'id="by-cause"' in render_html(result)
+
+
 def test_changes_and_provenance(result: AuditResult) -> None:
     findings = [dataclasses.replace(f, change="new" if i % 3 else "persisting")
                 for i, f in enumerate(result.findings)]
@@ -232,4 +269,4 @@ def test_the_command_line_writes_the_html_report_with_its_provenance(tmp_path: P
     assert done.returncode == 1, done.stderr
     page = (out / "report.html").read_text(encoding="utf-8")
     assert "2026-01-01T00:00:00Z" in page and "sha256" in page.lower()
-    assert page.count('class="finding-mark ') == 46
+    assert page.count('class="finding-mark ') == 48

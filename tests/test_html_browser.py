@@ -149,3 +149,23 @@ def test_sorting(page) -> None:
     assert subjects == sorted(subjects, key=lambda s: s)  # "(trial)" sorts before "JK500-..."
     headers["#"].click()
     assert [int(n) for n in column(0)] == list(range(1, len(result.findings) + 1))
+
+
+def test_filter_by_cause(page) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    driver, result = page
+    causes = Select(driver.find_element(By.ID, "filter-cause"))
+    causes.select_by_value("consent has no signed_by")
+    wanted = {f.id for f in result.findings if f.cause == "consent has no signed_by"}
+    assert len(wanted) == 1 and set(_visible_rows(driver)) == wanted
+    causes.select_by_value("")
+    assert len(_visible_rows(driver)) == len(result.findings)
+    # A count in "Not evaluable, by cause" shows that cause's findings.
+    link = driver.find_element(By.CSS_SELECTOR, 'a.show-cause[data-cause="lab has no uln"]')
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", link)
+    link.click()
+    assert causes.first_selected_option.get_attribute("value") == "lab has no uln"
+    assert set(_visible_rows(driver)) == {f.id for f in result.findings if f.cause == "lab has no uln"}
+    assert driver.find_element(By.ID, "filter-count").text == f"1 of {len(result.findings)} shown"

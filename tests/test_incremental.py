@@ -151,13 +151,13 @@ def test_an_src_decision_re_judges_the_trial_level(protocol: CompiledProtocol, f
 
 
 def test_a_missing_record_arriving_resolves_its_finding(protocol: CompiledProtocol) -> None:
-    rows, cyclophosphamide = without(rows_of(LOG), "JK500-01-003", "cyclophosphamide")
+    rows, cyclophosphamide = without(rows_of(LOG), "JK500-01-003", "cyclophosphamide")  # none at all
     with IncrementalAudit(protocol, as_of=CUTOFF) as audit:
         before = audit.add(rows)
-        missing = [f for f in before.new if f.rule.id == "JK500-TRT-CY-DAY" and f.subject == "JK500-01-003"]
+        missing = [f for f in before.new if f.rule.id == "JK500-TRT-CY-GIVEN" and f.subject == "JK500-01-003"]
         assert len(missing) == 1 and missing[0].status == "deviation"
         changes = audit.add([cyclophosphamide])
-        assert [(f.id, f.rule.id) for f in changes.resolved] == [(missing[0].id, "JK500-TRT-CY-DAY")]
+        assert [(f.id, f.rule.id) for f in changes.resolved] == [(missing[0].id, "JK500-TRT-CY-GIVEN")]
         assert not changes.new and missing[0].id not in {f.id for f in audit.findings()}
         assert to_json(audit.result()) == to_json(audit_files(protocol, [str(LOG)], CUTOFF))
 

@@ -149,7 +149,8 @@ def test_an_excuse_record_excuses_the_subject(tmp_path: Path) -> None:
             {"subject": "S2", "date": "2024-02-01", "event": "stop", "reason": "withdrew"},
             {"subject": "S9", "date": "2024-04-01", "event": "note"}]  # the cut-off, past both due dates
     result = audit(p, rows, tmp_path)
-    assert found(result) == [("S2", "2024-04-01", "deviation", None)]  # stopped on day 31: not excused
+    # Stopped on day 31: not excused. Dated when the third visit was due: first dosing + 60 days.
+    assert found(result) == [("S2", "2024-03-01", "deviation", None)]
     assert standing(result, "S1") == ("excused", "excused by stop on 2024-01-31")
     assert standing(result, "S2") == ("deviation", None)
 
@@ -262,8 +263,9 @@ def test_windows_after_the_cutoff_are_pending_and_a_stop_excuses_later_ones(tmp_
             {"subject": "S2", "date": "2024-02-01", "event": "visit"}]
     result = audit(p, rows, tmp_path, as_of="2024-08-15")
     # Window 2 (April to June) is empty for both; S1 stopped in window 3, which excuses 3 and 4 only.
+    # Each is dated when the window's visit was due at the latest: its last day.
     assert [(f.subject, f.date) for f in result.findings if f.rule.id == "R"] == [
-        ("S1", "2024-04-01"), ("S2", "2024-04-01")]
+        ("S1", "2024-06-30"), ("S2", "2024-06-30")]
     assert result.pending["R"] == 2  # S2's windows 3 and 4, not over by the cut-off
 
 
@@ -413,7 +415,8 @@ def test_counts_and_windows_over_a_group(tmp_path: Path) -> None:
             {"subject": "S1", "date": "2024-01-20", "event": "visit"},
             {"subject": "S1", "date": "2024-03-20", "event": "note"}]
     result = audit(p, rows, tmp_path)
-    assert [(f.rule.id, f.date) for f in result.findings] == [("C", "2024-01-10"), ("W", "2024-02-10")]
+    # W's second window (February 10 to March 9) is empty: dated on its last day, when the visit was due.
+    assert [(f.rule.id, f.date) for f in result.findings] == [("C", "2024-01-10"), ("W", "2024-03-09")]
 
 
 def test_a_missing_required_record_lists_the_records_that_did_not_qualify(tmp_path: Path) -> None:

@@ -50,7 +50,7 @@ def test_finding_ids_do_not_depend_on_row_order_or_file_names(tmp_path: Path) ->
     shuffled = tmp_path / "renamed.csv"
     shuffled.write_text(header + "".join(rows), encoding="utf-8")
     ids = [f["id"] for f in report(str(LOG))["findings"]]
-    assert len(set(ids)) == len(ids) == 46
+    assert len(set(ids)) == len(ids) == 48
     assert [f["id"] for f in report(str(shuffled))["findings"]] == ids
 
 
@@ -67,14 +67,14 @@ def test_since_marks_new_persisting_and_resolved(tmp_path: Path) -> None:
     changed = tmp_path / "next.csv"
     changed.write_text(header + "".join(fixed) + added, encoding="utf-8")
     now = report(str(changed), "--since", str(previous))
-    assert now["summary"]["changes"] == {"new": 1, "persisting": 45, "resolved": 1}
+    assert now["summary"]["changes"] == {"new": 1, "persisting": 47, "resolved": 1}
     [new] = [f for f in now["findings"] if f["change"] == "new"]
     assert (new["rule"], new["subject"]) == ("JK500-EXCL-LIVE-VACCINE", "JK500-01-002")
     [resolved] = now["resolved"]
     assert (resolved["rule"], resolved["subject"], resolved["date"]) == ("JK500-TRT-DOSE", "JK500-01-009",
                                                                          "2024-07-08")
     text = audit(str(changed), "--since", str(previous), "--run-time", RUN_TIME).stdout
-    assert "Since the previous report: 1 new, 45 persisting, 1 resolved" in text
+    assert "Since the previous report: 1 new, 47 persisting, 1 resolved" in text
     # A scheduled job: fail only on new important deviations.
     assert audit(str(changed), "--since", str(previous), "--fail-on", "new-important").returncode == 1
     assert audit(str(LOG), "--since", str(previous), "--fail-on", "new-important").returncode == 0
@@ -90,7 +90,7 @@ def test_reviews_are_shown_never_dropped_and_orphans_reported(tmp_path: Path) ->
                        f"{second},acknowledged,,J. Monitor,2026-01-02\n"
                        "F-000000000000,waived,old finding,J. Monitor,2025-12-01\n", encoding="utf-8")
     now = report(str(LOG), "--reviewed", str(reviews))
-    assert len(now["findings"]) == 46
+    assert len(now["findings"]) == 48
     assert now["findings"][0]["review"] == {"decision": "waived", "reason": "agreed with the sponsor",
                                             "by": "J. Monitor", "at": "2026-01-02"}
     assert now["findings"][1]["review"]["decision"] == "acknowledged"

@@ -103,5 +103,5 @@ def test_week_start_is_read_from_the_rules(tmp_path: Path) -> None:
     monday = audit_files(load_protocol(str(rules)), [str(LOG)])
     weekly = sorted((f.subject, f.date) for f in monday.findings if f.rule.id == "ASTHMA-07-TRT-WEEKLY")
     # Monday weeks: S001's Monday 8 and Sunday 14 January pair up, its Sunday 21 and Monday 22 do not;
-    # S003's Saturday 20 and Sunday 21 January pair up.
-    assert weekly == [("S001", "2024-01-08"), ("S003", "2024-01-15")]
+    # S003's Saturday 20 and Sunday 21 January pair up. Each is dated on the injection past one a week.
+    assert weekly == [("S001", "2024-01-14"), ("S003", "2024-01-21")]

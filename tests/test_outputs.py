@@ -94,6 +94,10 @@ def test_csv_has_one_row_per_finding_with_the_report_columns() -> None:
     report = json.loads(run("audit", "--rules", str(RULES), str(LOG), "--format", "json").stdout)
     header = done.stdout.splitlines()[0]
     assert header == ",".join(CSV_COLUMNS)
+    # The layout of earlier versions stays, column for column; `cause` and the window came after it.
+    assert CSV_COLUMNS == ("rule", "title", "subject", "date", "status", "severity", "important", "category",
+                           "criteria", "message", "reason", "protocol_version", "evidence", "cause",
+                           "window_start", "window_end", "window")
     rows = read_csv(done.stdout)
     assert len(rows) == len(report["findings"]) == 10
     for row, finding in zip(rows, report["findings"]):
@@ -109,8 +113,9 @@ def test_csv_has_one_row_per_finding_with_the_report_columns() -> None:
         assert row["reason"] == (finding["reason"] or "")
         assert row["protocol_version"] == (finding["protocol_version"] or "")
         assert row["evidence"] == "; ".join(e["location"] for e in finding["evidence"])
+        assert row["cause"] == (finding["cause"] or "")
     not_evaluable = next(r for r in rows if r["status"] == "not_evaluable")
-    assert not_evaluable["reason"]
+    assert not_evaluable["reason"] and not_evaluable["cause"]
     trial = [r for r in rows if not r["subject"]]
     assert [r["rule"] for r in trial] == ["ASTHMA-07-SAF-DSMB-GATE"]
     several = [r for r in rows if ";" in r["evidence"]]
@@ -180,7 +185,7 @@ def test_dv_has_one_record_per_subject_level_finding(jk500_dir: Path, jk500_find
     rows = read_csv((jk500_dir / "dv.csv").read_text(encoding="utf-8"))
     assert list(rows[0]) == [name for name, _ in dv.DV_VARIABLES]
     subject_level = [f for f in jk500_findings if f["subject"] is not None]
-    assert len(rows) == len(subject_level) == 45
+    assert len(rows) == len(subject_level) == 47
     assert {r["STUDYID"] for r in rows} == {"JK500"}
     assert {r["DOMAIN"] for r in rows} == {"DV"}
     assert all(r["USUBJID"] for r in rows)

@@ -663,7 +663,7 @@ def test_jk500_as_sdtm_gives_exactly_the_findings_of_the_visit_log(jk500: tuple)
     def findings(result) -> list[tuple]:
         return sorted((f.rule.id, f.subject or "", f.date, f.status, f.message) for f in result.findings)
 
-    assert len(log.findings) == 46
+    assert len(log.findings) == 48
     assert findings(study) == findings(log)
     assert sorted((s.rule.id, s.subject or "", s.status, s.reason or "") for s in study.standings) == sorted(
         (s.rule.id, s.subject or "", s.status, s.reason or "") for s in log.standings)

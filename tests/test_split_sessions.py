@@ -151,10 +151,13 @@ def _heavy_log(tmp_path: Path) -> tuple[Path, Path, str, Counter]:
 
 
 def _report(rules: Path, log: Path, subject: str = "") -> tuple[str, Counter, dict[str, str]]:
-    """The JSON report, the findings by (rule, status), and where `subject` stands under each rule."""
+    """The JSON report, the labs the findings hold as evidence by (rule, status), and where `subject` stands
+    under each rule. (A rule checked for the first infusion makes one finding per subject, every lab its
+    evidence.)"""
     result = audit_files(load_protocol(str(rules)), [str(log)], jobs=1)
     standings = {st.rule.id: st.status for st in result.standings if st.subject == subject}
-    return to_json(result), Counter((f.rule.id, f.status) for f in result.findings), standings
+    labs = Counter((f.rule.id, f.status) for f in result.findings for r in f.evidence if r.event == "lab")
+    return to_json(result), labs, standings
 
 
 def test_a_subject_with_thousands_of_labs_is_judged_the_same_split_or_whole(

@@ -78,7 +78,7 @@ def test_a_planted_deviation_is_reported_and_ctrl_c_ends_with_a_summary(tmp_path
     watch = Watch("--format", "jsonl", str(log))
     summary = json.loads(watch.next())
     assert summary["event"] == "summary" and summary["phase"] == "initial"
-    assert (summary["records_read"], summary["findings"], summary["subjects"]) == (496, 46, 12)
+    assert (summary["records_read"], summary["findings"], summary["subjects"]) == (496, 48, 12)
     with log.open("a", encoding="utf-8", newline="") as handle:
         handle.write(PLANTED[:40])  # a partial line: not read until its newline comes
         handle.flush()

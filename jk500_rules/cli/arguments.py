@@ -15,6 +15,11 @@ from ..reports import monitoring
 from ..reports.writers import parse_formats
 
 
+STRICT_COLUMNS_HELP = ("reject a row that gives a value in a column its event type does not declare (by default the "
+                       "value is ignored, the row audited, and one warning per file and column says how many "
+                       "values were ignored)")
+
+
 def _date(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
@@ -95,6 +100,7 @@ def build_parser(description: str | None) -> argparse.ArgumentParser:
                             "--scheduler and the dask extra: pip install 'jk500-rules[dask]')")
     audit.add_argument("--scheduler", metavar="ADDRESS",
                        help="the Dask scheduler's address (e.g. tcp://10.0.0.5:8786), with --executor dask")
+    audit.add_argument("--strict-columns", action="store_true", help=STRICT_COLUMNS_HELP)
     audit.add_argument("--run-time", metavar="TIME",
                        help="the run time the reports carry (default: now, UTC); fix it to compare reports byte "
                             "for byte")
@@ -166,6 +172,7 @@ def build_parser(description: str | None) -> argparse.ArgumentParser:
     watch.add_argument("--version", dest="protocol_version", metavar="NAME",
                        help="judge every subject under this protocol version (default: the version in force "
                             "for each subject)")
+    watch.add_argument("--strict-columns", action="store_true", help=STRICT_COLUMNS_HELP)
     watch.add_argument("--interval", type=seconds, default=1.0, metavar="SECONDS",
                        help="how often the logs are polled for new lines (default 1)")
     watch.add_argument("--format", choices=("text", "jsonl"), default="text",

@@ -17,7 +17,7 @@ from ..explain import explain_protocol, explain_rule
 from ..inputs.paths import distinct_paths
 from ..inputs.visit_logs import read_text
 from ..reports import atomic, monitoring
-from ..reports.report_content import summary
+from ..reports.report_content import summary, warnings
 from ..reports.writers import check_output, refuse_overwriting_inputs, write_reports
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_INVALID, EXIT_REJECTED, EXIT_FAILED = 0, 1, 2, 3, 4
@@ -55,19 +55,22 @@ def run_audit(args: argparse.Namespace) -> int:
     try:
         result = audit_files(protocol, args.logs, args.as_of, args.protocol_version, args.mapping, args.time_zone,
                              progress, jobs=args.jobs or default_jobs(), executor=executor,
-                             rows_in_memory=args.rows_in_memory, keep_records="html" in args.format)
+                             rows_in_memory=args.rows_in_memory, keep_records="html" in args.format,
+                             strict_columns=args.strict_columns)
     finally:
         if executor is not None:
             executor.close()
     if progress:
         print(file=sys.stderr)
+    for warning in warnings(result):
+        print(f"jk500-rules audit: warning: {warning.message}", file=sys.stderr)
     monitoring.attach_provenance(result, args.rules, args.run_time or monitoring.run_time_now())
     if args.since:
         monitoring.mark_changes(result, args.since)
     if args.reviewed:
         monitoring.apply_reviews(result, args.reviewed)
     write_reports(result, args.format, args.output)
-    if result.data.rejections:
+    if result.data.rejections:  # warnings alone leave the exit code as the findings make it
         print(f"{len(result.data.rejections)} row(s) rejected; see the summary.", file=sys.stderr)
         return EXIT_REJECTED
     return EXIT_FINDINGS if monitoring.failing(result, args.fail_on) else EXIT_CLEAN
@@ -168,7 +171,7 @@ def run_watch(args: argparse.Namespace) -> int:
     from ..live.watch import watch  # the watch loop, only for this command
 
     return watch(load_protocol(args.rules), args.paths, args.as_of, args.time_zone, args.protocol_version,
-                 args.interval, args.format, args.exit_after)
+                 args.interval, args.format, args.exit_after, strict_columns=args.strict_columns)
 
 
 def run_compile(args: argparse.Namespace) -> int:

@@ -28,6 +28,7 @@ class CheckedRule:
     resolved: ResolvedRule
     leaves: dict[n.Node, TypedLeaf]  # a leaf missing here did not resolve or failed a check (reported)
     due: Value | None  # the date a `judged from` check falls due
+    dated: Value | None = None  # the date `dated by` gives the rule's findings
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,25 @@ class _RuleChecker:
             except Unsupported as exc:
                 self.diagnostics.append(exc.diagnostic)
                 due = None
-        return CheckedRule(self.rule, typed, due)
+        return CheckedRule(self.rule, typed, due, self._dated())
+
+    def _dated(self) -> Value | None:
+        """`dated by`: a date of a record the rule matches, moved by a duration (resolve.py refuses the record a
+        `require` seeks)."""
+        rule = self.rule.rule
+        if rule.dated_by is None or not self.rule.complete:
+            return None
+        try:
+            dated = self.value(rule.dated_by)
+            if dated.type != "date" or dated.alias is None or dated.field is None or dated.seconds:
+                raise Unsupported("'dated by' takes the date of a record the rule reads, moved by days, weeks or months",
+                                  rule.dated_by.span, "for example: dated by first infusion.date - 7 days")
+            if dated.guard is not None or dated.spread or dated.lookup is not None:
+                raise Unsupported("'dated by' takes a record's own date field", rule.dated_by.span)
+        except Unsupported as exc:
+            self.diagnostics.append(exc.diagnostic)
+            return None
+        return dated
 
     def value(self, expr: n.Expr) -> Value:
         """The typed operand of an expression."""

@@ -16,10 +16,11 @@ from ..language import nodes as n
 from .declare import Declarations
 from .lower import LoweredRule, compare_dates
 from . import limits
-from .model import VISIT_PREFIX, CompiledRule, EngineRule, Pattern, Test
+from .model import NEGATE, VISIT_PREFIX, CompiledRule, DateSource, EngineRule, Pattern, Test
 from .operands import Atom, Conj, Unsupported, Value, text_of
 from .resolve import ResolvedRule
 from .variants import expand_lookups, flatten, unknown_variants
+from .windows import rule_window
 
 # Roles judged on what a partial date makes possible rather than certain (the rest need certainty).
 POSSIBLE_ROLES = {"needs": "possible", "unknown": "possible"}
@@ -29,7 +30,7 @@ _DATE_SUFFIXES = ("__calhi", "__cal")
 def emit_rule(lowered: LoweredRule, decls: Declarations, source_lines: list[str],
               diagnostics: list[Diagnostic]) -> CompiledRule:
     """Raises operands.Unsupported when a condition cannot become engine rules (two tables looked up at once)."""
-    return _Emitter(lowered, decls, diagnostics).rule(source_lines)
+    return _Emitter(lowered, decls, diagnostics, source_lines).rule(source_lines)
 
 
 def emitted(lowered: LoweredRule, decls: Declarations, source_lines: list[str],
@@ -47,8 +48,10 @@ def emitted(lowered: LoweredRule, decls: Declarations, source_lines: list[str],
 
 
 class _Emitter:
-    def __init__(self, lowered: LoweredRule, decls: Declarations, diagnostics: list[Diagnostic]) -> None:
+    def __init__(self, lowered: LoweredRule, decls: Declarations, diagnostics: list[Diagnostic],
+                 source_lines: list[str]) -> None:
         self.lowered, self.decls, self.diagnostics = lowered, decls, diagnostics
+        self.window = rule_window(lowered, source_lines)
         self.resolved: ResolvedRule = lowered.checked.resolved
         self.engine_rules: dict[str, EngineRule] = {}  # by what the engine sees: the same rule is made once
         self.interval_rules: dict[str, EngineRule] = {}
@@ -80,6 +83,11 @@ class _Emitter:
 
     def rule(self, source_lines: list[str]) -> CompiledRule:
         lowered, resolved = self.lowered, self.resolved
+        written = resolved.rule
+        if written.report == "once" and resolved.level == "trial" and written.check.source.form not in ("first", "last"):
+            self.diagnostics.append(Diagnostic(
+                "'report once per subject' needs findings that name a subject; this rule is judged with the trial",
+                written.report_span or written.id_span, "leave it out: each record checked makes its own finding"))
         verdict = resolved.rule.check.verdict
         due = lowered.checked.due
         anchors = tuple(a for a in resolved.anchors if a.alias != "cutoff")
@@ -107,12 +115,76 @@ class _Emitter:
                     self.emit("covered" if verdict.mode == "require" else "deviation", full, tests + lookup_tests, keep)
                 for reason, tests in unknown_variants(conj_all, self.decls.params, self._alias_label):
                     self.emit("unknown", full, tests, keep, reason)
+            for alias in self._dating_aliases():
+                # The record a finding's date is read from, when it is neither the check's nor the one sought.
+                self.emit("dating", base, where_tests, keep=(alias,))
+            if self._counts_break():
+                self._breaking(where_tests, base)
             if anchored and lowered.clauses:
                 # Whether the date the check falls due exists at all (its anchor record may not).
                 self.emit("anchored", base, where_tests, keep=(due.alias or "",))  # type: ignore[union-attr]
             for clause, conjs in lowered.clauses:
                 self._clause(clause.role, clause.index, clause.pattern, conjs, clause.reason, conj, base, due, anchored)
         return self._compiled(source_lines)
+
+    def _dating_aliases(self) -> tuple[str, ...]:
+        """The records a finding's date or window is read from that a check's own matches may not hold: the
+        engine matches each (`dating`), so that nothing is looked up afterwards."""
+        checked = self.lowered.checked
+        sources = (checked.dated, checked.due if self._dated_when_due() else None)
+        aliases = [v.alias for v in sources if v is not None and v.alias is not None]
+        if self.window is not None:
+            aliases += [bound.anchor.alias for bound in (self.window.low, self.window.high) if bound is not None]
+        return tuple(dict.fromkeys(a for a in aliases if a not in ("t", "x", "cutoff")))
+
+    def _dated_when_due(self) -> bool:
+        """Something required that never came is dated when it was due: a count short, or a record sought."""
+        check = self.resolved.rule.check
+        if check.source.period in ("schedule", "due"):
+            return False  # a visit's count is dated on the visit's day: when it was due
+        return check.verdict.mode == "require" and (check.verdict.exists_event is not None
+                                                    or self.resolved.trigger.kind == "$count")
+
+    def _counts_break(self) -> bool:
+        """A count checked only against numbers: the record past the limit can be told by its position."""
+        resolved, body = self.resolved, self.lowered.body
+        if resolved.trigger.kind != "$count" or resolved.rule.check.verdict.mode != "require" or not body:
+            return False
+        if resolved.rule.check.verdict.exists_event is not None:
+            return False
+        for conj in body:
+            tests, _ = flatten(conj)
+            if any(a.lookups for a in conj) or not tests:
+                return False
+            if any(t.alias != "t" or t.field != "count" or t.other is not None for t in tests):
+                return False
+        # Only a limit a further record can break: at most, exactly, or other than a number.
+        return any(t.op in ("<", "<=", "=", "!=") for conj in body for t in flatten(conj)[0])
+
+    def _breaking(self, where_tests: tuple[Test, ...], base: tuple[Pattern, ...]) -> None:
+        """The record that broke the count's limit: the count before it met the check, the count with it does not.
+
+        Each of the count's records is a `$counted` fact with its position (engine/subject_facts.py); the
+        check is read twice, for `before` (position - 1) and for `position`, negated.
+        """
+        counted = Pattern("b", "$counted")
+        joined = Test("b", "of", "=", other="t", other_field="ref")
+        alternatives = [flatten(conj)[0] for conj in self.lowered.body]
+        negated: list[tuple[Test, ...]] = [()]
+        for alternative in alternatives:  # not (A or B) = not A and not B; not A = some test of A fails
+            negated = [done + (_on(t, "position", NEGATE[t.op]),) for done in negated for t in alternative]
+        for alternative in alternatives:
+            held = tuple(_on(t, "before", t.op) for t in alternative)
+            for failed in negated:
+                self.emit("breaking", base + (counted,), where_tests + (joined,) + held + failed, keep=("b",))
+
+    def _deciding(self) -> tuple[str, ...]:
+        """In a rule checked once per subject, the `needs` clauses seeking the record a `require a` seeks."""
+        check = self.resolved.rule.check
+        if check.verdict.mode != "require" or check.source.form not in ("first", "last"):
+            return ()
+        return tuple(c.pattern.alias for c in self.resolved.clauses
+                     if c.role == "needs" and c.pattern.kind == check.verdict.exists_event)
 
     def _found_aliases(self) -> tuple[str, ...]:
         return tuple(p.alias for p in self.resolved.anchors if p.kind == "$ref")
@@ -192,10 +264,18 @@ class _Emitter:
             choices=rule.choices,
             approximate=rule.approximate,
             needs=tuple(c.reason for c in resolved.clauses if c.role == "needs"),
+            needs_sought=tuple(c.sought for c in resolved.clauses if c.role == "needs"),
             excuses=tuple(e.event for e in check.excuses),
             due_text=text_of(source_lines, verdict.due.span) if verdict.due is not None else None,
             ties=tuple((p.alias, self._tie_policy(p.label), p.label) for p in resolved.anchors if p.kind == "$ref"),
             reference_aliases=tuple((p.label, p.alias) for p in resolved.anchors if p.kind in ("$ref", "$state")),
+            checked_for="group" if check.source.form.startswith("group_") else check.source.form,
+            report=rule.report or "check",
+            dated_by=_date_source(self.lowered.checked.dated, rule.dated_by, source_lines),
+            due_date=_date_source(self.lowered.checked.due, verdict.due, source_lines) if self._dated_when_due() else None,
+            breaks=self._counts_break(),
+            deciding=self._deciding(),
+            window=self.window,
         )
 
     def _nothing_due(self, source: n.Source) -> str:
@@ -221,6 +301,17 @@ class _Emitter:
             if pattern.alias == alias:
                 return pattern.label or alias
         return alias
+
+
+def _date_source(value: Value | None, expr: n.Expr | None, source_lines: list[str]) -> DateSource | None:
+    if value is None or value.alias is None or value.field is None or expr is None:
+        return None
+    return DateSource(value.alias, value.field, value.days, value.months, text_of(source_lines, expr.span))
+
+
+def _on(test: Test, field: str, op: str) -> Test:
+    """A count's test read on a `$counted` fact's position (or the position before it)."""
+    return replace(test, alias="b", field=field, op=op, dated=False)
 
 
 def _upper(field_name: str) -> str:

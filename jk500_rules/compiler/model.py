@@ -158,6 +158,35 @@ class Choice:
 
 
 @dataclass(frozen=True)
+class WindowBound:
+    """One side of a rule's window: the record's date `op` the anchor's `field` plus an offset, as the engine
+    tests it (compiler/windows.py). `encoding` "cal" or "calhi": the test compares calendar positions
+    (dates.py), the offset in calendar months; "": day numbers, the offset in days."""
+
+    op: str  # > >= < <=
+    anchor: Pattern  # the record (or state, reference, rank fact) the bound is counted from
+    field: str  # its date field: date, start, end, or a date field of the record
+    days: int = 0
+    months: int = 0
+    encoding: str = ""
+    words: str = ""  # the anchor as the rules text names it: "first infusion"
+    group: str = ""  # a subject attribute whose value completes `words` ("the first infusion of dose group" 3)
+
+
+@dataclass(frozen=True)
+class WindowSpec:
+    """The window a rule computes: the bounds its tests put on one record's date (`subject`: t, the record
+    checked, or x, the record sought), or (`count`) the window a count per window is counted in."""
+
+    subject: str
+    event: str
+    low: WindowBound | None = None
+    high: WindowBound | None = None
+    count: Window | None = None
+    count_words: str = ""  # the count's anchor in words: "first infusion"
+
+
+@dataclass(frozen=True)
 class CompiledRule:
     id: str
     title: str
@@ -182,6 +211,11 @@ class CompiledRule:
     choices: tuple[str, ...] = ()
     approximate: str | None = None  # why the rule states its criterion only approximately
     needs: tuple[str, ...] = ()  # the reason each `needs` clause gives when unmet
+    # What each `needs` clause seeks, in its default reason's words: the same for clauses seeking one record.
+    needs_sought: tuple[str, ...] = ()
+    # The cause each `needs` clause names when unmet, shared by every clause seeking the same record
+    # (compiler/causes.py); reports group not-evaluable findings by it.
+    need_causes: tuple[str, ...] = ()
     excuses: tuple[str, ...] = ()  # the event type of each `unless` clause
     due_text: str | None = None  # the `judged from` expression as written
     # Per reference the rule reads (its pattern alias): how records tied on the day found are judged
@@ -192,6 +226,29 @@ class CompiledRule:
     # Checked for a subject's first or last record, but judged with the trial (it reads a trial state):
     # each finding names the subject whose record it is.
     per_subject: bool = False
+    checked_for: str = "each"  # what `for` names: each | first | last | count | group
+    # How findings are counted: one per check ("check": per record checked, or per subject for `for first X`),
+    # per offending record ("each"), or per subject ("once").
+    report: str = "check"
+    dated_by: DateSource | None = None  # `dated by EXPR`
+    due_date: DateSource | None = None  # the `judged from` date: when something required that never came was due
+    # A count rule whose engine rules also match the record that took the count past its limit (`breaking`).
+    breaks: bool = False
+    # The aliases of the `needs a Y` clauses of a `for first|last X require a Y` rule: the Ys they match,
+    # none of which qualified, decide a deviation and date it (the latest).
+    deciding: tuple[str, ...] = ()
+    window: WindowSpec | None = None  # the window its tests compute, named in each finding (compiler/windows.py)
+
+
+@dataclass(frozen=True)
+class DateSource:
+    """A date the rules text states from a matched record: its field moved by days or months."""
+
+    alias: str
+    field: str
+    days: int = 0
+    months: int = 0
+    text: str = ""  # as written: "first infusion.date - 7 days"
 
 
 # The flags of a reference's fact that say a record was found, and that whether one was could be told
@@ -300,6 +357,9 @@ class FactPlan:
     state_references: frozenset[tuple[str, str]] = frozenset()  # (reference, attribute)
     # The amounts worked out on each record of a type, from its data and the formula alone (computed.py).
     computed: tuple[ComputedAmount, ...] = ()
+    # Counts whose records are also facts of their own, each with its position in the count (`$counted`):
+    # (event, period) of the count facts, so that the engine can match the record that broke a limit.
+    counted: frozenset[tuple[str, str]] = frozenset()
 
     def depth(self, key: tuple[str, str, str]) -> int:
         return dict(self.rank_depth)[key]

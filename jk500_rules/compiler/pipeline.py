@@ -1,8 +1,8 @@
 """The compiler: syntax tree -> checked, lowered rules -> engine rulesets, as a list of passes.
 
-versions -> declare -> resolve -> check -> lower -> plan -> emit. Each pass takes the value the one
-before it returned and appends what it finds wrong to one list of diagnostics; a rule part that fails
-a pass is left out of the later ones, so one mistake is reported once.
+versions -> declare -> resolve -> check -> lower -> plan -> emit -> causes. Each pass takes the value
+the one before it returned and appends what it finds wrong to one list of diagnostics; a rule part that
+fails a pass is left out of the later ones, so one mistake is reported once.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from ..errors import Diagnostic, RulesError
 from ..language import nodes as n
 from . import limits
+from .causes import name_need_causes
 from .check import Checked, check
 from .declare import declare, parameter_values
 from .emit import emitted
@@ -80,6 +81,7 @@ def compile_version(tree: n.Protocol, filename: str, source: str, diagnostics: l
         if compiled is not None and all(r.id != compiled.id for r in rules):
             rules.append(compiled)
     limits.check_ruleset(tree, rules, diagnostics)
+    rules = name_need_causes(rules)
     reads = frozenset(read for rule in checked.rules for read in rule.resolved.reads)
     states_read = {read[1] for read in reads if read[0] == "state"}
     # A reference a state counts is found like one a rule reads.
@@ -96,7 +98,8 @@ def compile_version(tree: n.Protocol, filename: str, source: str, diagnostics: l
         subject_attributes=decls.attributes,
         parameters=parameter_values(decls, source_lines),
         rules=tuple(rules),
-        plan=plan_facts([r.resolved for r in checked.rules] + found.rules, decls, checked.computed),
+        plan=replace(plan_facts([r.resolved for r in checked.rules] + found.rules, decls, checked.computed),
+                     counted=frozenset(_counted(rule) for rule in rules if rule.breaks)),
         criteria=decls.criteria,
         choices=tuple(
             [Choice(f"parameter {p.name}", p.span.line, p.choice) for p in tree.parameters if p.choice]
@@ -165,3 +168,10 @@ def in_source_order(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
             groups.append([d])
     groups.sort(key=lambda g: (g[0].span.line, g[0].span.column) if g[0].span else (0, 0))
     return [d for group in groups for d in group]
+
+
+def _counted(rule: CompiledRule) -> tuple[str, str]:
+    """The (event, period) of the counts a rule checks: their records become `$counted` facts."""
+    trigger = next(er for er in rule.engine_rules if er.role == "trigger").patterns[0]
+    ident = {t.field: t.const for t in trigger.identity}
+    return str(ident["event"]), str(ident["period"])

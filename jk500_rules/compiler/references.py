@@ -27,6 +27,7 @@ class Scope:
     level: str  # subject | trial
     exists_event: str | None = None
     in_exists: bool = False
+    names_found: bool = False  # `dated by` of a `forbid a X` rule: `X.date` is the record found
     inner_alias: str = "x"  # the alias of the record a `require a`/`needs a`/`unless a` clause seeks
     finding: str | None = None  # the reference whose candidates this scope finds (its `where`)
 
@@ -94,7 +95,7 @@ class References:
         scope, decls = self.scope, self.decls
         if ref.field is not None:
             record = ref.name
-            if scope.in_exists and record == scope.exists_event:
+            if (scope.in_exists or scope.names_found) and record == scope.exists_event:
                 return self.field_value(scope.inner_alias, record, ref.field, ref.span)
             if record == CHECKED and ref.field.startswith(NEAR_PREFIX):
                 return Value("date", ref.span, alias="t", field=ref.field)

@@ -23,6 +23,9 @@ class Clause:
     pattern: Pattern
     cond: n.Cond | None
     reason: str
+    # What a `needs` clause seeks, in its default reason's words (`no lab recorded where test = "AST"`): the
+    # same for every clause that seeks the same record, whatever reason its writer gave.
+    sought: str = ""
 
 
 @dataclass(frozen=True)
@@ -118,6 +121,15 @@ class _RuleResolver:
             if verdict.due is not None:
                 refs.walk(verdict.due)
                 refs.anchors.setdefault(("cutoff",), Pattern("cutoff", "$cutoff"))
+            if rule.dated_by is not None:
+                sought = _record_named(rule.dated_by)
+                if verdict.mode == "require" and sought is not None and sought == verdict.exists_event:
+                    raise Unsupported(f"'{sought}' is the record this rule requires: a deviation is that it is "
+                                      "missing, so it cannot date one", rule.dated_by.span,
+                                      "date it by the record checked, or by one it is anchored to")
+                refs.scope.names_found = verdict.mode == "forbid"
+                refs.walk(rule.dated_by)
+                refs.scope.names_found = False
             for index, clause in enumerate(check.needs + check.excuses, start=1):
                 clauses.append(self._clause(index, clause, refs))
             complete = True
@@ -165,10 +177,11 @@ class _RuleResolver:
         scope.exists_event, scope.in_exists, scope.inner_alias = clause.event, True, alias
         self._conditions(clause.cond, refs)
         scope.exists_event, scope.in_exists, scope.inner_alias = saved, False, "x"
-        reason = ""
+        reason = sought = ""
         if isinstance(clause, n.Need):
-            reason = clause.reason or self._need_reason(clause)
-        return Clause(role, index, pattern, clause.cond, reason)
+            sought = self._need_reason(clause)
+            reason = clause.reason or sought
+        return Clause(role, index, pattern, clause.cond, reason, sought)
 
     def _need_reason(self, need: n.Need) -> str:
         if need.cond is None:
@@ -284,3 +297,10 @@ def _operands(leaf: n.Cond) -> list[n.Expr]:
     if isinstance(leaf, n.Within):
         return [leaf.subject, leaf.width, leaf.anchor]
     raise Unsupported("this condition is not supported here", leaf.span)  # pragma: no cover
+
+
+def _record_named(expr: n.Expr) -> str | None:
+    """The record a `dated by` date is read from, as written: `premedication` of `premedication.date - 1 day`."""
+    while isinstance(expr, n.Arith):
+        expr = expr.left
+    return expr.name if isinstance(expr, n.NameRef) and expr.field is not None else None

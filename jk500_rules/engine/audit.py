@@ -11,8 +11,8 @@ from dataclasses import replace
 from ..compiler.model import CompiledProtocol
 from ..dates import date_bounds
 from ..inputs.paths import distinct_paths
-from ..inputs.records import LogData, Record, Rejection
-from ..inputs.validation import validate
+from ..inputs.records import LogData, Record
+from ..inputs.validation import rejection, validate
 from ..inputs.visit_logs import LogFile
 from .engines import Engines
 from .executor import Executor, local_executor
@@ -32,7 +32,7 @@ def audit_files(protocol: CompiledProtocol, paths: list[str], as_of: dt.date | N
                 version: str | None = None, mapping: str | None = None, time_zone: str | None = None,
                 progress: Callable[[int, int], None] | None = None, jobs: int = 1,
                 executor: Executor | None = None, rows_in_memory: int = ROWS_IN_MEMORY,
-                keep_records: bool = False) -> AuditResult:
+                keep_records: bool = False, strict_columns: bool = False) -> AuditResult:
     """Audit visit logs, or (with a mapping) folders of SDTM domains plus any visit logs.
 
     `time_zone` is the site's (e.g. "Asia/Shanghai"): a datetime with a UTC offset counts on its date
@@ -43,12 +43,14 @@ def audit_files(protocol: CompiledProtocol, paths: list[str], as_of: dt.date | N
     `rows_in_memory` rows, so memory follows the largest subject rather than the input. Records are
     kept in `result.data.records` (the HTML report's timelines need them) only with `keep_records`.
     A path naming a file already given (again, or through a symlink) is left out: each file is read once.
+    A value in a column its row's event type does not declare is ignored (counted in `result.data.ignored`,
+    one warning per file and column: `validation.column_warnings`); with `strict_columns` it rejects the row.
     """
     paths, _ = distinct_paths(list(paths))
     if mapping is not None:
         from ..inputs.sdtm import read_study  # only SDTM input needs the XPT reader
 
-        data = read_study(paths, mapping, protocol, time_zone)
+        data = read_study(paths, mapping, protocol, time_zone, strict_columns)
         return audit_data(protocol, data, as_of, version, progress, jobs=jobs, executor=executor)
     Versions(protocol, version)  # an unknown --version fails before any row is read
     logs = [LogFile(path) for path in paths]
@@ -63,7 +65,7 @@ def audit_files(protocol: CompiledProtocol, paths: list[str], as_of: dt.date | N
                 for line, text, parsed in log.entries():
                     data.read += 1
                     if isinstance(parsed, str):
-                        data.rejections.append(Rejection(log.path, line, parsed))
+                        data.rejections.append(rejection(None, log.path, line, parsed))
                         continue
                     key, event, date_text = log.base(parsed)
                     if not key:
@@ -79,18 +81,19 @@ def audit_files(protocol: CompiledProtocol, paths: list[str], as_of: dt.date | N
                 data.hashes[log.path] = log.sha256  # of what was read: a log growing meanwhile is not what it says
             trial_records: list[Record] = []
             for index, line, row in trial_rows:
-                outcome = validate(row, logs[index].path, line, protocol, time_zone)
+                outcome = validate(row, logs[index].path, line, protocol, time_zone, strict_columns=strict_columns,
+                                   ignored=data.ignored)
                 if isinstance(outcome, Record):
                     trial_records.append(outcome)
                 else:
-                    data.rejections.append(Rejection(logs[index].path, line, outcome))
+                    data.rejections.append(rejection(row, logs[index].path, line, outcome))
             if trial_records and as_of is None:
                 trial_latest = max(r.date for r in trial_records)
                 latest = trial_latest if latest is None or trial_latest > latest else latest
             cutoff = as_of or latest
             job = AuditJob(protocol.filename, protocol.source, version, cutoff, time_zone,
                            tuple(log.path for log in logs), tuple(log.header for log in logs),
-                           tuple(log.json for log in logs), keep_records)
+                           tuple(log.json for log in logs), keep_records, strict_columns)
             result = _audit_groups(protocol, job, rows.groups, trial_records, data, progress, jobs, executor,
                                    exact_cutoff=as_of is not None, subjects=rows.keys, rows=rows.rows)
     finally:

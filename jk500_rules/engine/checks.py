@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -14,9 +13,11 @@ from ..dates import instant_text
 from ..inputs.records import Record
 from .computed_facts import unknown_amount
 from .facts import Evidence, Session
+from .occurrences import distinct, finding_date, reported
 from .results import Finding
 from .standings import STANDINGS, Standing
 from .ties import Ways, judge_ties
+from .windows import finding_window
 
 
 @dataclass
@@ -40,6 +41,12 @@ class _Matches:
     # day found, which of them the check holds for (require) or breaks on (forbid).
     found: dict[int, dict[str, int]] = field(default_factory=dict)
     ways: Ways = field(default_factory=Ways)
+    # What dates a finding: per check, the records a stated date is read from (`dated by`, `judged from`),
+    # and the record that took a count past its limit (the earliest, when several alternatives match).
+    dating: dict[int, dict[str, int]] = field(default_factory=lambda: defaultdict(dict))
+    breaking: dict[int, int] = field(default_factory=dict)
+    # Per check of a `require a Y` rule checked once per subject, the Ys its `needs` clauses matched.
+    candidates: dict[int, set[int]] = field(default_factory=lambda: defaultdict(set))
 
 
 def _sort_matches(rule: CompiledRule, matches: list[tuple[Any, dict[str, int]]]) -> _Matches:
@@ -63,8 +70,16 @@ def _sort_matches(rule: CompiledRule, matches: list[tuple[Any, dict[str, int]]])
             sorted_.unknown[t].setdefault(refs.get("x", -1), (er.reason or "", refs))
         elif er.role == "needs":
             sorted_.needs_met[er.need].add(t)
+            sorted_.candidates[t].update(ref for alias, ref in refs.items() if alias in rule.deciding)
         elif er.role == "anchored":
             sorted_.anchored.add(t)
+        elif er.role == "dating":
+            found = sorted_.dating[t]
+            for alias, ref in refs.items():
+                if alias != "t":  # two records (tied on a reference's day) date nothing: -1
+                    found[alias] = ref if found.get(alias, ref) == ref else -1
+        elif er.role == "breaking":
+            sorted_.breaking[t] = min(refs["b"], sorted_.breaking.get(t, refs["b"]))
         elif er.role == "possible_trigger":
             sorted_.possible_triggers.setdefault(t, refs)
         elif er.role == "possible_covered":
@@ -95,7 +110,7 @@ def judge_rule(rule: CompiledRule, matches: list[tuple[Any, dict[str, int]]], se
     certain = m.triggers | set(m.hits)
     triggers = certain | set(m.possible_triggers)
     outcomes: list[tuple[str, str | None]] = []
-    findings: list[Finding] = []
+    findings: list[tuple[int, Finding]] = []  # each with the check it was found for
     if rule.has_due:
         pending = triggers - m.due - set(m.excused)
         pending_counts[rule.id] += len(pending)
@@ -106,7 +121,7 @@ def judge_rule(rule: CompiledRule, matches: list[tuple[Any, dict[str, int]]], se
             judged = judge_ties(rule, t, m.ways, m.found.get(t, {}), m.hits.get(t, {}), session)
             if judged is not None:
                 status, refs_list, reason = judged
-                findings += [_finding(rule, status, refs, session, protocol, reason) for refs in refs_list]
+                findings += [(t, _finding(rule, status, refs, session, protocol, reason, m)) for refs in refs_list]
                 outcomes.append((status, reason))
                 continue
         if rule.mode == "require" and t in m.covered:
@@ -117,38 +132,43 @@ def judge_rule(rule: CompiledRule, matches: list[tuple[Any, dict[str, int]]], se
             continue
         hits = [refs for _, refs in sorted(m.hits.get(t, {}).items())]
         if hits:
-            findings += [_finding(rule, "deviation", refs, session, protocol) for refs in hits]
+            findings += [(t, _finding(rule, "deviation", refs, session, protocol, dates=m)) for refs in hits]
             outcomes.append(("deviation", None))
             continue
         possible = [refs for _, refs in sorted(m.possible_hits.get(t, {}).items())]
         if rule.mode == "forbid" and possible:
-            for refs in possible:
-                findings.append(_possible(rule, refs, session, protocol))
-            outcomes.append(("possible_deviation", findings[-1].reason))
+            findings += [(t, _possible(rule, refs, session, protocol, m)) for refs in possible]
+            outcomes.append(("possible_deviation", findings[-1][1].reason))
             continue
         unmet = _unmet_need(rule, t, m)
         if unmet is not None:
-            findings.append(_finding(rule, "not_evaluable", {"t": t}, session, protocol, unmet))
-            outcomes.append(("not_evaluable", unmet))
+            reason, cause = unmet
+            findings.append((t, _finding(rule, "not_evaluable", {"t": t}, session, protocol, reason, m, cause)))
+            outcomes.append(("not_evaluable", reason))
             continue
         if rule.mode == "require" and (t in m.possible_covered or t not in certain):
             refs = m.possible_covered.get(t) or m.possible_triggers.get(t) or {"t": t}
-            findings.append(_possible(rule, refs, session, protocol))
-            outcomes.append(("possible_deviation", findings[-1].reason))
+            findings.append((t, _possible(rule, refs, session, protocol, m)))
+            outcomes.append(("possible_deviation", findings[-1][1].reason))
             continue
         unknown = [value for _, value in sorted(m.unknown.get(t, {}).items())]
         if unknown:
             if rule.mode == "require":
                 unknown = unknown[:1]
-            findings += [_finding(rule, "not_evaluable", refs, session, protocol, reason) for reason, refs in unknown]
+            findings += [(t, _finding(rule, "not_evaluable", refs, session, protocol, reason, m))
+                         for reason, refs in unknown]
             outcomes.append(("not_evaluable", unknown[0][0]))
             continue
         if rule.mode == "require":
-            findings.append(_finding(rule, "deviation", {"t": t, **m.found.get(t, {})}, session, protocol))
+            # What decided it: the record past a count's limit, or the records sought that did not qualify.
+            decided = {"b": m.breaking[t]} if t in m.breaking else \
+                {f"d{number}": ref for number, ref in enumerate(sorted(m.candidates.get(t, ())))}
+            findings.append((t, _finding(rule, "deviation", {"t": t, **m.found.get(t, {}), **decided}, session,
+                                         protocol, dates=m)))
             outcomes.append(("deviation", None))
         else:
             outcomes.append(("passed", None))
-    return findings, _standing(rule, session, outcomes)
+    return reported(rule, findings), _standing(rule, session, outcomes)
 
 
 def _explained(matches: list[tuple[Any, dict[str, int]]], session: Session,
@@ -170,7 +190,8 @@ def _explained(matches: list[tuple[Any, dict[str, int]]], session: Session,
     return out
 
 
-def _possible(rule: CompiledRule, refs: dict[str, int], session: Session, protocol: CompiledProtocol) -> Finding:
+def _possible(rule: CompiledRule, refs: dict[str, int], session: Session, protocol: CompiledProtocol,
+              dates: _Matches) -> Finding:
     """A finding a partial date leaves undecided: what is missing, and the interval each such date spans."""
     # Only the dates the rule's date tests read: a partial date the rule never compares is no reason.
     compared = {(alias, name) for er in rule.interval_rules for t in er.tests
@@ -191,13 +212,15 @@ def _possible(rule: CompiledRule, refs: dict[str, int], session: Session, protoc
                 what = f"{record.event} date" if name == "date" else f"{record.event} {name}"
                 parts.append(f"{what} {written} is only known to lie between {low} and {high}")
     reason = "; ".join(dict.fromkeys(parts)) or "a date the check depends on is only partly known"
-    return _finding(rule, "possible_deviation", refs, session, protocol, reason)
+    return _finding(rule, "possible_deviation", refs, session, protocol, reason, dates)
 
 
-def _unmet_need(rule: CompiledRule, t: int, m: _Matches) -> str | None:
+def _unmet_need(rule: CompiledRule, t: int, m: _Matches) -> tuple[str, str] | None:
+    """The first `needs` clause the check lacks: its reason, and the cause it names (compiler/causes.py)."""
     for index, reason in enumerate(rule.needs, start=1):
         if t not in m.needs_met.get(index, set()):
-            return reason
+            causes = rule.need_causes
+            return reason, causes[index - 1] if index <= len(causes) else reason
     return None
 
 
@@ -216,11 +239,12 @@ def _standing(rule: CompiledRule, session: Session, outcomes: list[tuple[str, st
 
 
 def _finding(rule: CompiledRule, status: str, refs: dict[str, int], session: Session, protocol: CompiledProtocol,
-             reason: str | None = None) -> Finding:
+             reason: str | None = None, dates: _Matches | None = None, cause: str | None = None) -> Finding:
     evidence: dict[str, Evidence] = {alias: session.evidence[ref] for alias, ref in refs.items()}
-    dated = evidence.get("x") if "x" in evidence and rule.mode == "forbid" else evidence["t"]
-    records = _distinct(record for alias in sorted(evidence, key=lambda a: (a != "t", a != "x", a))
-                        for record in evidence[alias].records)
+    matched = {alias: ref for alias, ref in dates.dating.get(refs["t"], {}).items() if ref >= 0} if dates else {}
+    dating = {alias: session.evidence[ref] for alias, ref in matched.items()}
+    records = distinct(record for alias in sorted(evidence, key=lambda a: (a != "t", a != "x", a))
+                       for record in evidence[alias].records)
     if status == "not_evaluable":
         message = f"{rule.title}: cannot be evaluated, {reason}."
     elif status == "possible_deviation":
@@ -233,24 +257,9 @@ def _finding(rule: CompiledRule, status: str, refs: dict[str, int], session: Ses
     subject = session.subject
     if rule.per_subject and evidence["t"].records:  # judged with the trial, for one subject's record
         subject = evidence["t"].records[0].subject
-    return Finding(rule, subject, dated.display.get("date", ""), status, message, tuple(records), reason,
-                   considered)
-
-
-def _distinct(records: Iterable[Record]) -> list[Record]:
-    """Each record once, in the order first met, compared by equality as `not in` a list would be.
-
-    Equal records share their file, line and event, so only records sharing those are compared: a
-    count over thousands of records stays linear.
-    """
-    distinct: list[Record] = []
-    seen: dict[tuple[str, int, str], list[Record]] = {}
-    for record in records:
-        same = seen.setdefault((record.file, record.line, record.event), [])
-        if record not in same:
-            same.append(record)
-            distinct.append(record)
-    return distinct
+    return Finding(rule, subject, finding_date(rule, status, evidence, dating), status, message, tuple(records),
+                   reason, considered, cause=(cause or reason) if status == "not_evaluable" else None,
+                   window=finding_window(rule, {**matched, **refs}, session, protocol))
 
 
 def _considered(session: Session, event: str) -> tuple[Record, ...]:

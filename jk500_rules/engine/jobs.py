@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..inputs.records import Record, Rejection
 from .facts import Marks
@@ -24,6 +24,7 @@ class AuditJob:
     headers: tuple[tuple[str, ...], ...]
     json: tuple[bool, ...]
     keep_records: bool
+    strict_columns: bool = False  # a value in a column its event type does not declare rejects the row
 
 
 @dataclass
@@ -47,3 +48,5 @@ class PartitionResult:
     outcomes: list[SubjectOutcome]
     rejections: list[Rejection]
     latest: dt.date | None  # the latest date of a valid record: confirms the cut-off
+    # (file, column, event type) -> values ignored in columns their event type does not declare (LogData.ignored)
+    ignored: Counter = field(default_factory=Counter)

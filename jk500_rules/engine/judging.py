@@ -10,7 +10,7 @@ from typing import Any
 
 from ..compiler.model import CompiledProtocol
 from ..inputs.records import Record, Rejection
-from ..inputs.validation import validate
+from ..inputs.validation import rejection, validate
 from ..inputs.visit_logs import LogFile
 from .checks import judge_rule
 from .computed_facts import add_computed_facts
@@ -41,6 +41,7 @@ def judge_partition(job: AuditJob, groups: list[Group], engines: Engines | None 
     logs: dict[int, LogFile] = {}
     outcomes: list[SubjectOutcome] = []
     rejections: list[Rejection] = []
+    ignored: Counter = Counter()
     latest: dt.date | None = None
     collecting = gc.isenabled()
     gc.disable()
@@ -56,12 +57,13 @@ def judge_partition(job: AuditJob, groups: list[Group], engines: Engines | None 
                     logs[index] = LogFile.known(job.files[index], job.headers[index], job.json[index])
                 log = logs[index]
                 parsed = log.parse(text)
-                outcome = parsed if isinstance(parsed, str) else validate(
-                    log.as_dict(parsed), log.path, line, protocol, job.time_zone)
+                cells = None if isinstance(parsed, str) else log.as_dict(parsed)
+                outcome = validate(cells, log.path, line, protocol, job.time_zone, strict_columns=job.strict_columns,
+                                   ignored=ignored) if cells is not None else str(parsed)
                 if isinstance(outcome, Record):
                     records.append(outcome)
                 else:
-                    rejections.append(Rejection(log.path, line, outcome))
+                    rejections.append(rejection(cells, log.path, line, outcome))
             if records:
                 top = max(r.date for r in records)
                 latest = top if latest is None or top > latest else latest
@@ -70,7 +72,7 @@ def judge_partition(job: AuditJob, groups: list[Group], engines: Engines | None 
     finally:
         if collecting:
             gc.enable()
-    return PartitionResult(outcomes, rejections, latest)
+    return PartitionResult(outcomes, rejections, latest, ignored)
 
 
 def judge_subject(job: AuditJob, subject: str, records: list[Record], versions: Versions,

@@ -17,6 +17,31 @@ STATUSES = ("deviation", "possible_deviation", "not_evaluable")
 
 
 @dataclass(frozen=True)
+class WindowAnchor:
+    """The record a window is counted from: its type, subject, date as written, and what the rule calls it."""
+
+    event: str
+    subject: str | None
+    date: str
+    label: str  # "first infusion"; "cohort_complete.start for the previous dose_group: the 3rd subject's ..."
+
+
+@dataclass(frozen=True)
+class Window:
+    """The window a finding's rule computed (engine/windows.py): the first and last day it holds (None: open
+    on that side, or not known to the day), the record it is counted from (and the record its end is counted
+    from, when another), and the bounds in words."""
+
+    event: str  # the type of the record whose date it bounds
+    start: str | None
+    end: str | None
+    anchor: WindowAnchor
+    text: str  # "after 2024-06-21, 28 days after ... (JK500-01-007, 2024-05-24); on or before 2024-07-01, ..."
+    end_anchor: WindowAnchor | None = None
+    note: str | None = None  # why it is not known to the day (a partial date), or never opens
+
+
+@dataclass(frozen=True)
 class Finding:
     rule: CompiledRule
     subject: str | None
@@ -30,6 +55,10 @@ class Finding:
     version: str | None = None  # the protocol version it was judged under
     change: str | None = None  # against a previous report (--since): new | persisting
     review: dict[str, str] | None = None  # a monitor's decision (--reviewed): acknowledged | waived, why, who, when
+    # Not evaluable: what is missing, shared by the findings one missing record or value blocks (the cause
+    # an unmet `needs` clause names, compiler/causes.py; else the reason). Reports group findings by it.
+    cause: str | None = None
+    window: Window | None = None  # the window its rule computed; not part of `id`
 
     @property
     def id(self) -> str:

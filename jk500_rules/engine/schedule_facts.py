@@ -71,7 +71,8 @@ def add_window(session: Session, window: Window, number: int, date: dt.date, end
     leave it unplaced, and whether it is placed (known to be due, on known days)."""
     fact = {"kind": "$count", "event": window.event, "period": window.period, "count": len(members),
             "window": number, **encode("date", date), **encode("end", end)}
-    display = {"count": str(len(members)), "date": date.isoformat(), "end": end.isoformat(), "window": str(number)}
+    display = {"count": str(len(members)), "date": date.isoformat(), "end": end.isoformat(), "window": str(number),
+               **anchor_display(anchor)}
     if visit is not None:
         start, label = visit
         fact |= {**encode("start", start), "visit": label}
@@ -83,6 +84,16 @@ def add_window(session: Session, window: Window, number: int, date: dt.date, end
             display["count"] = f"{len(members)} to {len(members) + len(possible)}"
         members += possible + tuple(r for r in doubt if r not in members + possible)
     session.add(fact, Evidence(members or (anchor,), display))
+
+
+ANCHOR_KEYS = ("$anchor_event", "$anchor_subject", "$anchor_date", "$anchor_partial")
+
+
+def anchor_display(anchor: Record) -> dict[str, str]:
+    """The record a window is counted from, for the finding that names the window (engine/windows.py); keys no
+    message placeholder can name."""
+    return dict(zip(ANCHOR_KEYS, (anchor.event, anchor.subject or "", anchor.date_text,
+                                  "1" if "date" in anchor.upper else "")))
 
 
 def due_visits(window: Window, anchor: dt.date, until: dt.date | None, last_day: dt.date) -> Iterator[DueVisit]:

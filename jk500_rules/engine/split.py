@@ -29,7 +29,8 @@ from ..compiler.model import EngineRule
 SPLIT_FROM = 2_000
 CHUNK_FACTS = 1_000
 # Roles whose matches the judge reads as sets (or keeps the least of): their order never matters.
-_SET_ROLES = frozenset({"trigger", "due", "covered", "needs", "anchored", "excused", "unanchored_excuse"})
+_SET_ROLES = frozenset({"trigger", "due", "covered", "needs", "anchored", "excused", "unanchored_excuse",
+                        "dating", "breaking"})
 # Roles whose first match per (check, record found) counts: a split kind must be one of those two there.
 _KEYED_ROLES = frozenset({"deviation", "unknown"})
 _KEY_ALIASES = frozenset({"t", "x"})

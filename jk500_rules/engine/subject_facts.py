@@ -41,6 +41,8 @@ def subject_session(subject: str, records: list[Record], protocol: CompiledProto
             _add_windows(session, by_event, window)
     for window in sorted(plan.visits_of):
         add_visits_of(session, by_event, window, cutoff)
+    if plan.counted:
+        _add_counted(session, plan.counted)
     fact, evidence = cutoff_fact(cutoff)
     session.add(fact, evidence)
     mark_partial(session, any(r.upper for r in records))
@@ -124,6 +126,19 @@ def _add_counts(session: Session, items: list[Record], event: str, period: str, 
         fact = {"kind": "$count", "event": event, "period": key, "count": len(members),
                 **encode("date", first_day)}
         session.add(fact, Evidence(tuple(members), {"count": str(len(members)), "date": first_day.isoformat()}))
+
+
+def _add_counted(session: Session, counted: frozenset[tuple[str, str]]) -> None:
+    """Each record of a count the rules check against a limit, with its position in the count (in date order)
+    and the position before it: the engine tells which one took the count past the limit."""
+    for ref in range(len(session.facts)):
+        fact = session.facts[ref]
+        if fact["kind"] != "$count" or (fact["event"], fact["period"]) not in counted:
+            continue
+        for position, record in enumerate(session.evidence[ref].records[:fact["count"]], start=1):
+            session.add({"kind": "$counted", "of": ref, "position": position, "before": position - 1,
+                         **encode("date", record.date, record.upper.get("date"))},
+                        Evidence((record,), record_display(record)))
 
 
 def _add_group_members(session: Session, group: str, items: list[Record], reads: frozenset[str],

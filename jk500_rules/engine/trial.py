@@ -133,12 +133,14 @@ class PartitionJoin:
         self.judged_by: dict[str | None, list[str]] = defaultdict(list)
         self.kept: list[Record] = []
         self.rejections: list[Rejection] = []
+        self.ignored: Counter = Counter()
         self.latest: dt.date | None = None
         self.seen = 0
 
     def add(self, part: PartitionResult) -> None:
         result = self.result
         self.rejections += part.rejections
+        self.ignored.update(part.ignored)
         if part.latest is not None and (self.latest is None or part.latest > self.latest):
             self.latest = part.latest
         for outcome in part.outcomes:
@@ -162,6 +164,7 @@ class PartitionJoin:
         cutoff = job.cutoff
         result.data = data
         data.rejections += self.rejections
+        data.ignored.update(self.ignored)
         if job.files:  # rows streamed from logs: records exist only where a worker was asked to keep them
             data.records = self.kept + trial_records
             result.records_kept = job.keep_records

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..language import nodes as n
+from .dating import DatingSentences
 from .deviation import DeviationSentence
 from .names import Scope
 from .outcomes import OutcomeSentences
@@ -10,7 +11,7 @@ from .phrases import capitalized, human_name, join_phrases, with_article
 from .tree import walk
 
 
-class RuleParagraph(DeviationSentence, OutcomeSentences):
+class RuleParagraph(DeviationSentence, OutcomeSentences, DatingSentences):
     """The paragraph `jk500-rules explain` prints for one rule, one line per element."""
 
     def paragraph(self) -> list[str]:
@@ -18,7 +19,7 @@ class RuleParagraph(DeviationSentence, OutcomeSentences):
         body += self._window_sentence() + self._definitions() + self.missing_record_sentences()
         body += self.needs_sentence()
         body += self.due_sentence() + self.excuse_sentences() + self.undecided_filter_sentence()
-        body += self.unknown_sentence()
+        body += self.unknown_sentence() + self.dating_sentence()
         body.append(self._standing_sentence())
         lines = [f"{self.rule.id}: {self.rule.title}", " ".join(body)]
         if self.rule.approximate is not None:

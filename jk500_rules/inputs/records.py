@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from dataclasses import dataclass, field
 
 BASE_COLUMNS = ("study", "site", "subject", "date", "event")  # a record's own columns; the rest are its fields
@@ -42,13 +43,37 @@ class Record:
 
 @dataclass(frozen=True, slots=True)
 class Rejection:
+    """A row that is no record, and why; its subject and date as written, where they can be read, so that a
+    monitor can tell whose data it was without opening the log."""
+
     file: str
     line: int
     reason: str
+    subject: str | None = None
+    date: str | None = None
 
     @property
     def location(self) -> str:
         return f"{self.file}:{self.line}"
+
+
+@dataclass(frozen=True, slots=True)
+class IgnoredColumn:
+    """A visit-log column that the event type of some of its rows does not declare: in those rows its
+    non-empty values were ignored and the rows audited without it (unless columns are strict)."""
+
+    file: str
+    column: str
+    events: tuple[str, ...]  # the event types of the rows whose values were ignored
+    values: int  # non-empty values ignored, over the whole file
+    hint: str | None = None  # a declared field the column may be a typo of
+
+    @property
+    def message(self) -> str:
+        counted = f"{self.values} non-empty value{'s' if self.values != 1 else ''}"
+        hint = f" ({self.hint})" if self.hint else ""
+        return (f"{self.file}: column '{self.column}' is not a field of {', '.join(self.events)}{hint}; "
+                f"{counted} ignored, the rows audited without it")
 
 
 @dataclass
@@ -61,3 +86,6 @@ class LogData:
     hashes: dict[str, str] = field(default_factory=dict)
     # Per source table (an SDTM domain file): rows read, turned into records, left unmapped, rejected.
     sources: list[dict[str, object]] = field(default_factory=list)
+    # (file, column, event type) -> non-empty values of a column the event type does not declare, ignored in
+    # rows that became records (validation.column_warnings makes them one warning per file and column).
+    ignored: Counter = field(default_factory=Counter)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 
 from ..compiler.model import DECIMAL_SCALE, CompiledProtocol, EventSpec
 from ..dates import DATETIME, clock_of, clock_seconds, date_bounds, datetime_bounds, parse_iso
 from ..errors import did_you_mean
-from .records import BASE_COLUMNS, Record
+from .records import BASE_COLUMNS, IgnoredColumn, Record, Rejection
 
 TRUE_WORDS = {"yes", "y", "true", "1"}
 FALSE_WORDS = {"no", "n", "false", "0"}
@@ -29,6 +31,11 @@ def value_text(value: object) -> str:
     return str(value).strip()
 
 
+def _named(column: str) -> str:
+    """A column's name as a report can print it: a JSON key may hold a NUL, a line break or a lone surrogate."""
+    return column if column.isprintable() else column.encode("unicode_escape").decode("ascii")
+
+
 def _is_text(text: str) -> bool:
     """Whether `text` can be written out: a lone surrogate (JSON "\\ud800") cannot be encoded as UTF-8."""
     try:
@@ -39,20 +46,27 @@ def _is_text(text: str) -> bool:
 
 
 def validate(row: dict[str, object], path: str, line: int, protocol: CompiledProtocol,
-             time_zone: str | None = None, date_time: str = "fill") -> Record | str:
+             time_zone: str | None = None, date_time: str = "fill", *, strict_columns: bool = False,
+             ignored: Counter | None = None) -> Record | str:
     """One row (a visit-log line, or an event an SDTM mapping made) as a Record, or the reason it is rejected.
 
     A time of day in the date column fills the record's time field (`date_time="fill"`), or the row is
     rejected when there is none to fill; an SDTM mapping takes the calendar day (`"day"`) and maps the
     time where it says. Times read in the site's zone (`site ... zone ...` in the rules), else `time_zone`.
+
+    A non-empty value in a column the row's event type does not declare (a site's `unit` column) is
+    ignored, the row read without it, and counted in `ignored` by (file, column, event type) once the row
+    is a record: one export's extra column must not cost every row of its event type. With
+    `strict_columns` it rejects the row instead. A log's union header leaves other event types' columns
+    empty: an empty value is never counted.
     """
     # Most cells of a wide log are empty: drop them before any per-cell work.
     cells = {k: v.strip() if isinstance(v, str) else value_text(v) for k, v in row.items() if v != "" and v is not None}
     for column, text in cells.items():
         if "\x00" in text:  # the rules engine takes C strings: a NUL would end (or break) the value
-            return f"{column} has a NUL character (byte 0)"
+            return f"{_named(column)} has a NUL character (byte 0)"
         if not text.isascii() and not _is_text(text):
-            return f"{column} is not valid Unicode text (it holds a lone surrogate, {ascii(text)})"
+            return f"{_named(column)} is not valid Unicode text (it holds a lone surrogate, {ascii(text)})"
     for column in ("date", "event"):
         if not cells.get(column):
             return f"no {column}"
@@ -79,7 +93,7 @@ def validate(row: dict[str, object], path: str, line: int, protocol: CompiledPro
         return f"'{date_text}' is not a valid ISO 8601 date" + ("" if date_text.isascii() else ASCII_ONLY) + \
             (" or date-time (YYYY-MM-DDTHH:MM[:SS], with an optional UTC offset)" if timed else "")
     upper: dict[str, object] = {} if bounds[0] == bounds[1] else {"date": bounds[1]}
-    values, raw, problem = _fields(cells, event, upper, zone)
+    values, raw, problem, undeclared = _fields(cells, event, upper, zone, strict_columns)
     if problem:
         return problem
     clock = clock_of(date_text, zone) if timed and date_time == "fill" else None
@@ -90,8 +104,42 @@ def validate(row: dict[str, object], path: str, line: int, protocol: CompiledPro
     for spec in event.fields.values():
         if spec.required and spec.name not in values:
             return f"{event.name} lacks required field {spec.name}"
+    if undeclared and ignored is not None:
+        for column in undeclared:
+            ignored[path, column, event_name] += 1
     return Record(path, line, study, cells.get("site", ""), subject, bounds[0], date_text, event_name, values, raw,
                   upper)
+
+
+def rejection(row: Mapping[str, object] | None, path: str, line: int, reason: str) -> Rejection:
+    """A rejected row, with its subject and date as written where the row gives them as text a report can
+    print (also when the row is otherwise invalid); a row that could not be parsed has neither."""
+    if row is None:
+        return Rejection(path, line, reason)
+    return Rejection(path, line, reason, _readable(row.get("subject")), _readable(row.get("date")))
+
+
+def _readable(value: object) -> str | None:
+    text = value.strip() if isinstance(value, str) else value_text(value)
+    if not text or "\x00" in text or not text.isascii() and not _is_text(text):
+        return None
+    return text
+
+
+def column_warnings(ignored: Counter, files: Sequence[str], protocol: CompiledProtocol) -> list[IgnoredColumn]:
+    """One warning per file and column whose values `validate` ignored (LogData.ignored), with the total over
+    the file and the event types; in the order the files were read, then by column name."""
+    by_column: dict[tuple[str, str], Counter] = defaultdict(Counter)
+    for (file, column, event), count in ignored.items():
+        by_column[file, column][event] += count
+    order = {file: index for index, file in enumerate(files)}
+    warnings = []
+    for (file, column), events in sorted(by_column.items(),
+                                         key=lambda item: (order.get(item[0][0], len(order)), item[0])):
+        names = tuple(sorted(events))
+        fields = {name for event in names if event in protocol.events for name in protocol.events[event].fields}
+        warnings.append(IgnoredColumn(file, column, names, sum(events.values()), did_you_mean(column, fields)))
+    return warnings
 
 
 def _fill_time(date_text: str, clock: str, event: EventSpec, values: dict[str, object], raw: dict[str, str],
@@ -125,16 +173,22 @@ def _fill_time(date_text: str, clock: str, event: EventSpec, values: dict[str, o
     return None
 
 
-def _fields(cells: dict[str, str], event: EventSpec, upper: dict[str, object],
-            zone: str | None = None) -> tuple[dict[str, object], dict[str, str], str | None]:
+def _fields(cells: dict[str, str], event: EventSpec, upper: dict[str, object], zone: str | None = None,
+            strict_columns: bool = False) -> tuple[dict[str, object], dict[str, str], str | None, list[str]]:
+    """The typed values of the event type's fields, the texts, why not (a bad value), and the columns it
+    does not declare that hold a value."""
     values: dict[str, object] = {}
     raw: dict[str, str] = {}
+    undeclared: list[str] = []
     for column, text in cells.items():
         if column in BASE_COLUMNS or not text:
             continue
         spec = event.fields.get(column)
         if spec is None:
-            return {}, {}, f"{event.name} has no field '{column}' (value '{text}')"
+            if strict_columns:
+                return {}, {}, f"{event.name} has no field '{_named(column)}' (value '{text}')", undeclared
+            undeclared.append(_named(column))
+            continue
         if spec.type == "date":
             bounds = date_bounds(text)
             if bounds is not None and bounds[0] != bounds[1]:
@@ -148,10 +202,10 @@ def _fields(cells: dict[str, str], event: EventSpec, upper: dict[str, object],
         else:
             value = _typed(text, spec.type)
         if value is None:
-            return {}, {}, _why_not(column, text, spec.type)
+            return {}, {}, _why_not(column, text, spec.type), undeclared
         values[column] = value
         raw[column] = text
-    return values, raw, None
+    return values, raw, None, undeclared
 
 
 def _typed(text: str, type_: str) -> object | None:

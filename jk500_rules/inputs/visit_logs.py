@@ -16,12 +16,15 @@ from ..errors import InputError
 from .lines import LF, csv_cells, csv_line, file_line_end
 from .log_formats import (JSON_SUFFIXES, NUL_TEXT, RowTexts, check_header, csv_problem, csv_texts, json_problem,
                           json_texts, undecodable)
-from .records import LogData, Record, Rejection
-from .validation import validate, value_text
+from .records import LogData, Record
+from .validation import rejection, validate, value_text
 
 
-def read_logs(paths: list[str], protocol: CompiledProtocol, time_zone: str | None = None) -> LogData:
-    """Read every log; unreadable files raise InputError, bad rows become rejections."""
+def read_logs(paths: list[str], protocol: CompiledProtocol, time_zone: str | None = None,
+              strict_columns: bool = False) -> LogData:
+    """Read every log; unreadable files raise InputError, bad rows become rejections (see `validate` for
+    columns an event type does not declare: ignored and counted in `LogData.ignored`, or with
+    `strict_columns` rejected)."""
     data = LogData()
     # Records hold no cycles; the collector's passes over millions of them only cost time.
     collecting = gc.isenabled()
@@ -32,11 +35,13 @@ def read_logs(paths: list[str], protocol: CompiledProtocol, time_zone: str | Non
             log = LogFile(path)
             for line, row in log.rows():
                 data.read += 1
-                outcome = row if isinstance(row, str) else validate(log.as_dict(row), path, line, protocol, time_zone)
+                cells = None if isinstance(row, str) else log.as_dict(row)
+                outcome = validate(cells, path, line, protocol, time_zone, strict_columns=strict_columns,
+                                   ignored=data.ignored) if cells is not None else str(row)
                 if isinstance(outcome, Record):
                     data.records.append(outcome)
                 else:
-                    data.rejections.append(Rejection(path, line, outcome))
+                    data.rejections.append(rejection(cells, path, line, outcome))
             data.hashes[path] = log.sha256
     finally:
         if collecting:

@@ -254,6 +254,9 @@ class Rule(Node):
     important: bool | None = None
     choices: tuple[str, ...] = ()
     approximate: str | None = None  # why the rule states its criterion only approximately
+    dated_by: Expr | None = None  # `dated by EXPR`: the date its findings carry, instead of the default
+    report: str | None = None  # `report each` | `report once per subject` ("once"): how findings are counted
+    report_span: Span | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

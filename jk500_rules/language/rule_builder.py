@@ -57,6 +57,9 @@ class RuleBuilder(CheckBuilder):
             important=get("important"),
             choices=tuple(choices),
             approximate=get("approximate"),
+            dated_by=get("dated_by"),
+            report=get("report"),
+            report_span=where("report"),
         )
 
     def rule_id(self, meta: Any, items: list[Token]) -> tuple[str, Span]:
@@ -88,6 +91,15 @@ class RuleBuilder(CheckBuilder):
 
     def rule_choice(self, meta: Any, items: list[Token]) -> tuple[str, Any, Span]:
         return "choice", unquote(items[0]), meta_span(meta)
+
+    def dated_by(self, meta: Any, items: list[Any]) -> tuple[str, Any, Span]:
+        return "dated_by", items[0], meta_span(meta)
+
+    def report_once(self, meta: Any, items: list[Token]) -> tuple[str, Any, Span]:
+        return "report", "once", meta_span(meta)
+
+    def report_each(self, meta: Any, items: list[Token]) -> tuple[str, Any, Span]:
+        return "report", "each", meta_span(meta)
 
     def approximate(self, meta: Any, items: list[Token]) -> tuple[str, Any, Span]:
         reason = unquote(items[0])

@@ -32,7 +32,7 @@ from ..engine.judging import judge_subject
 from ..engine.results import AuditResult, Finding
 from ..engine.trial import join_partitions, judge_trial
 from ..engine.versions import Versions
-from ..inputs.records import Record, Rejection
+from ..inputs.records import IgnoredColumn, Record, Rejection
 from .findings import Changes, StandingFindings
 from .intake import Intake, Row
 
@@ -56,7 +56,8 @@ class IncrementalAudit:
     """
 
     def __init__(self, protocol: CompiledProtocol, as_of: dt.date | None = None, time_zone: str | None = None,
-                 version: str | None = None, today: Callable[[], dt.date] | None = None):
+                 version: str | None = None, today: Callable[[], dt.date] | None = None,
+                 strict_columns: bool = False):
         self.protocol = protocol
         self.time_zone = time_zone
         self.fixed = as_of is not None  # otherwise the cut-off follows `today`
@@ -65,7 +66,7 @@ class IncrementalAudit:
         self._version = version
         self._engines = Engines()
         self._closed = False
-        self._intake = Intake(protocol, time_zone)
+        self._intake = Intake(protocol, time_zone, strict_columns)
         self._outcomes: dict[str, SubjectOutcome] = {}
         self._marks: dict[str, Marks] = {}  # judged subjects only, as the batch join keeps them
         self._trial_judged = False
@@ -101,6 +102,11 @@ class IncrementalAudit:
     @property
     def rejections(self) -> list[Rejection]:
         return list(self._intake.rejections)
+
+    def column_warnings(self) -> list[IgnoredColumn]:
+        """Columns whose values were ignored so far (their event type does not declare them): one per file and
+        column, with the values ignored until now."""
+        return self._intake.column_warnings()
 
     @property
     def subjects(self) -> int:

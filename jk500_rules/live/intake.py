@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from ..compiler.model import CompiledProtocol
-from ..inputs.records import LogData, Record, Rejection
-from ..inputs.validation import validate
+from ..inputs.records import IgnoredColumn, LogData, Record, Rejection
+from ..inputs.validation import column_warnings, rejection, validate
 
 
 @dataclass(frozen=True)
@@ -22,11 +23,13 @@ class Row:
 class Intake:
     """Every row and record a live audit took: the rejected ones, and the records by subject and the trial's."""
 
-    def __init__(self, protocol: CompiledProtocol, time_zone: str | None):
+    def __init__(self, protocol: CompiledProtocol, time_zone: str | None, strict_columns: bool = False):
         self.protocol = protocol
         self.time_zone = time_zone
+        self.strict_columns = strict_columns
         self.read = 0  # rows and records taken, rejected ones included
         self.rejections: list[Rejection] = []
+        self.ignored: Counter = Counter()  # as LogData.ignored: values in columns their event type lacks
         self.by_subject: dict[str, list[Record]] = {}  # in reading order (file, then line), as a batch reads them
         self.trial: list[Record] = []
         self._files: list[str] = []
@@ -63,23 +66,31 @@ class Intake:
         touched = {subject for subject, records in self.by_subject.items() if _rename(records, renames)}
         trial = _rename(self.trial, renames)
         _rename(self.rejections, renames)
+        self.ignored = Counter({(renames.get(file, file), column, event): count
+                                for (file, column, event), count in self.ignored.items()})
         return touched, trial
 
     def log_data(self) -> LogData:
         """What a batch audit of the same rows reads: the subjects' records (by subject), then the trial's."""
         subject_records = [r for subject in sorted(self.by_subject) for r in self.by_subject[subject]]
         return LogData(records=subject_records + self.trial, rejections=list(self.rejections), read=self.read,
-                       files=list(self._files))
+                       files=list(self._files), ignored=Counter(self.ignored))
+
+    def column_warnings(self) -> list[IgnoredColumn]:
+        """One warning per file and column whose values were ignored so far (as a batch audit gives them)."""
+        return column_warnings(self.ignored, self._files, self.protocol)
 
     def _validate(self, row: Row, rejected: list[Rejection]) -> Record | None:
         self._place(row.file)
-        outcome = row.values if isinstance(row.values, str) else validate(
-            row.values, row.file, row.line, self.protocol, self.time_zone)
+        cells = None if isinstance(row.values, str) else row.values
+        outcome = validate(cells, row.file, row.line, self.protocol, self.time_zone,
+                           strict_columns=self.strict_columns, ignored=self.ignored) if cells is not None \
+            else str(row.values)
         if isinstance(outcome, Record):
             return outcome
-        rejection = Rejection(row.file, row.line, outcome)
-        self.rejections.append(rejection)
-        rejected.append(rejection)
+        refused = rejection(cells, row.file, row.line, outcome)
+        self.rejections.append(refused)
+        rejected.append(refused)
         return None
 
     def _place(self, file: str) -> None:

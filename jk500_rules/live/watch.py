@@ -22,7 +22,7 @@ from typing import Any, TextIO
 from ..compiler.model import CompiledProtocol
 from ..engine.results import Finding
 from ..errors import InputError
-from ..inputs.records import Rejection
+from ..inputs.records import IgnoredColumn, Rejection
 from .findings import Changes
 from .incremental import IncrementalAudit
 from .tails import Sources
@@ -76,8 +76,14 @@ class Printer:
                    f"RENAMED {old} -> {new}: followed under its new name, where its rows are now", None)
 
     def rejection(self, rejection: Rejection, read_at: float | None) -> None:
-        self._emit({"event": "rejected", "location": rejection.location, "reason": rejection.reason},
+        self._emit({"event": "rejected", "location": rejection.location, "subject": rejection.subject,
+                    "date": rejection.date, "reason": rejection.reason},
                    f"REJECTED {rejection.location}: {rejection.reason}", read_at)
+
+    def warning(self, warning: IgnoredColumn) -> None:
+        self._emit({"event": "warning", "file": warning.file, "column": warning.column,
+                    "events": list(warning.events), "values_ignored": warning.values, "message": warning.message},
+                   f"WARNING {warning.message}", None)
 
     def error(self, error: InputError) -> None:
         if self.fmt == "jsonl":
@@ -127,23 +133,28 @@ def _finding_text(finding: Finding) -> str:
 
 def watch(protocol: CompiledProtocol, paths: list[str], as_of: dt.date | None = None, time_zone: str | None = None,
           version: str | None = None, interval: float = 1.0, fmt: str = "text", exit_after: float | None = None,
-          out: TextIO | None = None, err: TextIO | None = None) -> int:
+          out: TextIO | None = None, err: TextIO | None = None, strict_columns: bool = False) -> int:
     """Audit the logs, then report what each new row changes until stopped; 0 when stopped.
 
     InputError (a path that is no log, a bad CSV header at the start, an unknown version) ends it at once.
+    A column whose values are ignored (its event type does not declare it) gets one WARNING, the first
+    time a value of it is ignored in that file; with `strict_columns` such a row is rejected instead.
     """
     out = out or sys.stdout
     printer = Printer(fmt, out, err or sys.stderr)
     sources = Sources(paths)
     started = time.monotonic()
     totals: Counter = Counter()
-    with IncrementalAudit(protocol, as_of, time_zone, version) as audit, _Stop() as stop:
+    warned: set[tuple[str, str]] = set()  # (file, column) of the warnings printed
+    with IncrementalAudit(protocol, as_of, time_zone, version, strict_columns=strict_columns) as audit, \
+            _Stop() as stop:
         read_at = time.perf_counter()
         rows, errors = sources.poll(strict=True)
-        _report_moves(printer, audit, sources, errors)
+        _report_moves(printer, audit, sources, errors, warned)
         initial = audit.add(rows)
         for rejection in initial.rejections:
             printer.rejection(rejection, read_at)
+        _report_warnings(printer, audit, warned)
         cutoff_note = "fixed by --as-of" if as_of else f"today at the site ({time_zone or 'UTC'}), moving daily"
         figures = _figures(audit, sources)
         printer.summary("initial", {**figures, "interval_s": interval},
@@ -153,10 +164,12 @@ def watch(protocol: CompiledProtocol, paths: list[str], as_of: dt.date | None = 
         for _ in _ticks(interval, exit_after, stop):
             read_at = time.perf_counter()
             rows, errors = sources.poll()
-            _report_moves(printer, audit, sources, errors)
+            _report_moves(printer, audit, sources, errors, warned)
             changes = audit.add(rows) if rows else audit.advance()
             if changes or changes.cutoff is not None:
                 printer.changes(changes, read_at if rows else None)
+            if rows:
+                _report_warnings(printer, audit, warned)
             totals.update(new=len(changes.new), resolved=len(changes.resolved), changed=len(changes.changed),
                           rejected=len(changes.rejections), rows=len(rows))
         figures = {**_figures(audit, sources), "while_watching": {k: totals[k] for k in
@@ -169,16 +182,28 @@ def watch(protocol: CompiledProtocol, paths: list[str], as_of: dt.date | None = 
     return 0
 
 
-def _report_moves(printer: Printer, audit: IncrementalAudit, sources: Sources, errors: list[InputError]) -> None:
+def _report_moves(printer: Printer, audit: IncrementalAudit, sources: Sources, errors: list[InputError],
+                  warned: set[tuple[str, str]]) -> None:
     """A poll's errors and renames printed, the renames applied to the rows already read (before new ones)."""
     for error in errors:
         printer.error(error)
     for old, new in sources.renamed:
         printer.renamed(old, new)
     if sources.renamed:
-        changes = audit.rename(dict(sources.renamed))
+        renames = dict(sources.renamed)
+        changes = audit.rename(renames)
+        warned.update({(renames[file], column) for file, column in warned if file in renames})
         if changes:
             printer.changes(changes, None)
+
+
+def _report_warnings(printer: Printer, audit: IncrementalAudit, warned: set[tuple[str, str]]) -> None:
+    """A WARNING for each file and column whose values are ignored for the first time (the count so far)."""
+    for warning in audit.column_warnings():
+        if (warning.file, warning.column) not in warned:
+            warned.add((warning.file, warning.column))
+            printer.warning(warning)
+    printer.out.flush()
 
 
 def _ticks(interval: float, exit_after: float | None, stop: _Stop) -> Iterator[None]:
@@ -198,12 +223,14 @@ def _ticks(interval: float, exit_after: float | None, stop: _Stop) -> Iterator[N
 def _figures(audit: IncrementalAudit, sources: Sources) -> dict[str, Any]:
     findings = audit.findings()
     return {"files": list(sources.tails), "records_read": audit.read, "records_rejected": len(audit.rejections),
-            "subjects": audit.subjects, "findings": len(findings),
+            "values_ignored": sum(w.values for w in audit.column_warnings()), "subjects": audit.subjects, "findings": len(findings),
             "findings_important": sum(1 for f in findings if f.rule.important),
             "data_cutoff": audit.cutoff.isoformat()}
 
 
 def _summary_text(figures: dict[str, Any]) -> str:
-    return (f"{figures['records_read']} row(s) read ({figures['records_rejected']} rejected), "
+    ignored = (f"; {figures['values_ignored']} value(s) ignored in columns their event type does not declare"
+               if figures["values_ignored"] else "")
+    return (f"{figures['records_read']} row(s) read ({figures['records_rejected']} rejected{ignored}), "
             f"{figures['subjects']} subject(s), {figures['findings']} finding(s) "
             f"({figures['findings_important']} important)")

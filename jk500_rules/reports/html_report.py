@@ -19,7 +19,7 @@ from .._version import __version__
 from ..engine.results import STATUSES, AuditResult, Finding
 from ..inputs.records import Record
 from .html_timeline import timeline_anchor, timeline_views, values_text
-from .report_content import CONSIDERED_SHOWN, citation, explanation, summary
+from .report_content import CONSIDERED_SHOWN, cause_of, citation, explanation, summary, warnings, window_text
 
 SEVERITY_RANK = {"critical": 0, "major": 1, "minor": 2}
 STATUS_LABELS = {"deviation": "deviation", "possible_deviation": "possible deviation", "not_evaluable": "not evaluable"}
@@ -70,6 +70,8 @@ def _finding_view(f: Finding, result: AuditResult, order: int) -> dict[str, Any]
         "category": rule.category,
         "message": f.message,
         "reason": f.reason or "",
+        "cause": cause_of(f) if f.status == "not_evaluable" else "",
+        "window": window_text(f.window),
         "explanation": explanation(f, result),
         "citation": citation(rule, result),
         "version": f.version or "",
@@ -119,6 +121,10 @@ def _context(result: AuditResult) -> dict[str, Any]:
                    "counts": {st: c[st] for st in STATUSES}, "total": sum(c.values())}
                   for key, c in sorted(by_subject_counts.items(), key=lambda kv: (kv[0] is not None, kv[0] or ""))]
 
+    by_cause = [{"subject": g["subject"] if g["subject"] is not None else "(trial)",
+                 "anchor": timeline_anchor(g["subject"]), "cause": g["cause"], "rules": g["rules"],
+                 "findings": g["findings"]} for g in s["not_evaluable_by_cause"]]
+
     changes = None
     if any(f.change for f in findings) or result.resolved:
         changed = Counter(f.change for f in findings if f.change)
@@ -144,6 +150,8 @@ def _context(result: AuditResult) -> dict[str, Any]:
         "rule_rows": rule_rows,
         "by_severity": by_severity,
         "by_subject": by_subject,
+        "by_cause": by_cause,
+        "causes": sorted({g["cause"] for g in by_cause}),
         "important": [r for r in rows if r["important"]],
         "changes": changes,
         "show_change": any(f.change for f in findings),
@@ -154,6 +162,7 @@ def _context(result: AuditResult) -> dict[str, Any]:
         "timelines": timeline_views(result, views),
         "not_used": s["not_used_reasons"],
         "rejections": s["rejections"],
+        "warnings": [w.message for w in warnings(result)],
         "orphan_reviews": [json.dumps(o, ensure_ascii=False, sort_keys=True, default=str)
                            for o in result.orphan_reviews],
     }

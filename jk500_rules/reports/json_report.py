@@ -9,7 +9,7 @@ from typing import Any
 from .._version import __version__
 from ..engine.results import AuditResult, Finding
 from ..inputs.records import Record
-from .report_content import citation, explanation, summary
+from .report_content import cause_of, citation, explanation, summary, warning_dicts, window_dict
 
 
 def finding_dict(finding: Finding, result: AuditResult) -> dict[str, Any]:
@@ -30,6 +30,8 @@ def finding_dict(finding: Finding, result: AuditResult) -> dict[str, Any]:
         "protocol_version": finding.version,
         "message": finding.message,
         "reason": finding.reason,
+        "cause": cause_of(finding) if finding.status == "not_evaluable" else None,
+        "window": window_dict(finding.window),
         "criteria": list(rule.criteria),
         "cites": citation(rule, result),
         "explanation": explanation(finding, result),
@@ -57,6 +59,7 @@ def json_parts(result: AuditResult) -> Iterator[str]:
         "protocol": {"name": result.protocol.name, "registry": result.protocol.registry,
                      "rules_file": result.protocol.filename},
         "provenance": result.provenance,
+        "warnings": warning_dicts(result),
         "findings": [finding_dict(f, result) for f in result.findings],
         "resolved": result.resolved,
         "orphan_reviews": result.orphan_reviews,

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from ..engine.results import AuditResult, Finding
-from .report_content import CONSIDERED_SHOWN, changes, explanation, summary
+from .report_content import (CONSIDERED_SHOWN, REJECTIONS_SHOWN, changes, explanation, summary, warnings,
+                             window_text)
 
 
 def to_text(result: AuditResult) -> str:
@@ -22,6 +23,7 @@ def to_text(result: AuditResult) -> str:
     if counted:
         lines += [f"Since the previous report: {counted['new']} new, {counted['persisting']} persisting, "
                   f"{counted['resolved']} resolved", ""]
+    lines += _input_lines(result)
     important = [f for f in result.findings if f.rule.important]
     other = [f for f in result.findings if not f.rule.important]
     if result.findings:
@@ -70,6 +72,7 @@ def to_text(result: AuditResult) -> str:
         judged = ", ".join(f"{name} ({count} subjects)" for name, count in s["protocol_versions"].items())
         lines.append(f"  protocol versions: {judged}; trial-level rules under {result.trial_version}")
     lines.append("")
+    lines += _cause_lines(s["not_evaluable_by_cause"])
     width = max((len(r.id) for r in result.rules), default=4)
     lines.append(f"  {'':<{width}}  {'findings':^30}  {'subjects (or the trial)':^55}")
     lines.append(f"  {'rule':<{width}}  deviation  possible  not eval.  pending   passed  deviation  not eval.  "
@@ -86,6 +89,41 @@ def to_text(result: AuditResult) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _input_lines(result: AuditResult) -> list[str]:
+    """Rows rejected (the first REJECTIONS_SHOWN) and columns ignored, before the findings: what was not
+    audited is read before what was found in the rest."""
+    lines: list[str] = []
+    rejected = result.data.rejections
+    if rejected:
+        heading = f"Rejected rows: {len(rejected)} of {result.data.read} read, not audited"
+        lines += [heading, "-" * len(heading)]
+        for r in rejected[:REJECTIONS_SHOWN]:
+            lines.append(f"  {r.location}  {r.subject or '(no subject)'}  {r.date or '(no date)'}: {r.reason}")
+        if len(rejected) > REJECTIONS_SHOWN:
+            lines.append(f"  ... and {len(rejected) - REJECTIONS_SHOWN} more: every rejected row is listed in the "
+                         "summary below")
+        lines.append("")
+    ignored = warnings(result)
+    if ignored:
+        heading = f"Warnings: {len(ignored)}"
+        lines += [heading, "-" * len(heading)]
+        lines += [f"  {w.message}" for w in ignored]
+        lines.append("")
+    return lines
+
+
+def _cause_lines(groups: list[dict]) -> list[str]:
+    """One line per subject and cause: `S1: no screening checklist recorded — blocks RULE-A, RULE-B`."""
+    if not groups:
+        return []
+    lines = ["  Not evaluable, by cause (per subject, what is missing and the rules it blocks):"]
+    for group in groups:
+        rules = group["rules"]
+        more = f" ({group['findings']} findings)" if group["findings"] > len(rules) else ""
+        lines.append(f"    {group['subject'] or 'trial level'}: {group['cause']} — blocks {', '.join(rules)}{more}")
+    return lines + [""]
+
+
 def _finding_lines(number: int, f: Finding, result: AuditResult) -> list[str]:
     p = result.protocol
     who = f"subject {f.subject}" if f.subject else "trial level"
@@ -97,6 +135,8 @@ def _finding_lines(number: int, f: Finding, result: AuditResult) -> list[str]:
     if f.reason:
         label = "undecided" if f.status == "possible_deviation" else "not evaluable"
         lines.append(f"     {label}: {f.reason}")
+    if f.window is not None:
+        lines.append(f"     {window_text(f.window)}")
     lines.append(f"     rule: {p.filename}:{f.rule.span.line}: {explanation(f, result)}")
     if f.review:
         review = f.review

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from ...compiler.model import CompiledProtocol
 from ...errors import InputError
-from ..records import LogData, Record, Rejection
-from ..validation import validate
+from ..records import LogData, Record
+from ..validation import rejection, validate
 from ..visit_logs import read_logs
 from .aggregation import EventProblem, evaluate
 from .mapping import Entry, Mapping, Value
@@ -18,7 +18,7 @@ from .tables import MAPPED, REJECTED, Table
 
 
 def read_study(paths: list[str], mapping_path: str, protocol: CompiledProtocol,
-               time_zone: str | None = None) -> LogData:
+               time_zone: str | None = None, strict_columns: bool = False) -> LogData:
     """Read SDTM folders (and any visit logs among `paths`) into validated records, per the mapping.
 
     Each event made from domain rows is a row like a visit log's and is validated exactly as visit-log
@@ -29,7 +29,8 @@ def read_study(paths: list[str], mapping_path: str, protocol: CompiledProtocol,
     event made from it was rejected; this wins over mapped). `LogData.read` counts the events made (records
     + rejections) plus the rows of ordinary visit logs, so that the audit's read = audited + not used +
     rejected still holds. An XPT row's "line" is its row number (1 = the first observation); a CSV domain
-    row's is its line in the file (the header is line 1).
+    row's is its line in the file (the header is line 1). `strict_columns` is for the visit logs among
+    `paths` (`read_logs`): a mapping names only declared fields, which `load_mapping` checks.
     """
     mapping = load_mapping(mapping_path, protocol)
     folders: list[Path] = []
@@ -71,12 +72,13 @@ def read_study(paths: list[str], mapping_path: str, protocol: CompiledProtocol,
         data.sources.append({"source": table.path, "domain": table.domain, "rows": table.count, "mapped": mapped,
                              "not_mapped": table.count - mapped - rejected, "rejected": rejected})
     if logs:
-        logged = read_logs(logs, protocol, *validate_extra)
+        logged = read_logs(logs, protocol, time_zone, strict_columns)
         data.records.extend(logged.records)
         data.rejections.extend(logged.rejections)
         data.read += logged.read
         data.files.extend(logged.files)
         data.hashes.update(logged.hashes)
+        data.ignored.update(logged.ignored)
     return data
 
 
@@ -151,6 +153,8 @@ def _map_entry(entry: Entry, table: Table, study: Study, protocol: CompiledProto
         try:
             event_row = _event_row(entry, table, members, subject_column, study, used)
         except EventProblem as problem:
+            # The subject can still be named; the date is what may have failed.
+            event_row = {"subject": table.text(members[0], subject_column) if subject_column else ""}
             outcome: Record | str = str(problem)
         else:
             outcome = validate(event_row, table.path, line, protocol, *validate_extra, date_time="day")
@@ -166,7 +170,7 @@ def _map_entry(entry: Entry, table: Table, study: Study, protocol: CompiledProto
         else:
             if len(members) > 1:
                 outcome += f" [an event of {len(members)} rows: {_lines(table, members)}]"
-            data.rejections.append(Rejection(table.path, line, outcome))
+            data.rejections.append(rejection(event_row, table.path, line, outcome))
             for i in members:
                 table.status[i] = REJECTED
 
