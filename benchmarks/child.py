@@ -2,6 +2,7 @@
 
     python -m benchmarks.child audit RULES CSV JOBS PHASES  full audit via the Python API (PHASES: 1 or 0)
     python -m benchmarks.child floor CSV                    csv module + date.fromisoformat only
+    python -m benchmarks.child engine-floor RULES CSV       the audit's own fact batches into a never-matching rule
     python -m benchmarks.child startup RULES                import time, then rules parse + compile time
     python -m benchmarks.child capabilities                 does audit_files take `jobs`?
     python -m benchmarks.child pilot RULES MAPPING DATA     the CDISC pilot in-process, by phase
@@ -43,6 +44,37 @@ def _floor(log: str) -> dict:
     t1 = time.perf_counter()
     s = status()
     return {"startup_s": t0 - _T_START, "total_s": t1 - t0, "read": rows, "peak_rss": s["VmHWM"]}
+
+
+def _engine_floor(rules: str, log: str) -> dict:
+    """The engine's floor for this audit: the very fact batches the audit feeds (every session, references'
+    and states' engines included), their JSON prepared beforehand, asserted one session per batch into a
+    ruleset of one rule that never matches (plus the runner's marker rule, without which the engine's
+    `delete_state` crashes). Only the asserting, the marker's action and the state's deletion are timed."""
+    from jk500_rules import load_protocol
+    from jk500_rules.engine import durable
+    from jk500_rules.engine.audit import audit_files
+
+    batches: list[list[dict]] = []
+    real = durable.Engine.feed
+
+    def recording(self: durable.Engine, session: str, facts: object) -> list:
+        kept = list(facts)  # type: ignore[call-overload]
+        batches.append(kept)
+        return real(self, session, kept)
+
+    durable.Engine.feed = recording  # type: ignore[method-assign]
+    try:
+        audit_files(load_protocol(rules), [log], jobs=1)  # one process: every feed is seen here
+    finally:
+        durable.Engine.feed = real  # type: ignore[method-assign]
+    with durable.Engine({"never": {"all": [{"m": {"kind": "$never-matched"}}]}}) as engine:
+        encoded = [engine.encode(f"floor {n}", facts) for n, facts in enumerate(batches)]
+        c0, t0 = time.process_time(), time.perf_counter()
+        for n, (sid, batch) in enumerate(encoded):
+            engine.run(f"floor {n}", sid, batch)
+        c1, t1 = time.process_time(), time.perf_counter()
+    return {"total_s": t1 - t0, "cpu_s": c1 - c0, "batches": len(batches), "facts": sum(len(b) for b in batches)}
 
 
 def _startup(rules: str) -> dict:
@@ -175,6 +207,8 @@ def main(argv: list[str]) -> int:
         out = audit(_T_START, *args)
     elif mode == "floor":
         out = _floor(*args)
+    elif mode == "engine-floor":
+        out = _engine_floor(*args)
     elif mode == "startup":
         out = _startup(*args)
     elif mode == "capabilities":

@@ -126,16 +126,19 @@ def _cli_audit(rules: Path, csv: Path, jobs: int | None, out: Path) -> dict:
 
 def measure(size: int, seed: int, out_dir: Path, repeat: int, deviation_rate: float, api_jobs: list[int],
             cli_jobs: list[int | None], phases: bool = True, keep: bool = False) -> dict:
-    """Generate one log, then per repeat: the read floor, the API audit for each jobs value, the CLI for each."""
+    """Generate one log, then per repeat: the read floor, the engine floor, the API audit for each jobs value,
+    the CLI for each."""
     t = time.perf_counter()
     gen = generate(size, seed, out_dir, deviation_rate)
     gen_s = time.perf_counter() - t
     floors: list[dict] = []
+    engine_floors: list[dict] = []
     audits: dict[int, list[dict]] = {j: [] for j in api_jobs}
     clis: dict[int | None, list[dict]] = {j: [] for j in cli_jobs}
     for k in range(repeat):
         # Interleaved, so that a slow spell on a shared machine does not land on one jobs value only.
         floors.append(_child("floor", str(gen.csv_path)))
+        engine_floors.append(_child("engine-floor", str(gen.rules_path), str(gen.csv_path)))
         for j in api_jobs:
             audits[j].append(_child("audit", str(gen.rules_path), str(gen.csv_path), str(j), "1" if phases else "0"))
         for j in cli_jobs:
@@ -157,6 +160,9 @@ def measure(size: int, seed: int, out_dir: Path, repeat: int, deviation_rate: fl
         "planted": dict(gen.planted), "expected": dict(gen.expected), "repeat": repeat,
         "floor": {k: _median(floors, k) for k in ("total_s", "peak_rss")},
         "floor_runs_s": [f["total_s"] for f in floors],
+        # The same run's engine floor: the audit's fact batches into a rule that never matches (child.py).
+        "engine_floor": {**{k: _median(engine_floors, k) for k in ("total_s", "cpu_s")},
+                         "batches": engine_floors[0]["batches"], "facts": engine_floors[0]["facts"]},
         "audits": [{"jobs": j, "jobs_passed": runs[0].get("jobs") is not None,
                     **{k: _median(runs, k) for k in AUDIT_KEYS},
                     "runs_s": [r["total_s"] for r in runs],

@@ -168,6 +168,10 @@ def test_benchmark_run_reports_as_planted_and_identical_across_jobs(tmp_path: Pa
     verdict = f"{comparisons} comparison(s) | yes |" if comparisons else "0 comparison(s) | n/a (one jobs value) |"
     assert f"| identical output for every --jobs N | {verdict}" in text
     assert "NOT AS PLANTED" not in text
+    # The engine floor: every batch the audit fed, one session each, asserted into a never-matching rule.
+    floor = row["engine_floor"]
+    assert floor["batches"] > row["subjects"] and floor["facts"] > row["records"] and floor["total_s"] > 0
+    assert "Engine floor: the audit's own fact batches" in text and "audit/engine floor" in text
 
 
 def test_compare_times_two_checkouts_on_one_log_and_compares_their_reports() -> None:

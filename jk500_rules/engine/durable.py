@@ -108,8 +108,11 @@ class Engine:
 
         The index is the fact's position in `facts`; the facts themselves are not changed.
         """
-        if self._handle is None:
-            raise EngineError("the engine is closed")
+        return self.run(session, *self.encode(session, facts))
+
+    def encode(self, session: str, facts: Iterable[dict]) -> tuple[str, str]:
+        """One session's batch as the engine takes it: its own id, and the JSON of its facts (the marker first,
+        each fact with its id, the session id and the sentinel)."""
         facts = list(facts)
         count = len(facts) + 1
         if count > MAX_FACTS_PER_SESSION:
@@ -119,9 +122,15 @@ class Engine:
             sid += "~"
         batch = [{"id": 0, "kind": _BEGIN_KIND, "sid": sid, _SENTINEL: 1}]
         batch += [{"id": index, **fact, "sid": sid, _SENTINEL: 1} for index, fact in enumerate(facts, start=1)]
+        return sid, json.dumps(batch)
+
+    def run(self, session: str, sid: str, batch: str) -> list[tuple[str, dict[str, int]]]:
+        """Assert an encoded batch (`encode`), collect its matches and delete the session's state."""
+        if self._handle is None:
+            raise EngineError("the engine is closed")
         matches: list[tuple[str, dict[str, int]]] = []
         try:
-            code, state_handle = _dre.assert_facts(self._handle, json.dumps(batch))
+            code, state_handle = _dre.assert_facts(self._handle, batch)
         except Exception as exc:
             raise EngineError(f"the engine refused the facts of {session}: {exc}") from None
         # Code 1 only says that some fact passed no rule's first tests; it is stored all the same.
