@@ -28,6 +28,8 @@ _ruleset_numbers = itertools.count(1)
 # value cannot fake it, since a quote inside a JSON string is always escaped.
 _ID_OPENING = '{"id": '
 _FNV_OFFSET, _FNV_PRIME = 0x811C9DC5, 0x01000193
+# The most matches of one rule an action message carries; more come in further messages.
+CAP = 1000
 
 
 class EngineError(Exception):
@@ -73,7 +75,8 @@ def prepare(definitions: dict[str, dict]) -> dict[str, dict]:
             tests = list(condition["$and"]) if "$and" in condition else [condition]
             tests.append({_SENTINEL: {first_alias: _SENTINEL}})
             guarded.append({alias: {"$and": tests}})
-        prepared[name] = {"all": guarded}
+        # Up to CAP matches travel in one action message (a list): fewer trips through the action loop.
+        prepared[name] = {"all": guarded, "cap": CAP}
         if "dist" in rule:
             prepared[name]["dist"] = rule["dist"]
     prepared[_BEGIN_RULE] = {"all": [{"m": {"kind": _BEGIN_KIND}}]}
@@ -148,19 +151,29 @@ class Engine:
 
 
 def _parse_matches(message: str) -> list[tuple[str, dict[str, int]]]:
-    """`{"rule":{"alias":{"id": N, ...}, ...}}` -> [(rule, {alias: N - 1})], skipping the marker rule."""
-    # One action message holds one rule's match; its name is ours and has no quote in it.
+    """`{"rule":{"alias":{"id": N, ...}, ...}}`, or with `cap` `{"rule":[{...}, {...}]}` ->
+    [(rule, {alias: N - 1})] per match, in the message's order, skipping the marker rule."""
+    # One action message holds one rule's matches; its name is ours and has no quote in it.
     rule_name = message[2:message.index('"', 2)]
     if rule_name == _BEGIN_RULE:
         return []
+    matches: list[tuple[str, dict[str, int]]] = []
     refs: dict[str, int] = {}
+    first_alias = None
     find = message.find
     at = find(_ID_OPENING, len(rule_name) + 4)
     while at != -1:  # each `"alias":{"id": N,` in turn: the alias is the string closing just before
         alias_start = message.rfind('"', 0, at - 2) + 1
+        alias = message[alias_start:at - 2]
+        if first_alias is None:
+            first_alias = alias
+        elif alias == first_alias:  # a match names each alias once: the first again opens the next match
+            matches.append((rule_name, refs))
+            refs = {}
         number_end = find(",", at + len(_ID_OPENING))
-        refs[message[alias_start:at - 2]] = int(message[at + len(_ID_OPENING):number_end]) - 1
+        refs[alias] = int(message[at + len(_ID_OPENING):number_end]) - 1
         at = find(_ID_OPENING, number_end)
     if not refs:
         raise EngineError(f"cannot read the engine's match message: {message[:200]}")
-    return [(rule_name, refs)]
+    matches.append((rule_name, refs))
+    return matches
