@@ -263,3 +263,21 @@ def test_text_values_that_look_like_engine_json_do_not_confuse_the_matches() -> 
         for number, text in enumerate(hostile):
             batch = [dict(f, note=text) for f in copy.deepcopy(facts)]
             assert fed(engine, f"hostile{number}", batch) == plain, text
+
+
+def test_a_rules_matches_come_whole_in_messages_of_at_most_cap(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With `cap`, one action message carries a list of one rule's matches: every pair of a small join is
+    read back once, whether the matches come in one message or in messages of 3."""
+    from jk500_rules.engine import durable
+
+    rules = {"pair": {"all": [{"t": {"kind": "a"}}, {"x": {"$and": [{"kind": "b"}, {"v": {"t": "v"}}]}}]}}
+    facts = [{"kind": "a", "v": n % 3, "ref": n} for n in range(7)] + \
+        [{"kind": "b", "v": n % 3, "ref": 10 + n} for n in range(8)]
+    expected = sorted(("pair", (("t", a["ref"]), ("x", b["ref"]))) for a in facts for b in facts
+                      if a["kind"] == "a" and b["kind"] == "b" and a["v"] == b["v"])
+    assert len(expected) == 19
+    for cap in (durable.CAP, 3, 1):
+        monkeypatch.setattr(durable, "CAP", cap)
+        with Engine(rules) as engine:
+            assert engine.definition["pair"]["cap"] == cap
+            assert fed(engine, f"cap {cap}", copy.deepcopy(facts)) == expected
