@@ -198,6 +198,8 @@ class _Emitter:
         verdict = self.resolved.rule.check.verdict
         undecided = (Atom(filter_tests, frozenset()),)
         self.emit("trigger", base, filter_tests)
+        for alias in self._dating_aliases():  # such a check's finding is dated (and windowed) like any other
+            self.emit("dating", base, filter_tests, keep=(alias,))
         if verdict.mode == "require" and lowered.checked.due is not None:
             cutoff = Pattern("cutoff", "$cutoff")
             self.emit("due", base + (cutoff,), filter_tests + lowered.due_tests, keep=(cutoff.alias,))

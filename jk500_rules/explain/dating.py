@@ -31,15 +31,28 @@ class DatingSentences(RuleContext):
             return checked
         if compiled.deciding and verdict.exists_event is not None:
             sought = self.nouns.noun(verdict.exists_event)
-            return f"on the day of the latest {sought} that the rule's `needs` accepts (none of them qualified)"
+            return f"on the day of the latest {sought} that the rule's `needs` accepts (none of them qualified)" \
+                + self._not_evaluable_phrase(checked)
         due = f"on the day it was due ({self.nouns.date(verdict.due, scope).text})" \
             if compiled.due_date is not None and verdict.due is not None else None
         if compiled.breaks:
             past = f"on the day of the {self.nouns.noun(self.source.event)} that took the count past the limit"
             if not self._may_fall_short():
-                return past
-            return f"{past}; when the count is short, {due or checked}"
-        return due or checked
+                return past + self._not_evaluable_phrase(checked)
+            return f"{past}; when the count is short, {due or checked}" + self._not_evaluable_phrase(checked)
+        return due + self._not_evaluable_phrase(checked) if due is not None else checked
+
+    def _not_evaluable_phrase(self, checked: str) -> str:
+        """Only a deviation is dated by a record past a limit, the records sought or a due date: a finding not
+        evaluable, or one a partial date leaves undecided, is dated on the record checked
+        (engine/occurrences.py). Said of the findings the rule can make."""
+        compiled = self.compiled
+        others = []
+        if compiled.needs or any(er.role == "unknown" for er in compiled.engine_rules):
+            others.append("that cannot be evaluated")
+        if any(er.role.startswith("possible") for er in compiled.interval_rules):
+            others.append("that a partial date leaves undecided")
+        return f"; a finding {' or '.join(others)}, {checked}" if others else ""
 
     def _may_fall_short(self) -> bool:
         """Whether the count's check asks for at least some number (`= 6`, `>= 1`), not only at most."""
