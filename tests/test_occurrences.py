@@ -139,3 +139,13 @@ def test_explain_says_a_not_evaluable_finding_is_dated_on_the_record_checked(tmp
     count = protocol_of('rule C "c" { cites "x" for the count of dosing per subject require count >= 3 '
                         'judged from first dosing + 28 days }\n')
     assert "dated on the day it was due (28 days after the subject's first dose)." in explain_protocol(count)
+
+
+def test_explain_says_a_count_falls_short_exactly_when_a_count_of_0_breaks_the_rule() -> None:
+    """A count that 0 satisfies has a record past the limit whenever it fails; one that 0 breaks may have none."""
+    def says(verdict: str) -> bool:
+        return "when the count is short" in explain_protocol(protocol_of(count_rule(verdict)))
+    assert {verdict: says(verdict) for verdict in ("count = 0", "count <= 2", "count != 2", "count not in (0, 5)",
+                                                   "count = 2", "count in (1, 2)")} == {
+        "count = 0": False, "count <= 2": False, "count != 2": False, "count not in (0, 5)": True,
+        "count = 2": True, "count in (1, 2)": True}

@@ -55,9 +55,12 @@ class DatingSentences(RuleContext):
         return f"; a finding {' or '.join(others)}, {checked}" if others else ""
 
     def _may_fall_short(self) -> bool:
-        """Whether the count's check asks for at least some number (`= 6`, `>= 1`), not only at most."""
-        return any(test.op in (">", ">=", "=") for er in self.compiled.engine_rules if er.role == "covered"
-                   for test in er.tests if test.alias == "t" and test.field == "count")
+        """Whether a count of 0 breaks the check (`= 6`, `>= 1`, `!= 0`): then a count can fail with no record
+        having taken it past a limit. When 0 holds, every count that fails has one (engine/occurrences.py)."""
+        where = {test for er in self.compiled.engine_rules if er.role == "trigger" for test in er.tests}
+        return not any(all(_holds(test.op, 0, test.const) for test in er.tests
+                           if test.alias == "t" and test.field == "count" and test not in where)
+                       for er in self.compiled.engine_rules if er.role == "covered")
 
     def _checked_day(self) -> str:
         source = self.source
@@ -84,3 +87,11 @@ class DatingSentences(RuleContext):
             per = "subject" if self.compiled.checked_for in ("first", "last") else self.nouns.noun(self.source.event)
             return f"; one finding per {per}, with every such record as its evidence"
         return ""
+
+
+def _holds(op: str, left: int, right: object) -> bool:
+    """`left OP right` for a count's test against a number (a count is only compared with numbers)."""
+    if not isinstance(right, (int, float)):
+        return True  # not a number: never said to fall short on its account
+    return {"<": left < right, "<=": left <= right, ">": left > right, ">=": left >= right,
+            "=": left == right, "!=": left != right}[op]
