@@ -17,6 +17,7 @@ from jk500_rules.engine.audit import audit_files
 from jk500_rules.engine.facts import Evidence
 from jk500_rules.engine.occurrences import stated_date
 from jk500_rules.engine.results import AuditResult
+from jk500_rules.explain import explain_protocol
 from jk500_rules.language.parser import parse
 
 VOCABULARY = '''protocol "DATES"
@@ -95,3 +96,56 @@ def test_report_once_per_subject_makes_one_finding_dated_by_the_latest(tmp_path:
     assert finding.date == "2024-01-09" and [r.date.isoformat() for r in finding.evidence] == [
         "2024-01-02", "2024-01-09"]
     assert finding.status == "deviation"
+
+
+def test_dated_by_dates_a_check_its_where_cannot_decide_too(tmp_path: Path) -> None:
+    """A lab without a result may or may not be one the rule checks: it is checked all the same (not
+    evaluable), and its finding carries the date the rule states, as every other finding of the rule does."""
+    protocol = protocol_of('event vital "Vital sign" { sign: text required  value: decimal }\n'
+                           'rule V "v" { cites "x" dated by first dosing.date + 1 month '
+                           'for each vital where value > 5 require sign = "pulse" }\n')
+    rows = [{"subject": "S1", "date": "2024-01-31", "event": "dosing", "dose": "10"},
+            {"subject": "S1", "date": "2024-01-10", "event": "vital", "sign": "weight"},
+            {"subject": "S1", "date": "2024-01-11", "event": "vital", "sign": "weight", "value": "7"}]
+    found = sorted((f.date, f.status) for f in audit(protocol, rows, tmp_path).findings)
+    assert found == [("2024-02-29", "deviation"), ("2024-02-29", "not_evaluable")]
+
+
+def test_a_finding_reported_once_per_subject_names_the_window_of_the_check_that_dates_it(tmp_path: Path) -> None:
+    protocol = protocol_of('rule L "l" { cites "x" report once per subject '
+                           'for each dosing require a lab where date within 3 days before dosing.date }\n')
+    rows = [{"subject": "S1", "date": day, "event": "dosing", "dose": "10"} for day in ("2024-02-10", "2024-03-10")]
+    [finding] = audit(protocol, rows, tmp_path).findings
+    assert finding.date == "2024-03-10" and len(finding.evidence) == 2
+    assert finding.window is not None and (finding.window.start, finding.window.end) == ("2024-03-07", "2024-03-10")
+
+
+def test_explain_says_a_not_evaluable_finding_is_dated_on_the_record_checked(tmp_path: Path) -> None:
+    """Only a deviation is dated when it was due or by the records sought; explain must not claim more."""
+    due = protocol_of('event vital "Vital sign" { sign: text required  value: decimal }\n'
+                      'rule P "p" { cites "x" for each dosing require a vital where date >= dosing.date and value > 1 '
+                      'judged from dosing.date + 3 days }\n')
+    text = explain_protocol(due)
+    assert "dated on the day it was due (3 days after that dose); a finding that cannot be evaluated or that a " \
+           "partial date leaves undecided, on the day of the dose." in text
+    rows = [{"subject": "S1", "date": "2024-01-10", "event": "dosing", "dose": "10"},
+            {"subject": "S1", "date": "2024-01", "event": "vital", "sign": "pulse", "value": "2"},
+            {"subject": "S2", "date": "2024-01-10", "event": "dosing", "dose": "10"},
+            {"subject": "S2", "date": "2024-01-11", "event": "vital", "sign": "pulse"},
+            {"subject": "S3", "date": "2024-01-10", "event": "dosing", "dose": "10"}]
+    found = sorted((f.subject, f.status, f.date) for f in audit(due, rows, tmp_path, "2024-03-01").findings)
+    assert found == [("S1", "possible_deviation", "2024-01-10"), ("S2", "not_evaluable", "2024-01-10"),
+                     ("S3", "deviation", "2024-01-13")]
+    count = protocol_of('rule C "c" { cites "x" for the count of dosing per subject require count >= 3 '
+                        'judged from first dosing + 28 days }\n')
+    assert "dated on the day it was due (28 days after the subject's first dose)." in explain_protocol(count)
+
+
+def test_explain_says_a_count_falls_short_exactly_when_a_count_of_0_breaks_the_rule() -> None:
+    """A count that 0 satisfies has a record past the limit whenever it fails; one that 0 breaks may have none."""
+    def says(verdict: str) -> bool:
+        return "when the count is short" in explain_protocol(protocol_of(count_rule(verdict)))
+    assert {verdict: says(verdict) for verdict in ("count = 0", "count <= 2", "count != 2", "count not in (0, 5)",
+                                                   "count = 2", "count in (1, 2)")} == {
+        "count = 0": False, "count <= 2": False, "count != 2": False, "count not in (0, 5)": True,
+        "count = 2": True, "count in (1, 2)": True}

@@ -56,6 +56,7 @@ class _Emitter:
         self.engine_rules: dict[str, EngineRule] = {}  # by what the engine sees: the same rule is made once
         self.interval_rules: dict[str, EngineRule] = {}
         self.counter = itertools.count(1)
+        self.undecided: list[tuple[Test, ...]] = []  # the tests of each `where` the check cannot decide
 
     def emit(self, role: str, patterns: tuple[Pattern, ...], tests: tuple[Test, ...], keep: tuple[str, ...] = (),
              reason: str | None = None, need: int = 0) -> None:
@@ -125,6 +126,9 @@ class _Emitter:
                 self.emit("anchored", base, where_tests, keep=(due.alias or "",))  # type: ignore[union-attr]
             for clause, conjs in lowered.clauses:
                 self._clause(clause.role, clause.index, clause.pattern, conjs, clause.reason, conj, base, due, anchored)
+        for filter_tests in self.undecided:  # such a check's finding is dated (and windowed) like any other
+            for alias in self._dating_aliases():
+                self.emit("dating", base, filter_tests, keep=(alias,))
         return self._compiled(source_lines)
 
     def _dating_aliases(self) -> tuple[str, ...]:
@@ -198,6 +202,7 @@ class _Emitter:
         verdict = self.resolved.rule.check.verdict
         undecided = (Atom(filter_tests, frozenset()),)
         self.emit("trigger", base, filter_tests)
+        self.undecided.append(filter_tests)
         if verdict.mode == "require" and lowered.checked.due is not None:
             cutoff = Pattern("cutoff", "$cutoff")
             self.emit("due", base + (cutoff,), filter_tests + lowered.due_tests, keep=(cutoff.alias,))

@@ -76,12 +76,14 @@ def reported(rule: CompiledRule, findings: list[tuple[int, Finding]]) -> list[Fi
 
 
 def _merged(findings: list[Finding]) -> Finding:
-    """Several findings of one deviation as one: every record as evidence, dated by the latest deciding date."""
+    """Several findings of one deviation as one: every record as evidence, dated by the latest deciding date, and
+    naming the window of the finding that gives that date."""
     if len(findings) == 1:
         return findings[0]
     first = findings[0]
+    latest = max(findings, key=lambda f: f.date)  # the first of the latest: it dates the finding, so its window
     reasons = [f.reason for f in findings if f.reason]
-    return replace(first, date=max(f.date for f in findings),
+    return replace(first, date=latest.date, window=latest.window,
                    message=" ".join(dict.fromkeys(f.message for f in findings)),
                    evidence=tuple(distinct(r for f in findings for r in f.evidence)),
                    reason="; ".join(dict.fromkeys(reasons)) if reasons else None,

@@ -31,20 +31,36 @@ class DatingSentences(RuleContext):
             return checked
         if compiled.deciding and verdict.exists_event is not None:
             sought = self.nouns.noun(verdict.exists_event)
-            return f"on the day of the latest {sought} that the rule's `needs` accepts (none of them qualified)"
+            return f"on the day of the latest {sought} that the rule's `needs` accepts (none of them qualified)" \
+                + self._not_evaluable_phrase(checked)
         due = f"on the day it was due ({self.nouns.date(verdict.due, scope).text})" \
             if compiled.due_date is not None and verdict.due is not None else None
         if compiled.breaks:
             past = f"on the day of the {self.nouns.noun(self.source.event)} that took the count past the limit"
             if not self._may_fall_short():
-                return past
-            return f"{past}; when the count is short, {due or checked}"
-        return due or checked
+                return past + self._not_evaluable_phrase(checked)
+            return f"{past}; when the count is short, {due or checked}" + self._not_evaluable_phrase(checked)
+        return due + self._not_evaluable_phrase(checked) if due is not None else checked
+
+    def _not_evaluable_phrase(self, checked: str) -> str:
+        """Only a deviation is dated by a record past a limit, the records sought or a due date: a finding not
+        evaluable, or one a partial date leaves undecided, is dated on the record checked
+        (engine/occurrences.py). Said of the findings the rule can make."""
+        compiled = self.compiled
+        others = []
+        if compiled.needs or any(er.role == "unknown" for er in compiled.engine_rules):
+            others.append("that cannot be evaluated")
+        if any(er.role.startswith("possible") for er in compiled.interval_rules):
+            others.append("that a partial date leaves undecided")
+        return f"; a finding {' or '.join(others)}, {checked}" if others else ""
 
     def _may_fall_short(self) -> bool:
-        """Whether the count's check asks for at least some number (`= 6`, `>= 1`), not only at most."""
-        return any(test.op in (">", ">=", "=") for er in self.compiled.engine_rules if er.role == "covered"
-                   for test in er.tests if test.alias == "t" and test.field == "count")
+        """Whether a count of 0 breaks the check (`= 6`, `>= 1`, `!= 0`): then a count can fail with no record
+        having taken it past a limit. When 0 holds, every count that fails has one (engine/occurrences.py)."""
+        where = {test for er in self.compiled.engine_rules if er.role == "trigger" for test in er.tests}
+        return not any(all(_holds(test.op, 0, test.const) for test in er.tests
+                           if test.alias == "t" and test.field == "count" and test not in where)
+                       for er in self.compiled.engine_rules if er.role == "covered")
 
     def _checked_day(self) -> str:
         source = self.source
@@ -71,3 +87,11 @@ class DatingSentences(RuleContext):
             per = "subject" if self.compiled.checked_for in ("first", "last") else self.nouns.noun(self.source.event)
             return f"; one finding per {per}, with every such record as its evidence"
         return ""
+
+
+def _holds(op: str, left: int, right: object) -> bool:
+    """`left OP right` for a count's test against a number (a count is only compared with numbers)."""
+    if not isinstance(right, (int, float)):
+        return True  # not a number: never said to fall short on its account
+    return {"<": left < right, "<=": left <= right, ">": left > right, ">=": left >= right,
+            "=": left == right, "!=": left != right}[op]
